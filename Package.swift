@@ -1,0 +1,40 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Settings shared by every Swift target: Swift 6 language mode (the tools-version default),
+/// explicit existentials, internal imports (so C modules never leak into public API), and
+/// lifetime-dependent `~Escapable` views over borrowed bytes (see STYLE.md §2).
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableExperimentalFeature("Lifetimes"),
+]
+
+let package = Package(
+    name: "VisitRelay",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "MediaCore", targets: ["MediaCore"]),
+        .executable(name: "visit-relay", targets: ["RelayDaemon"]),
+    ],
+    targets: [
+        // C modules. CSrtp is a real C target (the DTLS datagram BIO needs C callbacks);
+        // COpus and CVpx are system libraries found through pkg-config.
+        .target(
+            name: "CSrtp",
+            cSettings: [.unsafeFlags(["-Wno-deprecated-declarations"])],
+            linkerSettings: [.linkedLibrary("srtp2"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
+        .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
+        .systemLibrary(name: "CVpx", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
+
+        // The relay's brain: sans-I/O, no sockets, no threads, no wall clock.
+        .target(name: "MediaCore", dependencies: ["CSrtp", "COpus", "CVpx"], swiftSettings: swiftSettings),
+
+        // The daemon process.
+        .executableTarget(name: "RelayDaemon", dependencies: ["MediaCore"], swiftSettings: swiftSettings),
+
+        .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,2 @@
+import MediaCore
+print("visit-relay \(MediaCore.version)")
