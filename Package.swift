@@ -1,6 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+import class Foundation.ProcessInfo
+
 /// Settings shared by every Swift target: Swift 6 language mode (the tools-version default),
 /// explicit existentials, internal imports (so C modules never leak into public API), and
 /// lifetime-dependent `~Escapable` views over borrowed bytes (see STYLE.md §2).
@@ -38,3 +40,22 @@ let package = Package(
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"], swiftSettings: swiftSettings),
     ]
 )
+
+// Micro-benchmarks (package-benchmark) are declared only when VISITRELAY_BENCHMARKS is set, so that
+// `swift build` and `swift test` never build the benchmark harness. `make bench` sets it and uses its
+// own scratch path (.build-bench):
+//   VISITRELAY_BENCHMARKS=1 swift package --scratch-path .build-bench benchmark
+if ProcessInfo.processInfo.environment["VISITRELAY_BENCHMARKS"] != nil {
+    package.dependencies += [
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"])
+    ]
+    package.targets += [
+        .executableTarget(
+            name: "MediaCoreBenchmarks",
+            dependencies: ["MediaCore", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/MediaCoreBenchmarks",
+            swiftSettings: swiftSettings,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        )
+    ]
+}
