@@ -1,0 +1,61 @@
+/// Settings of one media worker's relay core.
+public struct RelayCoreConfiguration: Sendable {
+    /// The address announced as our ICE host candidate (the worker's socket, or a NAT/link-emulator
+    /// address in front of it: `--announce-address`).
+    public var announcedAddress: TransportAddress
+    /// Most participants in one room (the web client offers `maxParticipants - 1` receive slots).
+    public var maxParticipantsPerRoom: Int
+    /// RFC 7675 consent freshness: media stops when no authenticated check arrived for this long.
+    public var consentTimeout: Duration
+
+    public init(
+        announcedAddress: TransportAddress,
+        maxParticipantsPerRoom: Int = 4,
+        consentTimeout: Duration = .seconds(30)
+    ) {
+        self.announcedAddress = announcedAddress
+        self.maxParticipantsPerRoom = maxParticipantsPerRoom
+        self.consentTimeout = consentTimeout
+    }
+}
+
+/// What a successful join returns to signaling.
+public struct JoinResult: Sendable, Equatable {
+    public let participant: ParticipantID
+    public let answerSDP: String
+}
+
+/// Why a join (or an ICE restart) was refused; signaling maps each to a 4xx answer.
+public enum JoinError: Error, Equatable, Sendable {
+    /// The offer did not parse or had nothing we accept; the message names the line.
+    case badOffer(String)
+    /// The room already has `limit` participants.
+    case roomFull(room: String, limit: Int)
+    /// No such participant (for restart or leave).
+    case unknownParticipant(ParticipantID)
+}
+
+/// One receive slot as a client sees it: which remote participant it shows, if any.
+public struct RoomSlot: Sendable, Equatable {
+    public let slot: Int
+    public let audioMid: String
+    public let videoMid: String
+    public let participant: ParticipantID?
+    public let role: ParticipantRole?
+}
+
+/// The room as one participant sees it; signaling sends it over the WebSocket as `{"type":"room"}`.
+public struct RoomView: Sendable, Equatable {
+    public let room: String
+    public let participant: ParticipantID
+    public let role: ParticipantRole
+    public let slots: [RoomSlot]
+}
+
+/// Things signaling must act on, taken with `RelayCore.takeEvents()`.
+public enum RelayEvent: Sendable, Equatable {
+    /// Membership or slot assignment changed: send fresh `RoomView`s to everyone in the room.
+    case roomChanged(room: String)
+    /// A participant's transport died (consent expired, DTLS failed); signaling may tell the client.
+    case participantDisconnected(ParticipantID, reason: String)
+}
