@@ -1,0 +1,77 @@
+/// What a datagram on a bundled WebRTC 5-tuple is, by its first byte (RFC 7983 §7, as updated by
+/// RFC 9443 §3): STUN 0–3, DTLS 20–63, RTP/RTCP 128–191. RTCP is told from RTP by the second byte:
+/// packet types 192–223 (RFC 5761 §4).
+public enum DatagramKind: Sendable, Equatable {
+    case stun, dtls, rtp, rtcp, unknown
+
+    public init(firstByte: UInt8, secondByte: UInt8?) {
+        switch firstByte {
+        case 0...3: self = .stun
+        case 20...63: self = .dtls
+        case 128...191:
+            if let secondByte, (192...223).contains(secondByte) { self = .rtcp } else { self = .rtp }
+        default: self = .unknown
+        }
+    }
+}
+
+/// Why the relay dropped a datagram. Counted per reason in the worker's counters and metrics;
+/// never logged per packet.
+public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
+    case tooShort
+    case unknownKind
+    case stunMalformed
+    case stunUnknownUsername
+    case stunBadIntegrity
+    case stunNotRequest
+    case unknownAddress
+    case dtlsBeforeIce
+    case dtlsFailed
+    case srtpBeforeDtls
+    case srtpAuthentication
+    case srtpReplay
+    case rtpMalformed
+    case rtcpMalformed
+    case unknownSSRC
+    case noReceiver
+    case outputFull
+
+    public var description: String {
+        switch self {
+        case .tooShort: "too_short"
+        case .unknownKind: "unknown_kind"
+        case .stunMalformed: "stun_malformed"
+        case .stunUnknownUsername: "stun_unknown_username"
+        case .stunBadIntegrity: "stun_bad_integrity"
+        case .stunNotRequest: "stun_not_request"
+        case .unknownAddress: "unknown_address"
+        case .dtlsBeforeIce: "dtls_before_ice"
+        case .dtlsFailed: "dtls_failed"
+        case .srtpBeforeDtls: "srtp_before_dtls"
+        case .srtpAuthentication: "srtp_authentication"
+        case .srtpReplay: "srtp_replay"
+        case .rtpMalformed: "rtp_malformed"
+        case .rtcpMalformed: "rtcp_malformed"
+        case .unknownSSRC: "unknown_ssrc"
+        case .noReceiver: "no_receiver"
+        case .outputFull: "output_full"
+        }
+    }
+}
+
+/// Per-worker counters, read by the daemon for metrics. Plain integers: one worker owns them.
+public struct RelayCounters: Sendable, Equatable {
+    public var datagramsIn = 0
+    public var bytesIn = 0
+    public var rtpForwarded = 0
+    public var bytesForwarded = 0
+    public var rtcpIn = 0
+    public var keyframeRequestsSent = 0
+    public private(set) var drops = [Int](repeating: 0, count: DropReason.allCases.count)
+
+    public init() {}
+
+    public mutating func drop(_ reason: DropReason) { drops[reason.rawValue] += 1 }
+    public func dropped(_ reason: DropReason) -> Int { drops[reason.rawValue] }
+    public var totalDropped: Int { drops.reduce(0, +) }
+}
