@@ -1,0 +1,85 @@
+/// What a participant sends, as negotiated from its offer: one audio and one video stream.
+struct PublishedStream: Sendable {
+    var mid: String
+    /// The sender's media SSRC, when its offer signalled it (`a=ssrc`); otherwise learned from the
+    /// first packet carrying this section's MID.
+    var ssrc: UInt32?
+    /// The sender's RTX SSRC (RFC 4588), if signalled.
+    var rtxSSRC: UInt32?
+    /// Sender payload type → codec, for mapping onto each receiver's payload types.
+    var codecs: [UInt8: MediaCodec]
+}
+
+/// The codecs the relay forwards (by RTP encoding name, RFC 8866 §6.6 `a=rtpmap`).
+enum MediaCodec: String, Sendable, Equatable {
+    case opus = "opus"
+    case vp8 = "vp8"
+    case h264 = "h264"
+    case rtx = "rtx"
+
+    init?(encodingName: String) {
+        self.init(rawValue: encodingName.lowercased())
+    }
+
+    var clockRate: UInt32 { self == .opus ? 48_000 : 90_000 }
+}
+
+/// One receive slot towards a participant: an audio and a video m-section the relay sends on.
+struct ReceiveSlot {
+    let index: Int
+    let audioMid: String
+    let videoMid: String
+    /// Receiver payload type per codec for this slot's sections.
+    var audioPayloadTypes: [MediaCodec: UInt8]
+    var videoPayloadTypes: [MediaCodec: UInt8]
+    var audio: OutgoingStreamRewriter
+    var video: OutgoingStreamRewriter
+    /// The participant shown in this slot, if any.
+    var source: ParticipantID?
+}
+
+/// One participant's state on a worker: its transport (ICE-lite, DTLS, SRTP), what it publishes and
+/// its receive slots. A class because it owns non-copyable crypto state and lives in dictionaries;
+/// confined to the worker that owns the room.
+final class Participant {
+    let id: ParticipantID
+    let room: String
+    let role: ParticipantRole
+    let joinedAt: ContinuousClock.Instant
+    var ice: IceLiteAgent
+    var remoteIcePassword: String
+    var dtls: DtlsEndpoint
+    var srtpInbound: SrtpContext?
+    var srtpOutbound: SrtpContext?
+    var audio: PublishedStream?
+    var video: PublishedStream?
+    var slots: [ReceiveSlot]
+    /// When we last asked this participant for a keyframe (rate limit).
+    var lastKeyframeRequest: ContinuousClock.Instant?
+    /// The address DTLS datagrams go to (the address the last DTLS datagram came from).
+    var dtlsPeer: TransportAddress?
+
+    init(
+        id: ParticipantID, room: String, role: ParticipantRole, joinedAt: ContinuousClock.Instant,
+        ice: IceLiteAgent, remoteIcePassword: String, dtls: consuming DtlsEndpoint,
+        audio: PublishedStream?, video: PublishedStream?, slots: [ReceiveSlot]
+    ) {
+        self.id = id
+        self.room = room
+        self.role = role
+        self.joinedAt = joinedAt
+        self.ice = ice
+        self.remoteIcePassword = remoteIcePassword
+        self.dtls = dtls
+        self.audio = audio
+        self.video = video
+        self.slots = slots
+    }
+
+    var isMediaReady: Bool { srtpOutbound != nil && ice.selectedAddress != nil }
+
+    /// The slot showing `source`, if any.
+    func slotIndex(showing source: ParticipantID) -> Int? {
+        slots.firstIndex { $0.source == source }
+    }
+}
