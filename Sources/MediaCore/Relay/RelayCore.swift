@@ -5,38 +5,124 @@
 /// signaling (join, restart, leave). Outputs are datagrams appended to a caller-owned batch and
 /// events signaling takes with `takeEvents()`. The daemon owns one `RelayCore` per worker thread and
 /// never shares it; tests drive it with a fake clock.
-///
-/// Work in progress: the API is what the daemon codes against; joins are refused until the
-/// transport and router land.
 public struct RelayCore: ~Copyable {
+    /// How often the worker should call `handleTimers`.
+    public static let tickInterval: Duration = .milliseconds(10)
+    /// At most one keyframe request per sender in this interval (RFC 4585 §3.4 spirit).
+    public static let keyframeRequestInterval: Duration = .milliseconds(300)
+
     public let configuration: RelayCoreConfiguration
     public let identity: DtlsIdentity
-    private var events: [RelayEvent] = []
+    /// Datagram and drop counters of this worker.
+    public internal(set) var counters = RelayCounters()
 
-    public init(configuration: RelayCoreConfiguration, identity: DtlsIdentity) {
+    var participants: [ParticipantID: Participant] = [:]
+    /// Room name → participants in join order.
+    var rooms: [String: [ParticipantID]] = [:]
+    /// Our ICE ufrag → participant, to find who a binding request is for.
+    var byUfrag: [String: ParticipantID] = [:]
+    /// Valid (STUN-authenticated) source address → participant.
+    var byAddress: [TransportAddress: ParticipantID] = [:]
+    var events: [RelayEvent] = []
+    var random: SplitMix64
+    private var nextParticipant: UInt64
+
+    /// `seed` makes SSRCs, credentials and sequence starts repeatable in tests; the daemon passes
+    /// a random seed. `firstParticipantID` lets several workers hand out distinct ids.
+    public init(
+        configuration: RelayCoreConfiguration, identity: DtlsIdentity, seed: UInt64, firstParticipantID: UInt64 = 1
+    ) {
         self.configuration = configuration
         self.identity = identity
+        self.random = SplitMix64(seed: seed)
+        self.nextParticipant = firstParticipantID
     }
 
+    // MARK: - Commands from signaling
+
     /// Admits a participant with its SDP offer and returns our answer.
+    ///
+    /// `credentials` are our ICE ufrag and password for this participant; the password keys
+    /// MESSAGE-INTEGRITY, so the daemon draws them from the system's cryptographic generator. When nil
+    /// (tests), they come from the core's seeded generator.
     public mutating func join(
-        room: String, role: ParticipantRole, offer: String, now: ContinuousClock.Instant
+        room: String, role: ParticipantRole, offer: String, credentials: IceCredentials? = nil,
+        now: ContinuousClock.Instant
     ) throws(JoinError) -> JoinResult {
-        throw .badOffer("the relay core does not accept participants yet")
+        let members = rooms[room] ?? []
+        guard members.count < configuration.maxParticipantsPerRoom else {
+            throw .roomFull(room: room, limit: configuration.maxParticipantsPerRoom)
+        }
+        let credentials = credentials ?? IceCredentials.random(using: &random)
+        let id = ParticipantID(rawValue: nextParticipant)
+        let negotiation = try negotiate(offer: offer, local: credentials, receiveSlots: configuration.maxParticipantsPerRoom - 1)
+        let dtls: DtlsEndpoint
+        do {
+            dtls = try DtlsEndpoint(role: .server, identity: identity, remoteFingerprint: negotiation.remoteFingerprint)
+        } catch {
+            throw .badOffer("cannot start DTLS: \(error)")
+        }
+        nextParticipant += 1
+        let participant = Participant(
+            id: id, room: room, role: role, joinedAt: now,
+            ice: IceLiteAgent(local: credentials, remoteUfrag: negotiation.remoteUfrag, consentTimeout: configuration.consentTimeout),
+            remoteIcePassword: negotiation.remotePassword, dtls: dtls,
+            audio: negotiation.audio, video: negotiation.video, slots: negotiation.slots)
+        _ = participant.dtls.start(now: now)
+        participants[id] = participant
+        byUfrag[credentials.ufrag] = id
+        rooms[room, default: []].append(id)
+        assignSlots(room: room, now: now)
+        events.append(.roomChanged(room: room))
+        return JoinResult(participant: id, answerSDP: negotiation.answerSDP)
     }
 
     /// Answers an ICE restart offer (new ufrag/pwd) for an existing participant.
     public mutating func restartIce(
-        _ participant: ParticipantID, offer: String, now: ContinuousClock.Instant
+        _ id: ParticipantID, offer: String, credentials: IceCredentials? = nil, now: ContinuousClock.Instant
     ) throws(JoinError) -> String {
-        throw .unknownParticipant(participant)
+        guard let participant = participants[id] else { throw .unknownParticipant(id) }
+        let credentials = credentials ?? IceCredentials.random(using: &random)
+        let negotiation = try negotiate(
+            offer: offer, local: credentials, receiveSlots: participant.slots.count, existing: participant)
+        byUfrag[participant.ice.local.ufrag] = nil
+        byUfrag[credentials.ufrag] = id
+        participant.ice.restart(local: credentials, remoteUfrag: negotiation.remoteUfrag, now: now)
+        participant.remoteIcePassword = negotiation.remotePassword
+        return negotiation.answerSDP
     }
 
-    /// Removes a participant; the others' slots for it go empty.
-    public mutating func leave(_ participant: ParticipantID, now: ContinuousClock.Instant) {}
+    /// Removes a participant; the others' slots showing it go empty.
+    public mutating func leave(_ id: ParticipantID, now: ContinuousClock.Instant) {
+        guard let participant = participants.removeValue(forKey: id) else { return }
+        participant.dtls.close()
+        byUfrag[participant.ice.local.ufrag] = nil
+        for (address, owner) in byAddress where owner == id { byAddress[address] = nil }
+        rooms[participant.room]?.removeAll { $0 == id }
+        if rooms[participant.room]?.isEmpty == true { rooms[participant.room] = nil }
+        for other in rooms[participant.room] ?? [] {
+            guard let receiver = participants[other], let slot = receiver.slotIndex(showing: id) else { continue }
+            receiver.slots[slot].source = nil
+            receiver.slots[slot].audio.detachSource()
+            receiver.slots[slot].video.detachSource()
+        }
+        assignSlots(room: participant.room, now: now)
+        events.append(.roomChanged(room: participant.room))
+    }
 
     /// The room as `participant` sees it, or nil if unknown.
-    public func roomView(for participant: ParticipantID) -> RoomView? { nil }
+    public func roomView(for id: ParticipantID) -> RoomView? {
+        guard let participant = participants[id] else { return nil }
+        let slots = participant.slots.map { slot in
+            RoomSlot(
+                slot: slot.index, audioMid: slot.audioMid, videoMid: slot.videoMid, participant: slot.source,
+                role: slot.source.flatMap { participants[$0]?.role })
+        }
+        return RoomView(room: participant.room, participant: id, role: participant.role, slots: slots)
+    }
+
+    /// Participants of a room in join order (for signaling fan-out).
+    public func members(of room: String) -> [ParticipantID] { rooms[room] ?? [] }
 
     /// Events since the last call, oldest first.
     public mutating func takeEvents() -> [RelayEvent] {
@@ -44,16 +130,22 @@ public struct RelayCore: ~Copyable {
         return events
     }
 
-    /// Handles one received datagram (STUN, DTLS, SRTP or SRTCP by RFC 7983 first byte) in place.
-    public mutating func receive(
-        _ datagram: UnsafeMutableRawBufferPointer, length: Int, from source: TransportAddress,
-        now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
-    ) {}
+    /// Gives every receiver a slot for every other member (lowest free slot, stable while both stay),
+    /// and asks new sources for a keyframe so their new receivers start decoding at once.
+    mutating func assignSlots(room: String, now: ContinuousClock.Instant) {
+        let members = rooms[room] ?? []
+        var needKeyframe: Set<ParticipantID> = []
+        for receiverID in members {
+            guard let receiver = participants[receiverID] else { continue }
+            for sourceID in members where sourceID != receiverID && receiver.slotIndex(showing: sourceID) == nil {
+                guard let free = receiver.slots.firstIndex(where: { $0.source == nil }) else { break }
+                receiver.slots[free].source = sourceID
+                needKeyframe.insert(sourceID)
+            }
+        }
+        for source in needKeyframe { participants[source]?.lastKeyframeRequest = nil }
+        pendingKeyframeRequests.formUnion(needKeyframe)
+    }
 
-    /// Runs due timers (DTLS retransmission, consent, RTCP reports, keyframe requests).
-    /// The worker calls it every `RelayCore.tickInterval`.
-    public mutating func handleTimers(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {}
-
-    /// How often the worker should call `handleTimers`.
-    public static let tickInterval: Duration = .milliseconds(10)
+    var pendingKeyframeRequests: Set<ParticipantID> = []
 }

@@ -1,0 +1,134 @@
+/// Forwarding RTP to receivers, keyframe requests, and timers.
+extension RelayCore {
+    /// Forwards one decrypted RTP packet from `sender` to every receiver whose slot shows it.
+    mutating func forward(
+        _ packet: UnsafeRawBufferPointer, from sender: Participant, now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
+    ) {
+        guard let header = RtpWire.header(packet) else {
+            counters.drop(.rtpMalformed)
+            return
+        }
+        let isAudio: Bool
+        let codec: MediaCodec
+        if let c = sender.audio?.codecs[header.payloadType] {
+            isAudio = true
+            codec = c
+        } else if let c = sender.video?.codecs[header.payloadType] {
+            isAudio = false
+            codec = c
+        } else {
+            counters.drop(.unknownSSRC)
+            return
+        }
+        // Retransmissions are answered hop by hop later (packet buffer and RTX cache); until then
+        // the sender's RTX stream (including its padding probes) is not forwarded.
+        guard codec != .rtx else {
+            counters.drop(.unknownSSRC)
+            return
+        }
+        if isAudio {
+            if sender.audio?.ssrc == nil { sender.audio?.ssrc = header.ssrc }
+            guard sender.audio?.ssrc == header.ssrc else { return counters.drop(.unknownSSRC) }
+        } else {
+            if sender.video?.ssrc == nil { sender.video?.ssrc = header.ssrc }
+            guard sender.video?.ssrc == header.ssrc else { return counters.drop(.unknownSSRC) }
+        }
+        var forwarded = false
+        for receiverID in rooms[sender.room] ?? [] where receiverID != sender.id {
+            guard let receiver = participants[receiverID], receiver.srtpOutbound != nil,
+                let destination = receiver.ice.selectedAddress,
+                let slot = receiver.slotIndex(showing: sender.id)
+            else { continue }
+            let payloadTypes = isAudio ? receiver.slots[slot].audioPayloadTypes : receiver.slots[slot].videoPayloadTypes
+            guard let outPayloadType = payloadTypes[codec] else { continue }
+            let mapping =
+                isAudio
+                ? receiver.slots[slot].audio.map(
+                    sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp,
+                    payloadLength: packet.count - header.headerLength, now: now)
+                : receiver.slots[slot].video.map(
+                    sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp,
+                    payloadLength: packet.count - header.headerLength, now: now)
+            guard let mapping else { continue }
+            let outSSRC = isAudio ? receiver.slots[slot].audio.ssrc : receiver.slots[slot].video.ssrc
+            let appended = output.append(to: destination) { slot in
+                guard packet.count + SrtpContext.maxTrailerLength <= slot.count else { return 0 }
+                slot.copyMemory(from: packet)
+                let out = UnsafeMutableRawBufferPointer(rebasing: slot[0..<packet.count])
+                RtpWire.rewrite(
+                    out, ssrc: outSSRC, sequence: mapping.sequence, timestamp: mapping.timestamp,
+                    payloadType: outPayloadType)
+                var bytes = slot.mutableBytes
+                do throws(SrtpError) {
+                    return try receiver.srtpOutbound?.protectRTP(&bytes, length: packet.count) ?? 0
+                } catch {
+                    return 0
+                }
+            }
+            if appended {
+                forwarded = true
+                counters.rtpForwarded += 1
+                counters.bytesForwarded += packet.count
+            } else {
+                counters.drop(.outputFull)
+            }
+        }
+        if !forwarded { counters.drop(.noReceiver) }
+    }
+
+    /// RTCP from a participant: keyframe requests for what we send it go to the slot's source.
+    mutating func receiveRTCP(_ packet: UnsafeRawBufferPointer, from participant: Participant, now: ContinuousClock.Instant) {
+        let ok = RtcpWire.forEachKeyframeRequest(packet) { mediaSSRC in
+            guard let slot = participant.slots.first(where: { $0.video.ssrc == mediaSSRC }), let source = slot.source
+            else { return }
+            pendingKeyframeRequests.insert(source)
+        }
+        if !ok { counters.drop(.rtcpMalformed) }
+    }
+
+    /// Runs due timers: DTLS retransmission, consent freshness, keyframe requests.
+    public mutating func handleTimers(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
+        for participant in participants.values {
+            if let deadline = participant.dtls.nextTimeout, now >= deadline {
+                let event = participant.dtls.handleTimeout(now: now)
+                flushDtls(participant, into: &output)
+                handle(event, of: participant, now: now)
+            }
+            if participant.ice.checkConsent(now: now) {
+                events.append(.participantDisconnected(participant.id, reason: "ICE consent expired"))
+            }
+        }
+        sendKeyframeRequests(now: now, into: &output)
+    }
+
+    /// Sends one PLI (RFC 4585 §6.3.1) to each source that owes its receivers a keyframe,
+    /// at most once per `keyframeRequestInterval`.
+    mutating func sendKeyframeRequests(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
+        guard !pendingKeyframeRequests.isEmpty else { return }
+        for id in pendingKeyframeRequests {
+            guard let source = participants[id] else {
+                pendingKeyframeRequests.remove(id)
+                continue
+            }
+            guard source.srtpOutbound != nil, let destination = source.ice.selectedAddress,
+                let mediaSSRC = source.video?.ssrc
+            else { continue }  // keep it pending until the source can be reached and has sent video
+            if let last = source.lastKeyframeRequest, now - last < Self.keyframeRequestInterval { continue }
+            source.lastKeyframeRequest = now
+            pendingKeyframeRequests.remove(id)
+            let senderSSRC = source.slots.first?.video.ssrc ?? 1
+            let appended = output.append(to: destination) { slot in
+                let length = RtcpWire.pictureLossIndication(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, into: slot)
+                guard length > 0 else { return 0 }
+                var bytes = slot.mutableBytes
+                do throws(SrtpError) {
+                    return try source.srtpOutbound?.protectRTCP(&bytes, length: length) ?? 0
+                } catch {
+                    return 0
+                }
+            }
+            if appended { counters.keyframeRequestsSent += 1 }
+        }
+    }
+}
