@@ -10,10 +10,111 @@ struct Negotiation {
 }
 
 extension RelayCore {
-    /// Parses an offer and builds our answer (see docs/signaling.md for the section layout).
+    /// The codecs the relay accepts per kind, most preferred first (RTP encoding names, RFC 8866 §6.6).
+    static let acceptedCodecs: [String: [(name: String, clockRate: UInt32)]] = [
+        "audio": [("opus", 48_000)],
+        "video": [("VP8", 90_000)],
+    ]
+
+    /// Parses an offer and builds our answer for the fixed-slot layout of docs/signaling.md: the
+    /// first sending audio and video sections are what the participant publishes; later receiving
+    /// sections pair up (audio, video) into receive slots, at most `receiveSlots` of them.
     mutating func negotiate(
         offer: String, local: IceCredentials, receiveSlots: Int, existing: Participant? = nil
     ) throws(JoinError) -> Negotiation {
-        throw .badOffer("SDP negotiation is not available yet")
+        let summary = try OfferSummary.parse(offer)
+        guard summary.setup == "actpass" || summary.setup == "active" else {
+            throw .badOffer("a=setup:\(summary.setup): the relay is always the DTLS server (passive)")
+        }
+        var answered: [AnswerWriter.AnsweredSection] = []
+        var audio: PublishedStream?
+        var video: PublishedStream?
+        var receivingAudio: [Int] = []
+        var receivingVideo: [Int] = []
+        for section in summary.sections {
+            let accepted = Self.accept(section)
+            guard section.port != 0, section.proto.contains("SAVPF"), !accepted.isEmpty else {
+                answered.append(.init(section: section, codecs: [], direction: "inactive", sending: nil, rejected: true))
+                continue
+            }
+            let sends = section.direction == "sendonly" || section.direction == "sendrecv"
+            let receives = section.direction == "recvonly" || section.direction == "sendrecv"
+            if sends && section.kind == "audio" && audio == nil {
+                audio = Self.published(section, accepted: accepted)
+                answered.append(.init(section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false))
+            } else if sends && section.kind == "video" && video == nil {
+                video = Self.published(section, accepted: accepted)
+                answered.append(.init(section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false))
+            } else if receives {
+                if section.kind == "audio" { receivingAudio.append(answered.count) } else { receivingVideo.append(answered.count) }
+                answered.append(.init(section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false))
+            } else {
+                answered.append(.init(section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false))
+            }
+        }
+        let slotCount = min(receiveSlots, receivingAudio.count, receivingVideo.count)
+        var slots: [ReceiveSlot] = []
+        for index in 0..<slotCount {
+            let a = receivingAudio[index]
+            let v = receivingVideo[index]
+            let slot: ReceiveSlot
+            if let existing, index < existing.slots.count {
+                slot = existing.slots[index]
+            } else {
+                slot = ReceiveSlot(
+                    index: index, audioMid: answered[a].section.mid, videoMid: answered[v].section.mid,
+                    audioPayloadTypes: Self.payloadTypes(answered[a].codecs),
+                    videoPayloadTypes: Self.payloadTypes(answered[v].codecs),
+                    audio: OutgoingStreamRewriter(
+                        ssrc: UInt32.random(in: 1...UInt32.max, using: &random), clockRate: 48_000,
+                        initialSequence: UInt16.random(in: 0...UInt16.max, using: &random),
+                        initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &random)),
+                    video: OutgoingStreamRewriter(
+                        ssrc: UInt32.random(in: 1...UInt32.max, using: &random), clockRate: 90_000,
+                        initialSequence: UInt16.random(in: 0...UInt16.max, using: &random),
+                        initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &random)),
+                    source: nil)
+            }
+            answered[a].direction = "sendonly"
+            answered[a].sending = .init(ssrc: slot.audio.ssrc, streamID: "slot\(index)", trackID: "slot\(index)-audio")
+            answered[v].direction = "sendonly"
+            answered[v].sending = .init(ssrc: slot.video.ssrc, streamID: "slot\(index)", trackID: "slot\(index)-video")
+            slots.append(slot)
+        }
+        guard answered.contains(where: { !$0.rejected }) else {
+            throw .badOffer("no audio or video section with a codec the relay forwards (Opus, VP8)")
+        }
+        let writer = AnswerWriter(
+            sessionID: random.next() >> 1, ice: local, fingerprint: identity.fingerprint,
+            candidate: configuration.announcedAddress, sections: answered)
+        return Negotiation(
+            remoteUfrag: summary.iceUfrag, remotePassword: summary.icePassword, remoteFingerprint: summary.fingerprint,
+            audio: audio, video: video, slots: slots, answerSDP: writer.text)
+    }
+
+    /// The offered codecs the relay accepts, in the offerer's order.
+    static func accept(_ section: OfferSummary.Section) -> [OfferSummary.Codec] {
+        guard let accepted = acceptedCodecs[section.kind] else { return [] }
+        return section.codecs.filter { codec in
+            accepted.contains { $0.name.lowercased() == codec.name.lowercased() && $0.clockRate == codec.clockRate }
+        }
+    }
+
+    /// The sender's payload types of a section it publishes, by codec: what the answer accepted.
+    static func published(_ section: OfferSummary.Section, accepted: [OfferSummary.Codec]) -> PublishedStream {
+        var codecs: [UInt8: MediaCodec] = [:]
+        for codec in accepted {
+            if let known = MediaCodec(encodingName: codec.name) { codecs[codec.payloadType] = known }
+        }
+        let primary = section.fidGroups.first?.0 ?? section.ssrcs.first
+        return PublishedStream(mid: section.mid, ssrc: primary, rtxSSRC: section.fidGroups.first?.1, codecs: codecs)
+    }
+
+    static func payloadTypes(_ codecs: [OfferSummary.Codec]) -> [MediaCodec: UInt8] {
+        var map: [MediaCodec: UInt8] = [:]
+        for codec in codecs {
+            if let known = MediaCodec(encodingName: codec.name), map[known] == nil { map[known] = codec.payloadType }
+        }
+        return map
     }
 }

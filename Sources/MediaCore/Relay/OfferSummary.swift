@@ -1,0 +1,31 @@
+/// What the relay needs from a participant's SDP offer (RFC 8866, JSEP RFC 9429), independent of
+/// how it was parsed.
+struct OfferSummary: Sendable {
+    struct Codec: Sendable, Equatable {
+        var payloadType: UInt8
+        var name: String
+        var clockRate: UInt32
+        var channels: Int?
+        var fmtp: String?
+        var feedback: [String]
+    }
+
+    struct Section: Sendable {
+        var kind: String  // "audio", "video", "application", …
+        var mid: String
+        var port: Int
+        var proto: String
+        var direction: String  // sendrecv, sendonly, recvonly, inactive
+        var codecs: [Codec]
+        var ssrcs: [UInt32]
+        /// (primary, rtx) pairs from `a=ssrc-group:FID`.
+        var fidGroups: [(UInt32, UInt32)]
+        var rtcpRsize: Bool
+    }
+
+    var iceUfrag: String
+    var icePassword: String
+    var fingerprint: DtlsFingerprint
+    var setup: String
+    var sections: [Section]
+}
