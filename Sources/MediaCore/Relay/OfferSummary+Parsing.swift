@@ -24,10 +24,9 @@ extension OfferSummary {
         func fail(_ line: Int, _ why: String) -> JoinError { .badOffer("line \(line): \(why)") }
 
         var lineNumber = 0
-        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" }) {
+        // "\r\n" is one Character in Swift, and isNewline covers it and a bare "\n" alike.
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
             lineNumber += 1
-            var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
             if line.isEmpty { continue }
             guard line.count >= 2, line.dropFirst().first == "=" else {
                 throw fail(lineNumber, "expected <type>=<value>, got \"\(line.prefix(40))\"")
@@ -36,7 +35,7 @@ extension OfferSummary {
             let value = line.dropFirst(2)
             switch type {
             case "v":
-                guard value == "0" else { throw fail(lineNumber, "unsupported version \"\(value)\"") }
+                guard value == "0" else { throw fail(lineNumber, "unsupported version \"\(value.prefix(20))\"") }
                 sawVersion = true
             case "m":
                 let fields = value.split(separator: " ")

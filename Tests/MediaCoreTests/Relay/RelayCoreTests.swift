@@ -1,0 +1,186 @@
+@testable import MediaCore
+import Testing
+
+/// Routes datagrams between test clients and one relay core, in process, on a fake clock.
+struct RelayHarness: ~Copyable {
+    var core: RelayCore
+    var output = OutgoingDatagrams(capacity: 64)
+    var clients: [TransportAddress: RelayTestClient] = [:]
+    var now = ContinuousClock.now
+    static let relayAddress = TransportAddress(ipv4: 0x7F00_0001, port: 40_000)
+
+    init(identity: DtlsIdentity) {
+        core = RelayCore(
+            configuration: RelayCoreConfiguration(announcedAddress: Self.relayAddress, maxParticipantsPerRoom: 3),
+            identity: identity, seed: 42)
+    }
+
+    /// Sends one datagram from `client` and delivers whatever the relay sends in response.
+    mutating func send(_ datagram: [UInt8], from client: RelayTestClient) throws {
+        var copy = datagram + [UInt8](repeating: 0, count: 64)
+        copy.withUnsafeMutableBytes { core.receive($0, length: datagram.count, from: client.address, now: now, into: &output) }
+        try deliver()
+    }
+
+    mutating func tick(_ step: Duration = .milliseconds(10)) throws {
+        now += step
+        core.handleTimers(now: now, into: &output)
+        try deliver()
+    }
+
+    mutating func deliver() throws {
+        var batch: [([UInt8], TransportAddress)] = []
+        for i in 0..<output.count {
+            let (bytes, destination) = output.datagram(at: i)
+            batch.append((Array(bytes), destination))
+        }
+        output.removeAll()
+        for (bytes, destination) in batch {
+            guard let client = clients[destination] else { continue }
+            try client.receive(bytes, now: now)
+            // The client answers DTLS flights at once.
+            while let reply = client.dtls.takeOutgoing() { try send(reply, from: client) }
+        }
+    }
+
+    /// Joins a client: offer/answer, ICE check with nomination, DTLS handshake.
+    mutating func connect(_ client: RelayTestClient, room: String, role: ParticipantRole) throws -> ParticipantID {
+        let result = try core.join(room: room, role: role, offer: client.offer(slots: 2), now: now)
+        client.accept(answer: result.answerSDP)
+        clients[client.address] = client
+        try send(client.bindingRequest(), from: client)
+        _ = client.dtls.start(now: now)
+        while let hello = client.dtls.takeOutgoing() { try send(hello, from: client) }
+        return result.participant
+    }
+}
+
+@Suite("Relay core end to end, in process")
+struct RelayCoreTests {
+    static let relayIdentity = try! DtlsIdentity(commonName: "relay")
+
+    @Test("two participants connect and each receives the other's audio and video, rewritten")
+    func twoParticipantsForward() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let citizen = try RelayTestClient(port: 50_001, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let staff = try RelayTestClient(port: 50_002, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
+        let citizenID = try harness.connect(citizen, room: "r1", role: .citizen)
+        let staffID = try harness.connect(staff, room: "r1", role: .staff)
+        #expect(citizen.srtpOut != nil && staff.srtpOut != nil, "DTLS completed for both")
+        #expect(citizen.answer.contains("a=ice-lite") && citizen.answer.contains("a=setup:passive"))
+        #expect(citizen.answer.contains("a=fingerprint:\(Self.relayIdentity.fingerprint.sdpValue)"))
+        #expect(citizen.relayAddress == RelayHarness.relayAddress)
+
+        // Both see each other in slot 0.
+        let maybeView = harness.core.roomView(for: citizenID)
+        let view = try #require(maybeView)
+        #expect(view.slots[0].participant == staffID && view.slots[0].role == .staff)
+        #expect(view.slots[1].participant == nil)
+
+        for i in 0..<5 {
+            try harness.send(citizen.rtp(video: true, payload: [UInt8](repeating: UInt8(i), count: 900)), from: citizen)
+            try harness.send(citizen.rtp(video: false, payload: [0xAB, 0xCD, UInt8(i)]), from: citizen)
+        }
+        let videoToStaff = staff.received.filter { $0.payloadType == 96 }
+        let audioToStaff = staff.received.filter { $0.payloadType == 111 }
+        #expect(videoToStaff.count == 5 && audioToStaff.count == 5)
+        // SSRCs are the relay's slot SSRCs from the answer, not the citizen's.
+        #expect(!videoToStaff.contains { $0.ssrc == citizen.videoSSRC })
+        #expect(staff.answer.contains("a=ssrc:\(videoToStaff[0].ssrc) cname:visit-relay"))
+        // Sequence numbers are consecutive and the payload arrives intact.
+        let sequences = videoToStaff.map(\.sequence)
+        #expect(zip(sequences, sequences.dropFirst()).allSatisfy { $1 == $0 &+ 1 })
+        #expect(videoToStaff[4].payload == [UInt8](repeating: 4, count: 900))
+        let forwarded = harness.core.counters.rtpForwarded
+        #expect(forwarded == 10)
+        // A keyframe request went to the citizen when the staff could receive.
+        try harness.tick(.milliseconds(400))
+        #expect(citizen.receivedRTCP.contains { $0.count >= 12 && $0[1] == 206 && $0[0] & 0x1F == 1 })
+    }
+
+    @Test("hostile and premature input is dropped and counted, and nothing is forwarded")
+    func drops() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let citizen = try RelayTestClient(port: 50_011, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let staff = try RelayTestClient(port: 50_012, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
+        let result = try harness.core.join(room: "r2", role: .citizen, offer: citizen.offer(slots: 2), now: harness.now)
+        citizen.accept(answer: result.answerSDP)
+        harness.clients[citizen.address] = citizen
+        // DTLS before ICE: dropped.
+        _ = citizen.dtls.start(now: harness.now)
+        let hello = citizen.dtls.takeOutgoing()!
+        try harness.send(hello, from: citizen)
+        var counters = harness.core.counters
+        #expect(counters.dropped(.dtlsBeforeIce) == 1)
+        // Wrong password, wrong username: dropped, no answer, address not valid.
+        try harness.send(citizen.bindingRequest(password: "not-the-password-0000000"), from: citizen)
+        counters = harness.core.counters
+        #expect(counters.dropped(.stunBadIntegrity) == 1)
+        try harness.send(citizen.bindingRequest(username: "nosuch:\(citizen.ice.ufrag)"), from: citizen)
+        counters = harness.core.counters
+        #expect(counters.dropped(.stunUnknownUsername) == 1)
+        // SRTP-looking bytes from an unknown address.
+        try harness.send([0x80, 96, 0, 1] + [UInt8](repeating: 0, count: 40), from: staff)
+        counters = harness.core.counters
+        #expect(counters.dropped(.unknownAddress) == 1)
+        // After a valid check but before DTLS: RTP is dropped as SRTP before DTLS.
+        try harness.send(citizen.bindingRequest(), from: citizen)
+        try harness.send([0x80, 96, 0, 1] + [UInt8](repeating: 0, count: 40), from: citizen)
+        counters = harness.core.counters
+        #expect(counters.dropped(.srtpBeforeDtls) == 1)
+        // Garbage of an unknown kind and too-short datagrams.
+        try harness.send([0xFF, 0xFF, 0xFF, 0xFF, 0xFF], from: citizen)
+        try harness.send([0x80, 0x60], from: citizen)
+        counters = harness.core.counters
+        #expect(counters.dropped(.unknownKind) == 1 && counters.dropped(.tooShort) == 1)
+        #expect(counters.rtpForwarded == 0)
+    }
+
+    @Test("a third participant joins without disturbing the others; leaving empties the slot")
+    func thirdJoinsAndLeaves() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let a = try RelayTestClient(port: 50_021, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let b = try RelayTestClient(port: 50_022, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
+        let c = try RelayTestClient(port: 50_023, relayFingerprint: Self.relayIdentity.fingerprint, seed: 3)
+        let idA = try harness.connect(a, room: "r3", role: .citizen)
+        let idB = try harness.connect(b, room: "r3", role: .staff)
+        try harness.send(a.rtp(video: true, payload: [1, 2, 3]), from: a)
+        let ssrcAtB = b.received.last!.ssrc
+        let idC = try harness.connect(c, room: "r3", role: .interpreter)
+        try harness.send(a.rtp(video: true, payload: [4, 5, 6]), from: a)
+        #expect(b.received.last!.ssrc == ssrcAtB, "b's stream from a is unchanged by c's join")
+        #expect(c.received.last!.payload == [4, 5, 6])
+        let slotsBefore = harness.core.roomView(for: idA)!.slots.map(\.participant)
+        #expect(slotsBefore == [idB, idC])
+        let events = harness.core.takeEvents()
+        #expect(events == [.roomChanged(room: "r3"), .roomChanged(room: "r3"), .roomChanged(room: "r3")])
+        harness.core.leave(idB, now: harness.now)
+        let slotsAfter = harness.core.roomView(for: idA)!.slots.map(\.participant)
+        #expect(slotsAfter == [nil, idC])
+        try harness.send(a.rtp(video: true, payload: [7]), from: a)
+        #expect(c.received.last!.payload == [7])
+        let members = harness.core.members(of: "r3")
+        #expect(members == [idA, idC])
+    }
+
+    @Test("a full room and a bad offer are refused with reasons")
+    func refusals() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        for port in UInt16(50_031)...50_033 {
+            let client = try RelayTestClient(port: port, relayFingerprint: Self.relayIdentity.fingerprint, seed: UInt32(port))
+            _ = try harness.core.join(room: "full", role: .staff, offer: client.offer(slots: 2), now: harness.now)
+        }
+        let late = try RelayTestClient(port: 50_034, relayFingerprint: Self.relayIdentity.fingerprint, seed: 9)
+        #expect(throws: JoinError.roomFull(room: "full", limit: 3)) {
+            _ = try harness.core.join(room: "full", role: .staff, offer: late.offer(slots: 2), now: harness.now)
+        }
+        #expect(throws: JoinError.badOffer("line 1: expected <type>=<value>, got \"hello\"")) {
+            _ = try harness.core.join(room: "other", role: .staff, offer: "hello\r\n", now: harness.now)
+        }
+        let noFingerprint = late.offer(slots: 2).split(separator: "\r\n").filter { !$0.hasPrefix("a=fingerprint") }
+            .joined(separator: "\r\n")
+        #expect(throws: JoinError.badOffer("the offer has no a=fingerprint:sha-256")) {
+            _ = try harness.core.join(room: "other", role: .staff, offer: noFingerprint, now: harness.now)
+        }
+    }
+}

@@ -1,0 +1,154 @@
+@testable import MediaCore
+
+/// A minimal WebRTC client for driving `RelayCore` in process: it writes a Chromium-shaped offer in
+/// the fixed-slot layout, checks connectivity with STUN, runs DTLS as the client, and sends and
+/// receives SRTP. Everything is real crypto; only the network is a function call.
+final class RelayTestClient {
+    let address: TransportAddress
+    let ice: IceCredentials
+    let identity: DtlsIdentity
+    var dtls: DtlsEndpoint
+    var srtpOut: SrtpContext?
+    var srtpIn: SrtpContext?
+    let audioSSRC: UInt32
+    let videoSSRC: UInt32
+    var answer = ""
+    var relayUfrag = ""
+    var relayPassword = ""
+    var relayAddress = TransportAddress(ipv4: 0, port: 0)
+    var audioSequence: UInt16 = 100
+    var videoSequence: UInt16 = 5000
+    /// Decrypted RTP packets received: (ssrc, sequence, payload type, payload).
+    var received: [(ssrc: UInt32, sequence: UInt16, payloadType: UInt8, payload: [UInt8])] = []
+    var receivedRTCP: [[UInt8]] = []
+
+    init(port: UInt16, relayFingerprint: DtlsFingerprint, seed: UInt32) throws {
+        address = TransportAddress(ipv4: 0x7F00_0001, port: port)
+        ice = IceCredentials(ufrag: "cl\(port)", pwd: "clientpassword\(port)abcdefgh")
+        identity = try DtlsIdentity(commonName: "client")
+        dtls = try DtlsEndpoint(role: .client, identity: identity, remoteFingerprint: relayFingerprint)
+        audioSSRC = 1000 + seed
+        videoSSRC = 2000 + seed
+    }
+
+    /// An offer shaped like Chromium's: audio and video sendonly, then `slots` recvonly pairs.
+    func offer(slots: Int, audioPT: UInt8 = 111, videoPT: UInt8 = 96) -> String {
+        var lines = [
+            "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
+            "a=group:BUNDLE " + (0..<(2 + 2 * slots)).map(String.init).joined(separator: " "),
+            "a=extmap-allow-mixed", "a=msid-semantic: WMS stream",
+        ]
+        func section(_ kind: String, mid: Int, direction: String, ssrc: UInt32?) {
+            let audio = kind == "audio"
+            lines.append("m=\(kind) 9 UDP/TLS/RTP/SAVPF \(audio ? "\(audioPT) 0" : "\(videoPT) 97 45")")
+            lines += [
+                "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0", "a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)",
+                "a=ice-options:trickle", "a=fingerprint:\(identity.fingerprint.sdpValue)", "a=setup:actpass",
+                "a=mid:\(mid)", "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
+                "a=\(direction)", "a=rtcp-mux", "a=rtcp-rsize",
+            ]
+            if audio {
+                lines += ["a=rtpmap:\(audioPT) opus/48000/2", "a=rtcp-fb:\(audioPT) transport-cc",
+                          "a=fmtp:\(audioPT) minptime=10;useinbandfec=1", "a=rtpmap:0 PCMU/8000"]
+            } else {
+                lines += ["a=rtpmap:\(videoPT) VP8/90000", "a=rtcp-fb:\(videoPT) goog-remb", "a=rtcp-fb:\(videoPT) nack",
+                          "a=rtcp-fb:\(videoPT) nack pli", "a=rtcp-fb:\(videoPT) ccm fir",
+                          "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=\(videoPT)", "a=rtpmap:45 AV1/90000"]
+            }
+            if let ssrc {
+                lines += ["a=ssrc:\(ssrc) cname:test", "a=ssrc:\(ssrc) msid:stream \(kind)"]
+            }
+        }
+        section("audio", mid: 0, direction: "sendonly", ssrc: audioSSRC)
+        section("video", mid: 1, direction: "sendonly", ssrc: videoSSRC)
+        for slot in 0..<slots {
+            section("audio", mid: 2 + 2 * slot, direction: "recvonly", ssrc: nil)
+            section("video", mid: 3 + 2 * slot, direction: "recvonly", ssrc: nil)
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    func accept(answer: String) {
+        self.answer = answer
+        for line in answer.split(separator: "\r\n") {
+            if line.hasPrefix("a=ice-ufrag:") { relayUfrag = String(line.dropFirst(12)) }
+            if line.hasPrefix("a=ice-pwd:") { relayPassword = String(line.dropFirst(10)) }
+            if line.hasPrefix("a=candidate:") {
+                let fields = line.split(separator: " ")
+                relayAddress = TransportAddress("\(fields[4]):\(fields[5])")!
+            }
+        }
+    }
+
+    /// A Binding request (RFC 8445 §7.2.2) from this client, integrity under the relay's password.
+    func bindingRequest(useCandidate: Bool = true, password: String? = nil, username: String? = nil) -> [UInt8] {
+        var message: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]
+        message += (0..<12).map { _ in UInt8.random(in: 0...255) }
+        func attribute(_ type: UInt16, _ value: [UInt8]) {
+            message += [UInt8(type >> 8), UInt8(type & 0xFF), UInt8(value.count >> 8), UInt8(value.count & 0xFF)]
+            message += value
+            while message.count % 4 != 0 { message.append(0) }
+        }
+        attribute(0x0006, Array((username ?? "\(relayUfrag):\(ice.ufrag)").utf8))
+        attribute(0x0024, [0x6e, 0x00, 0x01, 0xff])
+        attribute(0x802A, [1, 2, 3, 4, 5, 6, 7, 8])  // ICE-CONTROLLING
+        if useCandidate { attribute(0x0025, []) }
+        let integrityOffset = message.count
+        message += [0x00, 0x08, 0x00, 0x14] + [UInt8](repeating: 0, count: 20)
+        let length = message.count - 20
+        message[2] = UInt8(length >> 8)
+        message[3] = UInt8(length & 0xFF)
+        var mac = [UInt8](repeating: 0, count: 20)
+        var key = Array((password ?? relayPassword).utf8)
+        var hmac = key.withUnsafeMutableBytes { HmacSha1(key: UnsafeRawBufferPointer($0)) }
+        message.withUnsafeBytes { hmac.update(UnsafeRawBufferPointer(rebasing: $0[0..<integrityOffset])) }
+        mac.withUnsafeMutableBytes { hmac.finalize(into: $0) }
+        message.replaceSubrange((integrityOffset + 4)..<(integrityOffset + 24), with: mac)
+        return message
+    }
+
+    /// An RTP packet (RFC 3550 §5.1) with a one-byte header extension, protected with our SRTP keys.
+    func rtp(video: Bool, payload: [UInt8], marker: Bool = false) throws -> [UInt8] {
+        if video { videoSequence &+= 1 } else { audioSequence &+= 1 }
+        let sequence = video ? videoSequence : audioSequence
+        let ssrc = video ? videoSSRC : audioSSRC
+        var packet: [UInt8] = [
+            0x90, (marker ? 0x80 : 0) | (video ? 96 : 111), UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+            0, 0, 0x10, 0, UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
+            0xBE, 0xDE, 0x00, 0x01,  // one-byte extensions, 1 word
+            0x31, 0x00, 0x07, 0x00,  // id 3 (transport-wide seq) = 7, one padding byte
+        ] + payload
+        let plainLength = packet.count
+        packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
+        var span = packet.mutableSpan
+        var bytes = span.mutableBytes
+        let length = try srtpOut!.protectRTP(&bytes, length: plainLength)
+        return Array(packet[0..<length])
+    }
+
+    /// Handles a datagram the relay sent to this client.
+    func receive(_ datagram: [UInt8], now: ContinuousClock.Instant) throws {
+        switch DatagramKind(firstByte: datagram[0], secondByte: datagram[1]) {
+        case .dtls:
+            if case .connected(let keys) = dtls.receive(datagram.span.bytes, now: now) {
+                srtpOut = try SrtpContext(profile: keys.profile, keyAndSalt: keys.local, direction: .outbound)
+                srtpIn = try SrtpContext(profile: keys.profile, keyAndSalt: keys.remote, direction: .inbound)
+            }
+        case .rtp:
+            var packet = datagram
+            var span = packet.mutableSpan
+            var bytes = span.mutableBytes
+            let length = try srtpIn!.unprotectRTP(&bytes, length: datagram.count)
+            let header = packet.withUnsafeBytes { RtpWire.header($0) }!
+            received.append((header.ssrc, header.sequence, header.payloadType, Array(packet[header.headerLength..<length])))
+        case .rtcp:
+            var packet = datagram
+            var span = packet.mutableSpan
+            var bytes = span.mutableBytes
+            let length = try srtpIn!.unprotectRTCP(&bytes, length: datagram.count)
+            receivedRTCP.append(Array(packet[0..<length]))
+        default:
+            break
+        }
+    }
+}
