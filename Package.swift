@@ -20,6 +20,15 @@ let package = Package(
         .library(name: "MediaCore", targets: ["MediaCore"]),
         .executable(name: "visit-relay", targets: ["RelayDaemon"]),
     ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+    ],
     targets: [
         // C modules. CSrtp is a real C target (the DTLS datagram BIO needs C callbacks);
         // COpus and CVpx are system libraries found through pkg-config.
@@ -35,7 +44,22 @@ let package = Package(
         .target(name: "MediaCore", dependencies: ["CSrtp", "COpus", "CVpx"], swiftSettings: swiftSettings),
 
         // The daemon process.
-        .executableTarget(name: "RelayDaemon", dependencies: ["MediaCore"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "RelayDaemon",
+            dependencies: [
+                "MediaCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [.copy("Public")],
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"], swiftSettings: swiftSettings),
     ]

@@ -1,0 +1,99 @@
+import MediaCore
+
+/// Signaling's view of sessions: the opaque session token a client holds, which worker and
+/// participant it names, and the WebSocket (as a message stream) to push room events to.
+actor SessionDirectory {
+    struct Session {
+        let worker: Int
+        let participant: ParticipantID
+        let room: String
+        var events: AsyncStream<String>.Continuation?
+    }
+
+    private var sessions: [String: Session] = [:]
+    private var byParticipant: [ParticipantID: String] = [:]
+    /// Room name → worker index: a room is pinned to the worker that first hosted it.
+    private var roomWorkers: [String: Int] = [:]
+    private(set) var draining = false
+
+    /// The worker for a room: the one it lives on, or a stable choice by name.
+    func worker(forRoom room: String, workers: Int) -> Int {
+        if let pinned = roomWorkers[room] { return pinned }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a: stable across runs, unlike Hasher
+        for byte in room.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let chosen = Int(hash % UInt64(max(1, workers)))
+        roomWorkers[room] = chosen
+        return chosen
+    }
+
+    func add(token: String, worker: Int, participant: ParticipantID, room: String) {
+        sessions[token] = Session(worker: worker, participant: participant, room: room)
+        byParticipant[participant] = token
+    }
+
+    func session(_ token: String) -> Session? { sessions[token] }
+
+    func remove(token: String) -> Session? {
+        guard let session = sessions.removeValue(forKey: token) else { return nil }
+        byParticipant[session.participant] = nil
+        session.events?.yield(#"{"type":"bye","reason":"left"}"#)
+        session.events?.finish()
+        if !sessions.values.contains(where: { $0.room == session.room }) { roomWorkers[session.room] = nil }
+        return session
+    }
+
+    /// Attaches a WebSocket's outgoing message stream to a session (replacing an older one).
+    func attach(token: String, events: AsyncStream<String>.Continuation) -> Bool {
+        guard sessions[token] != nil else { return false }
+        if let old = sessions[token]?.events {
+            old.yield(#"{"type":"bye","reason":"replaced"}"#)
+            old.finish()
+        }
+        sessions[token]?.events = events
+        return true
+    }
+
+    func detach(token: String) {
+        sessions[token]?.events = nil
+    }
+
+    /// Sends a text message to a participant's WebSocket, if one is attached.
+    func send(_ message: String, to participant: ParticipantID) {
+        guard let token = byParticipant[participant] else { return }
+        sessions[token]?.events?.yield(message)
+    }
+
+    /// Stops new joins and tells every client the relay is draining.
+    func startDraining() {
+        draining = true
+        for session in sessions.values {
+            session.events?.yield(#"{"type":"bye","reason":"draining"}"#)
+        }
+    }
+}
+
+/// The JSON of the `room` message (docs/signaling.md).
+enum RoomMessage {
+    static func json(_ view: RoomView) -> String {
+        let slots = view.slots.map { slot in
+            let participant = slot.participant.map { id in
+                #"{"id":"\#(id)","role":"\#(slot.role?.rawValue ?? "")"}"#
+            } ?? "null"
+            return #"{"slot":\#(slot.slot),"audioMid":"\#(escape(slot.audioMid))","videoMid":"\#(escape(slot.videoMid))","participant":\#(participant)}"#
+        }
+        return #"{"type":"room","room":"\#(escape(view.room))","self":{"id":"\#(view.participant)","role":"\#(view.role.rawValue)"},"slots":[\#(slots.joined(separator: ","))]}"#
+    }
+
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

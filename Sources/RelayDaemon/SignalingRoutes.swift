@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import HummingbirdWebSocket
+import Logging
+import MediaCore
+import NIOCore
+
+/// The HTTP API of docs/signaling.md: join, leave, ICE restart, room events, config, health.
+struct SignalingRoutes: Sendable {
+    static let maxOfferBytes = 64 * 1024
+
+    let workers: [MediaWorker]
+    let directory: SessionDirectory
+    let maxParticipants: Int
+    let logger: Logger
+
+    func register(on router: Router<BasicWebSocketRequestContext>) {
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/api/config") { _, _ in
+            Self.json(.ok, #"{"maxParticipants":\#(maxParticipants),"iceServers":[]}"#)
+        }
+        router.post("/api/rooms/:room/participants") { request, context in
+            try await join(request: request, context: context)
+        }
+        router.delete("/api/sessions/:session") { _, context in
+            let token = context.parameters.get("session") ?? ""
+            guard let session = await directory.remove(token: token) else {
+                return Self.error(.notFound, "no-session", "no such session")
+            }
+            try await workers[session.worker].leave(session.participant)
+            return Response(status: .noContent)
+        }
+        router.patch("/api/sessions/:session") { request, context in
+            let token = context.parameters.get("session") ?? ""
+            guard let session = await directory.session(token) else {
+                return Self.error(.notFound, "no-session", "no such session")
+            }
+            let offer: String
+            do { offer = try await Self.readOffer(request) } catch { return Self.tooLarge() }
+            do {
+                let answer = try await workers[session.worker].restartIce(session.participant, offer: offer)
+                return Self.sdp(.ok, answer)
+            } catch let error as JoinError {
+                return Self.error(.badRequest, "bad-offer", Self.describe(error))
+            }
+        }
+        router.ws("/api/sessions/:session/events") { _, context in
+            let token = context.parameters.get("session") ?? ""
+            return await directory.session(token) == nil ? .dontUpgrade : .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            let token = context.requestContext.parameters.get("session") ?? ""
+            let (stream, continuation) = AsyncStream<String>.makeStream()
+            guard await directory.attach(token: token, events: continuation),
+                let session = await directory.session(token)
+            else { return }
+            if let view = try? await workers[session.worker].roomView(for: session.participant) {
+                continuation.yield(RoomMessage.json(view))
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await message in stream { try await outbound.write(.text(message)) }
+                }
+                group.addTask {
+                    for try await message in inbound.messages(maxSize: 4096) {
+                        if case .text(let text) = message, text.contains(#""ping""#) {
+                            continuation.yield(#"{"type":"pong"}"#)
+                        }
+                    }
+                    continuation.finish()
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+            await directory.detach(token: token)
+        }
+    }
+
+    private func join(request: Request, context: BasicWebSocketRequestContext) async throws -> Response {
+        let room = context.parameters.get("room") ?? ""
+        guard Self.isValidRoom(room) else {
+            return Self.error(.badRequest, "bad-room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+        }
+        guard let roleText = request.uri.queryParameters.get("role"), let role = ParticipantRole(rawValue: roleText) else {
+            return Self.error(.badRequest, "bad-role", "role must be citizen, staff or interpreter")
+        }
+        guard await !directory.draining else {
+            return Self.error(.serviceUnavailable, "draining", "the relay is shutting down; try again shortly")
+        }
+        let offer: String
+        do { offer = try await Self.readOffer(request) } catch { return Self.tooLarge() }
+        let workerIndex = await directory.worker(forRoom: room, workers: workers.count)
+        do {
+            let result = try await workers[workerIndex].join(room: room, role: role, offer: offer)
+            let token = Self.newToken()
+            await directory.add(token: token, worker: workerIndex, participant: result.participant, room: room)
+            logger.info("participant joined", metadata: ["room": "\(room)", "role": "\(role.rawValue)", "participant": "\(result.participant)"])
+            var headers = HTTPFields()
+            headers[.contentType] = "application/sdp"
+            headers[.location] = "/api/sessions/\(token)"
+            headers[HTTPField.Name("X-Participant-Id")!] = "\(result.participant)"
+            return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.answerSDP)))
+        } catch let error as JoinError {
+            if case .roomFull = error { return Self.error(.conflict, "room-full", Self.describe(error)) }
+            return Self.error(.badRequest, "bad-offer", Self.describe(error))
+        }
+    }
+
+    static func isValidRoom(_ room: String) -> Bool {
+        !room.isEmpty && room.utf8.count <= 64
+            && room.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
+            }
+    }
+
+    static func readOffer(_ request: Request) async throws -> String {
+        let buffer = try await request.body.collect(upTo: maxOfferBytes)
+        return String(buffer: buffer)
+    }
+
+    static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        return String((0..<22).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+    }
+
+    static func describe(_ error: JoinError) -> String {
+        switch error {
+        case .badOffer(let message): message
+        case .roomFull(let room, let limit): "room \(room) already has \(limit) participants"
+        case .unknownParticipant(let id): "unknown participant \(id)"
+        }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func sdp(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/sdp"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        json(status, #"{"error":"\#(code)","message":"\#(RoomMessage.escape(message))"}"#)
+    }
+
+    static func tooLarge() -> Response {
+        error(.contentTooLarge, "offer-too-large", "offers are limited to \(maxOfferBytes) bytes")
+    }
+}
