@@ -7,6 +7,8 @@ import NIOPosix
 /// it. The core is touched only on `eventLoop` (datagrams, the timer tick and commands all run
 /// there), so it needs no lock; that confinement is why this class is `@unchecked Sendable`.
 final class MediaWorker: @unchecked Sendable {
+    /// Datagrams read per system call (recvmmsg).
+    static let vectorReadCount = 32
     let index: Int
     let eventLoop: any EventLoop
     let boundAddress: TransportAddress
@@ -30,8 +32,9 @@ final class MediaWorker: @unchecked Sendable {
     func start(host: String, port: Int) async throws -> SocketAddress {
         let channel = try await DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.datagramVectorReadMessageCount, value: 32)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 2048))
+            .channelOption(.datagramVectorReadMessageCount, value: Self.vectorReadCount)
+            // With vector reads NIO splits one receive buffer across the messages: give each 2 KiB.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.vectorReadCount * 2048))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(MediaDatagramHandler(worker: self))

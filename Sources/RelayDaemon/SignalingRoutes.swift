@@ -20,6 +20,16 @@ struct SignalingRoutes: Sendable {
         router.get("/api/config") { _, _ in
             Self.json(.ok, #"{"maxParticipants":\#(maxParticipants),"iceServers":[]}"#)
         }
+        router.get("/api/stats") { _, _ in
+            var parts: [String] = []
+            for worker in workers {
+                let c = try await worker.counters()
+                let drops = DropReason.allCases.map { #""\#($0)":\#(c.dropped($0))"# }.joined(separator: ",")
+                parts.append(
+                    #"{"worker":\#(worker.index),"datagramsIn":\#(c.datagramsIn),"bytesIn":\#(c.bytesIn),"rtpForwarded":\#(c.rtpForwarded),"bytesForwarded":\#(c.bytesForwarded),"rtcpIn":\#(c.rtcpIn),"keyframeRequestsSent":\#(c.keyframeRequestsSent),"drops":{\#(drops)}}"#)
+            }
+            return Self.json(.ok, "{\"workers\":[\(parts.joined(separator: ","))]}")
+        }
         router.post("/api/rooms/:room/participants") { request, context in
             try await join(request: request, context: context)
         }

@@ -1,0 +1,288 @@
+// VisitRelay web client: joins a room through the relay (docs/signaling.md), shows the other
+// participants in fixed receive slots, reports connection quality, and reconnects by itself.
+'use strict';
+
+const TEXT = {
+  da: {
+    title: 'Skærmbesøg', room: 'Besøgets kode', role: 'Jeg er', citizen: 'Borger', staff: 'Medarbejder',
+    interpreter: 'Tolk', join: 'Start besøg', leave: 'Afslut besøg', mute: 'Slå mikrofon fra', unmute: 'Slå mikrofon til',
+    cameraOff: 'Slå kamera fra', cameraOn: 'Slå kamera til', sound: 'Tryk for at høre lyd',
+    connecting: 'Forbinder…', connected: 'Forbundet', waiting: 'Venter på den anden part…',
+    lost: 'Forbindelsen er tabt. Forbinder igen…', ended: 'Besøget er afsluttet.',
+    denied: 'Kameraet eller mikrofonen er blokeret. Giv browseren lov i adresselinjen, og prøv igen.',
+    noDevice: 'Der blev ikke fundet noget kamera eller nogen mikrofon.',
+    draining: 'Serveren genstarter. Forbinder igen…', full: 'Besøget er fuldt.', failed: 'Kunne ikke forbinde: ',
+    good: 'God forbindelse', fair: 'Ustabil forbindelse', poor: 'Dårlig forbindelse', other: 'Anden deltager',
+  },
+  en: {
+    title: 'Video visit', room: 'Visit code', role: 'I am', citizen: 'Citizen', staff: 'Staff', interpreter: 'Interpreter',
+    join: 'Start visit', leave: 'End visit', mute: 'Mute microphone', unmute: 'Unmute microphone',
+    cameraOff: 'Turn camera off', cameraOn: 'Turn camera on', sound: 'Tap to hear sound',
+    connecting: 'Connecting…', connected: 'Connected', waiting: 'Waiting for the other party…',
+    lost: 'Connection lost. Reconnecting…', ended: 'The visit has ended.',
+    denied: 'The camera or microphone is blocked. Allow it in the address bar and try again.',
+    noDevice: 'No camera or microphone was found.',
+    draining: 'The server is restarting. Reconnecting…', full: 'The visit is full.', failed: 'Could not connect: ',
+    good: 'Good connection', fair: 'Unstable connection', poor: 'Poor connection', other: 'Other participant',
+  },
+};
+
+const params = new URLSearchParams(location.search);
+let lang = params.get('lang') === 'en' ? 'en' : 'da';
+const t = (key) => TEXT[lang][key] || key;
+
+function applyText() {
+  document.documentElement.lang = lang;
+  for (const el of document.querySelectorAll('[data-text]')) el.textContent = t(el.dataset.text);
+}
+
+const $ = (id) => document.getElementById(id);
+const roomMatch = location.pathname.match(/^\/r\/([A-Za-z0-9_-]{1,64})\/?$/);
+
+// State exposed for tests (window.visitRelay).
+const state = {
+  joined: false, connectionState: 'new', participantId: null, slots: [], error: null,
+  joinedAt: null, firstRemoteFrameAt: null, reconnects: 0,
+};
+let pc = null, ws = null, session = null, localStream = null, backoffMs = 1000, ended = false, disconnectedSince = null;
+const slotStreams = new Map();
+
+function setStatus(key, extra = '') { $('status').textContent = t(key) + extra; }
+
+async function getMedia() {
+  try {
+    return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+  } catch (error) {
+    state.error = error.name;
+    setStatus(error.name === 'NotAllowedError' || error.name === 'SecurityError' ? 'denied' : 'noDevice');
+    throw error;
+  }
+}
+
+async function join(room, role) {
+  setStatus('connecting');
+  const config = await (await fetch('/api/config')).json();
+  if (!localStream) localStream = await getMedia();
+  pc = new RTCPeerConnection({ iceServers: config.iceServers || [], bundlePolicy: 'max-bundle' });
+  const [audioTrack] = localStream.getAudioTracks();
+  const [videoTrack] = localStream.getVideoTracks();
+  pc.addTransceiver(audioTrack || 'audio', { direction: 'sendonly', streams: [localStream] });
+  pc.addTransceiver(videoTrack || 'video', { direction: 'sendonly', streams: [localStream] });
+  for (let i = 0; i < config.maxParticipants - 1; i++) {
+    pc.addTransceiver('audio', { direction: 'recvonly' });
+    pc.addTransceiver('video', { direction: 'recvonly' });
+  }
+  pc.onconnectionstatechange = onConnectionState;
+  await pc.setLocalDescription(await pc.createOffer());
+  const response = await fetch(`/api/rooms/${room}/participants?role=${role}`, {
+    method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp,
+  });
+  if (response.status !== 201) {
+    let message = response.statusText;
+    try { const body = await response.json(); message = body.message || message; if (body.error === 'room-full') { setStatus('full'); throw new Error('full'); } } catch (e) { if (e.message === 'full') throw e; }
+    setStatus('failed', message);
+    throw new Error(message);
+  }
+  session = response.headers.get('Location');
+  state.participantId = response.headers.get('X-Participant-Id');
+  await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+  state.joined = true;
+  state.joinedAt = performance.now();
+  openEvents();
+}
+
+function openEvents() {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  ws = new WebSocket(`${scheme}://${location.host}${session}/events`);
+  ws.onmessage = (message) => {
+    const event = JSON.parse(message.data);
+    if (event.type === 'room') showRoom(event);
+    if (event.type === 'bye' && event.reason === 'draining') { setStatus('draining'); scheduleReconnect(); }
+  };
+  ws.onclose = () => { if (!ended && state.joined) scheduleReconnect(); };
+}
+
+function showRoom(event) {
+  state.slots = event.slots;
+  const remotes = $('remotes');
+  let anyone = false;
+  for (const slot of event.slots) {
+    let tile = document.getElementById(`slot-${slot.slot}`);
+    if (!tile) {
+      tile = document.createElement('div');
+      tile.className = 'tile';
+      tile.id = `slot-${slot.slot}`;
+      tile.innerHTML = '<video autoplay playsinline></video><span class="name"></span>';
+      remotes.appendChild(tile);
+    }
+    const video = tile.querySelector('video');
+    if (!slotStreams.has(slot.slot)) {
+      const stream = new MediaStream();
+      for (const transceiver of pc.getTransceivers()) {
+        if (transceiver.mid === slot.audioMid || transceiver.mid === slot.videoMid) stream.addTrack(transceiver.receiver.track);
+      }
+      slotStreams.set(slot.slot, stream);
+      video.srcObject = stream;
+      watchFirstFrame(video);
+    }
+    tile.hidden = !slot.participant;
+    if (slot.participant) {
+      anyone = true;
+      tile.querySelector('.name').textContent = t(slot.participant.role) || t('other');
+      video.play().catch(() => { $('sound').hidden = false; });
+    }
+  }
+  setStatus(anyone ? 'connected' : 'waiting');
+}
+
+function watchFirstFrame(video) {
+  const mark = () => { if (state.firstRemoteFrameAt === null && state.joinedAt !== null) state.firstRemoteFrameAt = performance.now(); };
+  if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(mark);
+  else video.addEventListener('loadeddata', mark, { once: true });
+}
+
+function onConnectionState() {
+  state.connectionState = pc.connectionState;
+  if (pc.connectionState === 'failed') scheduleReconnect();
+  if (pc.connectionState === 'disconnected') {
+    disconnectedSince = Date.now();
+    setTimeout(() => { if (pc && pc.connectionState === 'disconnected' && Date.now() - disconnectedSince >= 3000) scheduleReconnect(); }, 3100);
+  }
+  if (pc.connectionState === 'connected') backoffMs = 1000;
+}
+
+let reconnectTimer = null;
+function scheduleReconnect() {
+  if (ended || reconnectTimer) return;
+  setStatus('lost');
+  teardown(false);
+  reconnectTimer = setTimeout(async () => {
+    reconnectTimer = null;
+    state.reconnects += 1;
+    try { await join(roomMatch[1], role()); } catch (e) { scheduleReconnect(); }
+  }, backoffMs);
+  backoffMs = Math.min(backoffMs * 2, 10000);
+}
+
+function teardown(sendLeave) {
+  state.joined = false;
+  if (ws) { ws.onclose = null; ws.close(); ws = null; }
+  if (pc) { pc.onconnectionstatechange = null; pc.close(); pc = null; }
+  if (sendLeave && session) fetch(session, { method: 'DELETE', keepalive: true }).catch(() => {});
+  session = null;
+  slotStreams.clear();
+  $('remotes').innerHTML = '';
+}
+
+const role = () => (['citizen', 'staff', 'interpreter'].includes(params.get('role')) ? params.get('role') : 'citizen');
+
+async function stats() {
+  if (!pc) return { inbound: [], outbound: [], candidatePair: null, transport: null };
+  const report = await pc.getStats();
+  const out = { inbound: [], outbound: [], candidatePair: null, transport: null };
+  const mids = new Map(pc.getTransceivers().map((t) => [t.receiver.track && t.receiver.track.id, t.mid]));
+  report.forEach((s) => {
+    if (s.type === 'inbound-rtp') {
+      out.inbound.push({
+        kind: s.kind, mid: s.mid || mids.get(s.trackIdentifier) || null, ssrc: s.ssrc, framesDecoded: s.framesDecoded || 0,
+        packetsReceived: s.packetsReceived || 0, packetsLost: s.packetsLost || 0, nackCount: s.nackCount || 0,
+        pliCount: s.pliCount || 0, freezeCount: s.freezeCount || 0, totalFreezesDuration: s.totalFreezesDuration || 0,
+        jitter: s.jitter || 0, bytesReceived: s.bytesReceived || 0,
+      });
+    } else if (s.type === 'outbound-rtp') {
+      out.outbound.push({ kind: s.kind, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0 });
+    } else if (s.type === 'transport') {
+      out.transport = {
+        dtlsState: s.dtlsState, tlsVersion: s.tlsVersion, dtlsCipher: s.dtlsCipher, srtpCipher: s.srtpCipher,
+        selectedCandidatePairChanges: s.selectedCandidatePairChanges, selectedCandidatePairId: s.selectedCandidatePairId,
+      };
+    }
+  });
+  const pairId = out.transport && out.transport.selectedCandidatePairId;
+  report.forEach((s) => {
+    if (s.type === 'candidate-pair' && (s.id === pairId || (!pairId && s.nominated))) {
+      out.candidatePair = { state: s.state, currentRoundTripTime: s.currentRoundTripTime, availableOutgoingBitrate: s.availableOutgoingBitrate };
+    }
+  });
+  return out;
+}
+
+let lastDecoded = 0;
+async function updateQuality() {
+  if (!pc) return;
+  const s = await stats();
+  const rtt = s.candidatePair && s.candidatePair.currentRoundTripTime;
+  const video = s.inbound.filter((i) => i.kind === 'video');
+  const decoded = video.reduce((n, i) => n + i.framesDecoded, 0);
+  const received = s.inbound.reduce((n, i) => n + i.packetsReceived, 0);
+  const lost = s.inbound.reduce((n, i) => n + Math.max(0, i.packetsLost), 0);
+  const lossRate = received + lost > 0 ? lost / (received + lost) : 0;
+  const progressing = decoded > lastDecoded || state.slots.every((slot) => !slot.participant);
+  lastDecoded = decoded;
+  let level = 'good';
+  if ((rtt && rtt > 0.3) || lossRate > 0.02 || !progressing) level = 'fair';
+  if ((rtt && rtt > 0.8) || lossRate > 0.08 || pc.connectionState !== 'connected') level = 'poor';
+  const q = $('quality');
+  q.className = level;
+  q.textContent = t(level) + (rtt ? ` (${Math.round(rtt * 1000)} ms)` : '');
+}
+
+async function report(url) {
+  try {
+    const body = JSON.stringify({ state: window.visitRelay.state(), stats: await stats() });
+    await fetch(url, { method: 'POST', body, headers: { 'Content-Type': 'application/json' } });
+  } catch (e) { /* the collector may be gone */ }
+}
+
+window.visitRelay = {
+  state: () => ({ ...state, slots: state.slots }),
+  stats,
+  get joinedAt() { return state.joinedAt; },
+  get firstRemoteFrameAt() { return state.firstRemoteFrameAt; },
+};
+
+function startVisit() {
+  const r = role();
+  document.body.classList.add(r);
+  $('visit').hidden = false;
+  if (r !== 'citizen') {
+    $('mute').hidden = false;
+    $('camera').hidden = false;
+    $('self').hidden = false;
+  }
+  $('leave').onclick = () => { ended = true; teardown(true); setStatus('ended'); };
+  $('mute').onclick = () => {
+    const track = localStream && localStream.getAudioTracks()[0];
+    if (!track) return;
+    track.enabled = !track.enabled;
+    $('mute').textContent = t(track.enabled ? 'mute' : 'unmute');
+  };
+  $('camera').onclick = () => {
+    const track = localStream && localStream.getVideoTracks()[0];
+    if (!track) return;
+    track.enabled = !track.enabled;
+    $('camera').textContent = t(track.enabled ? 'cameraOff' : 'cameraOn');
+  };
+  $('sound').onclick = () => { for (const v of document.querySelectorAll('#remotes video')) v.play(); $('sound').hidden = true; };
+  join(roomMatch[1], r).then(() => { if (r !== 'citizen') $('self').srcObject = localStream; })
+    .catch((e) => { if (!['NotAllowedError', 'NotFoundError', 'SecurityError'].includes(e.name) && e.message !== 'full') scheduleReconnect(); });
+  setInterval(updateQuality, 1000);
+  const reportURL = params.get('report');
+  if (reportURL) setInterval(() => report(reportURL), 1000);
+  window.addEventListener('pagehide', () => teardown(true));
+}
+
+function startLanding() {
+  $('landing').hidden = false;
+  $('lang-switch').textContent = lang === 'da' ? 'English' : 'Dansk';
+  $('lang-switch').onclick = (e) => { e.preventDefault(); lang = lang === 'da' ? 'en' : 'da'; applyText(); $('lang-switch').textContent = lang === 'da' ? 'English' : 'Dansk'; };
+  $('join-form').onsubmit = (e) => {
+    e.preventDefault();
+    const room = $('room').value.trim();
+    const chosen = new FormData(e.target).get('role');
+    location.href = `/r/${encodeURIComponent(room)}?role=${chosen}${lang === 'en' ? '&lang=en' : ''}`;
+  };
+}
+
+applyText();
+if (roomMatch) startVisit(); else startLanding();

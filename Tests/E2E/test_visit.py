@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""End-to-end visits through visit-relay with real browsers, in a loopback-only network namespace.
+
+Usage: python3 Tests/E2E/test_visit.py [--relay PATH] [--only NAME ...]
+Scenarios: two_chromium, third_party (an interpreter joins, then staff leaves), firefox_chromium.
+The last line is "N passed, N failed"; the exit code is non-zero on any failure.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import browsers  # noqa: E402
+
+HTTP = "127.0.0.1:8080"
+BASE = f"http://{HTTP}"
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def video_mids(page):
+    """framesDecoded and packetsReceived per inbound stream, keyed by (kind, mid)."""
+    stats = page.stats() or {"inbound": []}
+    return {(s["kind"], s["mid"]): s for s in stats["inbound"]}
+
+
+def totals(page):
+    stats = page.stats() or {"inbound": []}
+    frames = sum(s["framesDecoded"] for s in stats["inbound"] if s["kind"] == "video")
+    audio = sum(s["packetsReceived"] for s in stats["inbound"] if s["kind"] == "audio")
+    return frames, audio
+
+
+def wait_for(condition, timeout, what):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = condition()
+        if last:
+            return last
+        time.sleep(0.25)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def wait_joined(pages, timeout=20):
+    for page in pages:
+        wait_for(lambda: (page.state() or {}).get("joined"), timeout, f"{page.name} to join")
+
+
+def first_frame_ms(page):
+    state = page.evaluate("({j: visitRelay.joinedAt, f: visitRelay.firstRemoteFrameAt})") if hasattr(page, "evaluate") else None
+    if state and state["j"] is not None and state["f"] is not None:
+        return state["f"] - state["j"]
+    return None
+
+
+def require_progress(pages, frames_needed, audio_needed, timeout):
+    """Each page's decoded video frames and received audio packets rise by the given amounts."""
+    baseline = {page.name: totals(page) for page in pages}
+    start = time.time()
+
+    def done():
+        for page in pages:
+            frames, audio = totals(page)
+            if frames - baseline[page.name][0] < frames_needed or audio - baseline[page.name][1] < audio_needed:
+                return False
+        return True
+
+    try:
+        wait_for(done, timeout, f"+{frames_needed} frames and +{audio_needed} audio packets on {[p.name for p in pages]}")
+    except AssertionError:
+        detail = {p.name: (totals(p)[0] - baseline[p.name][0], totals(p)[1] - baseline[p.name][1]) for p in pages}
+        raise AssertionError(f"progress in {timeout} s (frames, audio packets): {detail}")
+    return time.time() - start
+
+
+def slot_progress(page, frames_needed, timeout):
+    """Every occupied slot's video on this page decodes at least `frames_needed` more frames."""
+    state = page.state()
+    mids = [slot["videoMid"] for slot in state["slots"] if slot["participant"]]
+    before = video_mids(page)
+
+    def done():
+        now = video_mids(page)
+        return all(
+            now.get(("video", mid), {}).get("framesDecoded", 0) - before.get(("video", mid), {}).get("framesDecoded", 0)
+            >= frames_needed for mid in mids)
+
+    wait_for(done, timeout, f"{page.name}: every occupied slot ({mids}) to decode {frames_needed} frames")
+    return len(mids)
+
+
+def start_relay(processes, relay):
+    log = open(os.path.join(processes.tempdir("vr-relay-"), "relay.log"), "wb")
+    process = processes.start([relay, "--http", HTTP, "--udp", "127.0.0.1:40000"], stdout=log, stderr=log)
+    browsers.wait_http(f"{BASE}/healthz")
+    return process
+
+
+def scenario_two_chromium(processes, relay, results):
+    start_relay(processes, relay)
+    citizen = browsers.Chromium(processes, f"{BASE}/r/visit1?role=citizen", "citizen")
+    staff = browsers.Chromium(processes, f"{BASE}/r/visit1?role=staff", "staff")
+    wait_joined([citizen, staff])
+    elapsed = require_progress([citizen, staff], frames_needed=100, audio_needed=200, timeout=10)
+    for page in (citizen, staff):
+        transport = page.stats()["transport"]
+        assert transport["dtlsState"] == "connected", f"{page.name}: dtlsState {transport['dtlsState']}"
+        assert transport["tlsVersion"] == "FEFD", f"{page.name}: tlsVersion {transport['tlsVersion']} is not DTLS 1.2"
+    results["two_chromium"] = {
+        "progress_seconds": round(elapsed, 2),
+        "first_frame_ms": {p.name: first_frame_ms(p) for p in (citizen, staff)},
+        "srtp": citizen.stats()["transport"]["srtpCipher"],
+    }
+
+
+def scenario_third_party(processes, relay, results):
+    start_relay(processes, relay)
+    citizen = browsers.Chromium(processes, f"{BASE}/r/visit2?role=citizen", "citizen")
+    staff = browsers.Chromium(processes, f"{BASE}/r/visit2?role=staff", "staff")
+    wait_joined([citizen, staff])
+    require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=10)
+    interpreter = browsers.Chromium(processes, f"{BASE}/r/visit2?role=interpreter", "interpreter")
+    wait_joined([interpreter])
+    for page in (citizen, staff, interpreter):
+        wait_for(lambda: sum(1 for s in page.state()["slots"] if s["participant"]) == 2, 10, f"{page.name} to see two others")
+    for page in (citizen, staff, interpreter):
+        assert slot_progress(page, 30, timeout=10) == 2
+    staff.evaluate("document.getElementById('leave').click(), true")
+    for page in (citizen, interpreter):
+        wait_for(lambda: sum(1 for s in page.state()["slots"] if s["participant"]) == 1, 10, f"{page.name} to see staff leave")
+        assert slot_progress(page, 30, timeout=10) == 1
+    results["third_party"] = {"first_frame_ms": {p.name: first_frame_ms(p) for p in (citizen, interpreter)}}
+
+
+def scenario_firefox_chromium(processes, relay, results):
+    start_relay(processes, relay)
+    citizen = browsers.Firefox(processes, f"{BASE}/r/visit3?role=citizen", "citizen-firefox")
+    staff = browsers.Chromium(processes, f"{BASE}/r/visit3?role=staff", "staff-chromium")
+    wait_joined([citizen, staff], timeout=30)
+    elapsed = require_progress([citizen, staff], frames_needed=50, audio_needed=100, timeout=15)
+    results["firefox_chromium"] = {"progress_seconds": round(elapsed, 2), "first_frame_ms": {"staff-chromium": first_frame_ms(staff)}}
+
+
+SCENARIOS = {
+    "two_chromium": scenario_two_chromium,
+    "third_party": scenario_third_party,
+    "firefox_chromium": scenario_firefox_chromium,
+}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--relay", default=os.path.join(REPO, ".build", "debug", "visit-relay"))
+    parser.add_argument("--only", action="append", choices=sorted(SCENARIOS))
+    parser.add_argument("--results", help="write measured figures as JSON here")
+    args = parser.parse_args()
+    if not browsers.in_namespace():
+        return browsers.reexec_in_namespace([os.path.abspath(__file__)] + sys.argv[1:])
+    passed = failed = 0
+    results = {}
+    for name in args.only or list(SCENARIOS):
+        processes = browsers.Processes()
+        began = time.time()
+        try:
+            SCENARIOS[name](processes, args.relay, results)
+            passed += 1
+            print(f"PASS {name} ({time.time() - began:.1f} s) {json.dumps(results.get(name, {}))}", flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {name} ({time.time() - began:.1f} s)", flush=True)
+            traceback.print_exc()
+        finally:
+            processes.stop_all()
+    if args.results:
+        with open(args.results, "w") as f:
+            json.dump(results, f, indent=2)
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
