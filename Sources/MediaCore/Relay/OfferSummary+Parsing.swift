@@ -72,6 +72,8 @@ extension OfferSummary {
                     sections[sections.count - 1].mid = String(attribute)
                 case "sendrecv", "sendonly", "recvonly", "inactive":
                     if inMedia { sections[sections.count - 1].direction = String(name) }
+                case "bundle-only" where inMedia:
+                    sections[sections.count - 1].bundleOnly = true
                 case "rtcp-rsize" where inMedia:
                     sections[sections.count - 1].rtcpRsize = true
                 case "rtpmap" where inMedia:

@@ -21,6 +21,8 @@ struct OfferSummary: Sendable {
         /// (primary, rtx) pairs from `a=ssrc-group:FID`.
         var fidGroups: [(UInt32, UInt32)]
         var rtcpRsize: Bool
+        /// `a=bundle-only` (RFC 9143 §6): port 0 then means "in the bundle", not "rejected".
+        var bundleOnly = false
     }
 
     var iceUfrag: String

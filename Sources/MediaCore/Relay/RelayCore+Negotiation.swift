@@ -33,7 +33,7 @@ extension RelayCore {
         var receivingVideo: [Int] = []
         for section in summary.sections {
             let accepted = Self.accept(section)
-            guard section.port != 0, section.proto.contains("SAVPF"), !accepted.isEmpty else {
+            guard section.port != 0 || section.bundleOnly, section.proto.contains("SAVPF"), !accepted.isEmpty else {
                 answered.append(.init(section: section, codecs: [], direction: "inactive", sending: nil, rejected: true))
                 continue
             }

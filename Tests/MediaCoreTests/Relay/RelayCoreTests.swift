@@ -1,3 +1,4 @@
+import Foundation
 @testable import MediaCore
 import Testing
 
@@ -161,6 +162,20 @@ struct RelayCoreTests {
         #expect(c.received.last!.payload == [7])
         let members = harness.core.members(of: "r3")
         #expect(members == [idA, idC])
+    }
+
+    @Test("a Firefox-style offer (bundle-only sections, session-level ICE and DTLS) negotiates every slot")
+    func bundleOnlyOffer() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let firefox = try RelayTestClient(port: 50_041, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let offer = firefox.offer(slots: 2, audioPT: 109, videoPT: 120, bundleOnly: true)
+        let result = try harness.core.join(room: "ff", role: .citizen, offer: offer, now: harness.now)
+        #expect(result.answerSDP.contains("a=group:BUNDLE 0 1 2 3 4 5"))
+        #expect(result.answerSDP.contains("m=video 9 UDP/TLS/RTP/SAVPF 120\r\n"))
+        #expect(result.answerSDP.components(separatedBy: "a=sendonly").count - 1 == 4, "two slots of audio and video")
+        let maybeView = harness.core.roomView(for: result.participant)
+        let view = try #require(maybeView)
+        #expect(view.slots.map(\.videoMid) == ["3", "5"])
     }
 
     @Test("a full room and a bad offer are refused with reasons")

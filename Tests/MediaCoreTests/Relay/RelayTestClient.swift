@@ -32,7 +32,9 @@ final class RelayTestClient {
     }
 
     /// An offer shaped like Chromium's: audio and video sendonly, then `slots` recvonly pairs.
-    func offer(slots: Int, audioPT: UInt8 = 111, videoPT: UInt8 = 96) -> String {
+    /// `bundleOnly` writes Firefox's form: every section after the first has port 0 and
+    /// `a=bundle-only` (RFC 9143 §6), and ICE/DTLS attributes sit at session level.
+    func offer(slots: Int, audioPT: UInt8 = 111, videoPT: UInt8 = 96, bundleOnly: Bool = false) -> String {
         var lines = [
             "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
             "a=group:BUNDLE " + (0..<(2 + 2 * slots)).map(String.init).joined(separator: " "),
@@ -40,10 +42,15 @@ final class RelayTestClient {
         ]
         func section(_ kind: String, mid: Int, direction: String, ssrc: UInt32?) {
             let audio = kind == "audio"
-            lines.append("m=\(kind) 9 UDP/TLS/RTP/SAVPF \(audio ? "\(audioPT) 0" : "\(videoPT) 97 45")")
+            let port = bundleOnly && mid > 0 ? 0 : 9
+            lines.append("m=\(kind) \(port) UDP/TLS/RTP/SAVPF \(audio ? "\(audioPT) 0" : "\(videoPT) 97 45")")
+            lines += ["c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0"]
+            if bundleOnly && mid > 0 { lines.append("a=bundle-only") }
+            if !bundleOnly {
+                lines += ["a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)", "a=ice-options:trickle",
+                          "a=fingerprint:\(identity.fingerprint.sdpValue)", "a=setup:actpass"]
+            }
             lines += [
-                "c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0", "a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)",
-                "a=ice-options:trickle", "a=fingerprint:\(identity.fingerprint.sdpValue)", "a=setup:actpass",
                 "a=mid:\(mid)", "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
                 "a=\(direction)", "a=rtcp-mux", "a=rtcp-rsize",
             ]
@@ -58,6 +65,11 @@ final class RelayTestClient {
             if let ssrc {
                 lines += ["a=ssrc:\(ssrc) cname:test", "a=ssrc:\(ssrc) msid:stream \(kind)"]
             }
+        }
+        if bundleOnly {
+            // Session-level ICE and DTLS attributes, before the first m= line.
+            lines.insert(contentsOf: ["a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)",
+                                      "a=fingerprint:\(identity.fingerprint.sdpValue)", "a=setup:actpass"], at: 4)
         }
         section("audio", mid: 0, direction: "sendonly", ssrc: audioSSRC)
         section("video", mid: 1, direction: "sendonly", ssrc: videoSSRC)
