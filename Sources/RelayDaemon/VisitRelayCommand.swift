@@ -65,7 +65,8 @@ struct VisitRelayCommand: AsyncParsableCommand {
             let bound = TransportAddress("\(udpHost):\(udpPort + index)") ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(udpPort + index))
             let core = RelayCore(
                 configuration: RelayCoreConfiguration(
-                    announcedAddress: announced?[index] ?? bound, maxParticipantsPerRoom: maxParticipants),
+                    announcedAddress: announced?[index] ?? bound, maxParticipantsPerRoom: maxParticipants,
+                    wallClock: WallClockReference(instant: .now, unixSeconds: Date().timeIntervalSince1970)),
                 identity: identity, seed: UInt64.random(in: 0...UInt64.max),
                 firstParticipantID: UInt64(index) << 48 | 1)
             let worker = MediaWorker(index: index, eventLoop: group.next(), core: core, boundAddress: bound, logger: logger)

@@ -8,6 +8,10 @@ struct PublishedStream: Sendable {
     var rtxSSRC: UInt32?
     /// Sender payload type → codec, for mapping onto each receiver's payload types.
     var codecs: [UInt8: MediaCodec]
+    /// What we received of it, for our receiver reports.
+    var statistics: ReceiveStatistics?
+    /// Middle 32 bits of the NTP time of the sender's last SR, and when it arrived (for LSR/DLSR).
+    var lastSenderReport: (ntpMiddle: UInt32, at: ContinuousClock.Instant)?
 }
 
 /// The codecs the relay forwards (by RTP encoding name, RFC 8866 §6.6 `a=rtpmap`).
@@ -58,12 +62,17 @@ final class Participant {
     var lastKeyframeRequest: ContinuousClock.Instant?
     /// The address DTLS datagrams go to (the address the last DTLS datagram came from).
     var dtlsPeer: TransportAddress?
+    /// When this participant last got our RTCP reports.
+    var lastReport: ContinuousClock.Instant?
+    /// Our RTCP sender SSRC towards this participant (for receiver-only reports and feedback).
+    let rtcpSSRC: UInt32
 
     init(
         id: ParticipantID, room: String, role: ParticipantRole, joinedAt: ContinuousClock.Instant,
         ice: IceLiteAgent, remoteIcePassword: String, dtls: consuming DtlsEndpoint,
-        audio: PublishedStream?, video: PublishedStream?, slots: [ReceiveSlot]
+        audio: PublishedStream?, video: PublishedStream?, slots: [ReceiveSlot], rtcpSSRC: UInt32
     ) {
+        self.rtcpSSRC = rtcpSSRC
         self.id = id
         self.room = room
         self.role = role

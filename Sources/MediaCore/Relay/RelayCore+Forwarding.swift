@@ -34,6 +34,7 @@ extension RelayCore {
             if sender.video?.ssrc == nil { sender.video?.ssrc = header.ssrc }
             guard sender.video?.ssrc == header.ssrc else { return counters.drop(.unknownSSRC) }
         }
+        recordReception(header, audio: isAudio, in: sender, now: now)
         var forwarded = false
         for receiverID in rooms[sender.room] ?? [] where receiverID != sender.id {
             guard let receiver = participants[receiverID], receiver.srtpOutbound != nil,
@@ -79,6 +80,7 @@ extension RelayCore {
 
     /// RTCP from a participant: keyframe requests for what we send it go to the slot's source.
     mutating func receiveRTCP(_ packet: UnsafeRawBufferPointer, from participant: Participant, now: ContinuousClock.Instant) {
+        recordSenderReports(packet, from: participant, now: now)
         let ok = RtcpWire.forEachKeyframeRequest(packet) { mediaSSRC in
             guard let slot = participant.slots.first(where: { $0.video.ssrc == mediaSSRC }), let source = slot.source
             else { return }
@@ -100,6 +102,7 @@ extension RelayCore {
             }
         }
         sendKeyframeRequests(now: now, into: &output)
+        sendReports(now: now, into: &output)
     }
 
     /// Sends one PLI (RFC 4585 §6.3.1) to each source that owes its receivers a keyframe,

@@ -67,7 +67,8 @@ public struct RelayCore: ~Copyable {
             id: id, room: room, role: role, joinedAt: now,
             ice: IceLiteAgent(local: credentials, remoteUfrag: negotiation.remoteUfrag, consentTimeout: configuration.consentTimeout),
             remoteIcePassword: negotiation.remotePassword, dtls: dtls,
-            audio: negotiation.audio, video: negotiation.video, slots: negotiation.slots)
+            audio: negotiation.audio, video: negotiation.video, slots: negotiation.slots,
+            rtcpSSRC: UInt32.random(in: 1...UInt32.max, using: &random))
         _ = participant.dtls.start(now: now)
         participants[id] = participant
         byUfrag[credentials.ufrag] = id

@@ -8,14 +8,47 @@ public struct RelayCoreConfiguration: Sendable {
     /// RFC 7675 consent freshness: media stops when no authenticated check arrived for this long.
     public var consentTimeout: Duration
 
+    /// Maps the monotonic clock onto wall-clock time for the NTP timestamps of sender reports
+    /// (RFC 3550 §6.4.1). The daemon reads both clocks once at start-up; MediaCore never does.
+    public var wallClock: WallClockReference
+    /// How often each participant gets our sender and receiver reports (RFC 3550 §6.2 allows a
+    /// fixed interval for a small number of participants).
+    public var reportInterval: Duration
+
     public init(
         announcedAddress: TransportAddress,
         maxParticipantsPerRoom: Int = 4,
-        consentTimeout: Duration = .seconds(30)
+        consentTimeout: Duration = .seconds(30),
+        wallClock: WallClockReference = WallClockReference(instant: .now, unixSeconds: 0),
+        reportInterval: Duration = .seconds(1)
     ) {
         self.announcedAddress = announcedAddress
         self.maxParticipantsPerRoom = maxParticipantsPerRoom
         self.consentTimeout = consentTimeout
+        self.wallClock = wallClock
+        self.reportInterval = reportInterval
+    }
+}
+
+/// One reading of the monotonic clock and the wall clock taken together.
+public struct WallClockReference: Sendable {
+    public let instant: ContinuousClock.Instant
+    /// Seconds since 1970-01-01 UTC at `instant`.
+    public let unixSeconds: Double
+
+    public init(instant: ContinuousClock.Instant, unixSeconds: Double) {
+        self.instant = instant
+        self.unixSeconds = unixSeconds
+    }
+
+    /// The 64-bit NTP timestamp (RFC 5905 §6: seconds since 1900 in 32.32 fixed point) at `now`.
+    public func ntp(at now: ContinuousClock.Instant) -> UInt64 {
+        let (seconds, attoseconds) = (now - instant).components
+        let unix = unixSeconds + Double(seconds) + Double(attoseconds) / 1e18
+        let ntp = unix + 2_208_988_800
+        let whole = UInt64(ntp)
+        let fraction = UInt64((ntp - Double(whole)) * 4_294_967_296)
+        return whole << 32 | fraction
     }
 }
 

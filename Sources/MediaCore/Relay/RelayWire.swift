@@ -93,9 +93,6 @@ enum RtcpWire {
         return 12
     }
 
-    private static func read32(_ p: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
-        UInt32(p[at]) << 24 | UInt32(p[at + 1]) << 16 | UInt32(p[at + 2]) << 8 | UInt32(p[at + 3])
-    }
 }
 
 /// A binding request addressed to us: "localUfrag:remoteUfrag" split, and USE-CANDIDATE.

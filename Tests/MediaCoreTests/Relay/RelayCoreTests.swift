@@ -99,6 +99,38 @@ struct RelayCoreTests {
         #expect(citizen.receivedRTCP.contains { $0.count >= 12 && $0[1] == 206 && $0[0] & 0x1F == 1 })
     }
 
+    @Test("RTCP termination: each side gets our SR for what we send it and report blocks for what it sends")
+    func reports() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let citizen = try RelayTestClient(port: 50_051, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let staff = try RelayTestClient(port: 50_052, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
+        _ = try harness.connect(citizen, room: "rtcp", role: .citizen)
+        _ = try harness.connect(staff, room: "rtcp", role: .staff)
+        for i in 0..<10 { try harness.send(citizen.rtp(video: true, payload: [UInt8](repeating: UInt8(i), count: 100)), from: citizen) }
+        citizen.receivedRTCP.removeAll()
+        staff.receivedRTCP.removeAll()
+        try harness.tick(.seconds(1))
+        // The staff gets an SR from the slot's video SSRC: 10 packets of 100 payload bytes... plus headers.
+        let videoSSRC = staff.received.last!.ssrc
+        let toStaff = try #require(staff.receivedRTCP.first { $0[1] == 200 || $0[1] == 201 })
+        func read32(_ p: [UInt8], _ at: Int) -> UInt32 { UInt32(p[at]) << 24 | UInt32(p[at + 1]) << 16 | UInt32(p[at + 2]) << 8 | UInt32(p[at + 3]) }
+        #expect(toStaff[1] == 200, "starts with a sender report")
+        #expect(read32(toStaff, 4) == videoSSRC)
+        #expect(read32(toStaff, 20) == 10, "sender's packet count")
+        // The citizen gets a receiver report with a block for its video stream.
+        let toCitizen = try #require(citizen.receivedRTCP.first { $0[1] == 200 || $0[1] == 201 })
+        #expect(toCitizen[1] == 201 && toCitizen[0] & 0x1F >= 1, "RR with report blocks")
+        let blockSSRCs = (0..<Int(toCitizen[0] & 0x1F)).map { read32(toCitizen, 8 + 24 * $0) }
+        #expect(blockSSRCs.contains(citizen.videoSSRC))
+        let index = blockSSRCs.firstIndex(of: citizen.videoSSRC)!
+        #expect(read32(toCitizen, 8 + 24 * index + 8) == UInt32(citizen.videoSequence), "extended highest sequence")
+        #expect(read32(toCitizen, 8 + 24 * index + 4) & 0xFF_FFFF == 0, "nothing lost")
+        // Within the interval nothing more is sent.
+        citizen.receivedRTCP.removeAll()
+        try harness.tick(.milliseconds(500))
+        #expect(!citizen.receivedRTCP.contains { $0[1] == 200 || $0[1] == 201 })
+    }
+
     @Test("hostile and premature input is dropped and counted, and nothing is forwarded")
     func drops() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
