@@ -131,6 +131,87 @@ struct RelayCoreTests {
         #expect(!citizen.receivedRTCP.contains { $0[1] == 200 || $0[1] == 201 })
     }
 
+    @Test("a handover to a new source port moves media without signaling; the old port is then not trusted more")
+    func handover() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let citizen = try RelayTestClient(port: 50_061, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let staff = try RelayTestClient(port: 50_062, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
+        _ = try harness.connect(citizen, room: "ho", role: .citizen)
+        _ = try harness.connect(staff, room: "ho", role: .staff)
+        // The staff's 4G modem hands over: same keys, new source port.
+        let moved = try RelayTestClient(port: 50_063, relayFingerprint: Self.relayIdentity.fingerprint, seed: 9)
+        harness.clients[moved.address] = staff
+        harness.now += .seconds(2)
+        // SRTP from the new port before any check there is dropped (not a valid address yet).
+        let packet = try staff.rtp(video: true, payload: [1])
+        var copy = packet + [UInt8](repeating: 0, count: 64)
+        copy.withUnsafeMutableBytes { harness.core.receive($0, length: packet.count, from: moved.address, now: harness.now, into: &harness.output) }
+        var counters = harness.core.counters
+        #expect(counters.dropped(.unknownAddress) == 1)
+        // An authenticated check from the new port (no nomination), after the old one fell silent:
+        var check = staff.bindingRequest(useCandidate: false) + [UInt8](repeating: 0, count: 64)
+        let checkLength = check.count - 64
+        check.withUnsafeMutableBytes { harness.core.receive($0, length: checkLength, from: moved.address, now: harness.now, into: &harness.output) }
+        try harness.deliver()
+        // Media from the citizen now reaches the staff at the new port.
+        staff.received.removeAll()
+        try harness.send(citizen.rtp(video: true, payload: [42]), from: citizen)
+        #expect(staff.received.last?.payload == [42])
+        counters = harness.core.counters
+        #expect(counters.rtpForwarded >= 1)
+    }
+
+    @Test("consent expires 30 s after the last check: the participant is reported and gets nothing more")
+    func consentExpiry() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let citizen = try RelayTestClient(port: 50_071, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let staff = try RelayTestClient(port: 50_072, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
+        _ = try harness.connect(citizen, room: "ce", role: .citizen)
+        let staffID = try harness.connect(staff, room: "ce", role: .staff)
+        _ = harness.core.takeEvents()
+        for _ in 0..<29 {
+            try harness.tick(.seconds(1))
+            try harness.send(citizen.bindingRequest(useCandidate: false), from: citizen)  // the citizen keeps consent
+        }
+        var events = harness.core.takeEvents()
+        #expect(events.isEmpty)
+        try harness.tick(.seconds(2))
+        events = harness.core.takeEvents()
+        #expect(events.contains(.participantDisconnected(staffID, reason: "ICE consent expired")))
+        staff.received.removeAll()
+        try harness.send(citizen.rtp(video: true, payload: [1]), from: citizen)
+        #expect(staff.received.isEmpty, "no consent, no media")
+    }
+
+    @Test("ICE restart answers with new credentials; leaving and rejoining works")
+    func restartAndRejoin() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let citizen = try RelayTestClient(port: 50_081, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let staff = try RelayTestClient(port: 50_082, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
+        let citizenID = try harness.connect(citizen, room: "rr", role: .citizen)
+        let staffID = try harness.connect(staff, room: "rr", role: .staff)
+        let oldUfrag = citizen.relayUfrag
+        let answer = try harness.core.restartIce(citizenID, offer: citizen.offer(slots: 2), now: harness.now)
+        citizen.accept(answer: answer)
+        #expect(citizen.relayUfrag != oldUfrag)
+        // Checks under the old credentials no longer authenticate; the new ones do.
+        let before = harness.core.counters.dropped(.stunUnknownUsername)
+        try harness.send(citizen.bindingRequest(username: "\(oldUfrag):\(citizen.ice.ufrag)"), from: citizen)
+        let after = harness.core.counters.dropped(.stunUnknownUsername)
+        #expect(after == before + 1)
+        let responsesBefore = citizen.stunResponses
+        try harness.send(citizen.bindingRequest(), from: citizen)
+        let integrityDrops = harness.core.counters.dropped(.stunBadIntegrity)
+        #expect(citizen.stunResponses == responsesBefore + 1, "the new credentials authenticate")
+        #expect(integrityDrops == 0)
+        // Staff leaves and comes back with a new transport: media flows again.
+        harness.core.leave(staffID, now: harness.now)
+        let staff2 = try RelayTestClient(port: 50_083, relayFingerprint: Self.relayIdentity.fingerprint, seed: 3)
+        _ = try harness.connect(staff2, room: "rr", role: .staff)
+        try harness.send(citizen.rtp(video: true, payload: [9, 9]), from: citizen)
+        #expect(staff2.received.last?.payload == [9, 9])
+    }
+
     @Test("hostile and premature input is dropped and counted, and nothing is forwarded")
     func drops() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)

@@ -21,6 +21,8 @@ final class RelayTestClient {
     /// Decrypted RTP packets received: (ssrc, sequence, payload type, payload).
     var received: [(ssrc: UInt32, sequence: UInt16, payloadType: UInt8, payload: [UInt8])] = []
     var receivedRTCP: [[UInt8]] = []
+    /// Binding success responses received.
+    var stunResponses = 0
 
     init(port: UInt16, relayFingerprint: DtlsFingerprint, seed: UInt32) throws {
         address = TransportAddress(ipv4: 0x7F00_0001, port: port)
@@ -141,6 +143,8 @@ final class RelayTestClient {
     /// Handles a datagram the relay sent to this client.
     func receive(_ datagram: [UInt8], now: ContinuousClock.Instant) throws {
         switch DatagramKind(firstByte: datagram[0], secondByte: datagram[1]) {
+        case .stun:
+            if datagram[0] == 0x01 && datagram[1] == 0x01 { stunResponses += 1 }
         case .dtls:
             if case .connected(let keys) = dtls.receive(datagram.span.bytes, now: now) {
                 srtpOut = try SrtpContext(profile: keys.profile, keyAndSalt: keys.local, direction: .outbound)
