@@ -5,15 +5,15 @@ RUN_CONFIG ?= release
 # Parallel test workers: the machines have 2 cores.
 TEST_FLAGS ?= --parallel
 
-.PHONY: run test deps deps-test build build-tests unit-tests bench fuzz clean
+.PHONY: run test deps deps-test build build-tests unit-tests e2e bench clean
 
 ## make run: install what is missing, build, start the relay on its embedded defaults.
 run: deps
 	$(SWIFT) build -c $(RUN_CONFIG) --product visit-relay
 	exec $$($(SWIFT) build -c $(RUN_CONFIG) --show-bin-path)/visit-relay
 
-## make test: install what is missing, build, run every test.
-test: deps-test unit-tests
+## make test: install what is missing, build, run every test (unit, then real browsers).
+test: deps-test unit-tests e2e
 
 deps:
 	@scripts/install-deps.sh build
@@ -29,6 +29,10 @@ build-tests: deps-test
 
 unit-tests: build-tests
 	$(SWIFT) test --skip-build $(TEST_FLAGS)
+
+## Real Chromium and Firefox visits through the relay, in a loopback-only network namespace (root).
+e2e: build-tests
+	python3 Tests/E2E/test_visit.py --relay $$($(SWIFT) build --show-bin-path)/visit-relay --results .build/e2e-results.json
 
 ## make bench: the micro-benchmarks (package-benchmark), in their own scratch path.
 bench: deps

@@ -7,7 +7,8 @@ set -euo pipefail
 profile="${1:-build}"
 packages=(libopus-dev libvpx-dev libsrtp2-dev libssl-dev pkg-config)
 if [[ "$profile" == "test" ]]; then
-    packages+=(iproute2 nftables)
+    # Real browsers for the end-to-end visits, and network namespaces to run them in.
+    packages+=(iproute2 chromium firefox-esr python3)
 fi
 
 missing=()
