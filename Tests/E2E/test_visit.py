@@ -144,7 +144,42 @@ def scenario_firefox_chromium(processes, relay, results):
     results["firefox_chromium"] = {"progress_seconds": round(elapsed, 2), "first_frame_ms": {"staff-chromium": first_frame_ms(staff)}}
 
 
+def http(method, path, body=b"", headers=None):
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(f"{BASE}{path}", data=body if method in ("POST", "PATCH") else None,
+                                     method=method, headers=headers or {"Content-Type": "application/sdp"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode(), dict(response.headers)
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(), dict(error.headers)
+
+
+def scenario_signaling_errors(processes, relay, results):
+    """Bad input gets a clear 4xx JSON answer and changes nothing."""
+    start_relay(processes, relay)
+    cases = [
+        ("POST", "/api/rooms/bad%20room/participants?role=citizen", b"v=0", 400, "bad-room"),
+        ("POST", "/api/rooms/r1/participants?role=king", b"v=0", 400, "bad-role"),
+        ("POST", "/api/rooms/r1/participants?role=staff", b"v=0\r\nm=video", 400, "bad-offer"),
+        ("POST", "/api/rooms/r1/participants?role=staff", b"x" * (64 * 1024 + 1), 413, "offer-too-large"),
+        ("DELETE", "/api/sessions/nosuchsession", b"", 404, "no-session"),
+        ("PATCH", "/api/sessions/nosuchsession", b"v=0", 404, "no-session"),
+    ]
+    for method, path, body, status, code in cases:
+        got, text, _ = http(method, path, body)
+        assert got == status, f"{method} {path}: {got} {text}"
+        assert json.loads(text)["error"] == code, f"{method} {path}: {text}"
+    got, text, _ = http("POST", "/api/rooms/r1/participants?role=staff", b"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n")
+    assert got == 400 and "ice-ufrag" in json.loads(text)["message"], text
+    stats = json.loads(http("GET", "/api/stats")[1])
+    assert stats["workers"][0]["rtpForwarded"] == 0
+    results["signaling_errors"] = {"cases": len(cases) + 1}
+
+
 SCENARIOS = {
+    "signaling_errors": scenario_signaling_errors,
     "two_chromium": scenario_two_chromium,
     "third_party": scenario_third_party,
     "firefox_chromium": scenario_firefox_chromium,
