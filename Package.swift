@@ -19,6 +19,7 @@ let package = Package(
     products: [
         .library(name: "MediaCore", targets: ["MediaCore"]),
         .executable(name: "visit-relay", targets: ["RelayDaemon"]),
+        .executable(name: "link-emulator", targets: ["LinkEmulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -62,6 +63,21 @@ let package = Package(
         ),
 
         .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"], swiftSettings: swiftSettings),
+
+        // The link emulator: a pure, clock-driven link model and the UDP proxy built on it.
+        .target(name: "LinkModel", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "LinkEmulator",
+            dependencies: [
+                "LinkModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            resources: [.copy("profiles.json")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"], swiftSettings: swiftSettings),
     ]
 )
 
