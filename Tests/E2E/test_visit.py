@@ -8,6 +8,8 @@ The last line is "N passed, N failed"; the exit code is non-zero on any failure.
 import argparse
 import json
 import os
+import signal
+import subprocess
 import sys
 import time
 import traceback
@@ -92,11 +94,105 @@ def slot_progress(page, frames_needed, timeout):
     return len(mids)
 
 
-def start_relay(processes, relay):
+def start_relay(processes, relay, extra=()):
     log = open(os.path.join(processes.tempdir("vr-relay-"), "relay.log"), "wb")
-    process = processes.start([relay, "--http", HTTP, "--udp", "127.0.0.1:40000"], stdout=log, stderr=log)
+    process = processes.start([relay, "--http", HTTP, "--udp", "127.0.0.1:40000", *extra], stdout=log, stderr=log)
     browsers.wait_http(f"{BASE}/healthz")
     return process
+
+
+def start_emulator(processes, relay, profile, listen, target, extra=()):
+    """Starts link-emulator (built next to visit-relay) and waits for its banner line."""
+    emulator = os.path.join(os.path.dirname(relay), "link-emulator")
+    directory = processes.tempdir("vr-emulator-")
+    summary = os.path.join(directory, "summary.json")
+    process = processes.start([emulator, "--listen", f"{listen}={target}", "--profile", profile,
+                               "--traces-dir", os.path.join(REPO, "..", "shared", "traces"),
+                               "--summary", summary, *extra],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    banner = process.stdout.readline().decode()
+    assert banner.startswith("link-emulator:"), f"link-emulator did not start: {banner}"
+    return process, summary
+
+
+def scenario_udp_through_emulator(processes, relay, results):
+    """Plain UDP through link-emulator: delay, loss and NAT rebinding as configured."""
+    import socket
+    echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    echo.bind(("127.0.0.1", 45000))
+    sources = []
+
+    def serve():
+        while True:
+            try:
+                data, address = echo.recvfrom(2048)
+            except OSError:
+                return
+            sources.append(address)
+            echo.sendto(data, address)
+
+    import threading
+    threading.Thread(target=serve, daemon=True).start()
+    emulator, summary = start_emulator(processes, relay, "rural-4g", "127.0.0.1:45100", "127.0.0.1:45000")
+    client = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    client.settimeout(0.005)
+    sent, received, rtts = 0, 0, []
+    began = time.time()
+    while time.time() - began < 6:
+        client.sendto(str(time.time()).encode().ljust(200, b"x"), ("127.0.0.1", 45100))
+        sent += 1
+        try:
+            while True:
+                data, _ = client.recvfrom(2048)
+                received += 1
+                rtts.append(time.time() - float(data.split(b"x")[0]))
+        except (socket.timeout, BlockingIOError):
+            pass
+        time.sleep(0.02)
+    time.sleep(0.5)
+    try:
+        while True:
+            client.recvfrom(2048)
+            received += 1
+    except (socket.timeout, BlockingIOError):
+        pass
+    ports_before = {port for _, port in sources}
+    emulator.send_signal(signal.SIGUSR1)
+    time.sleep(0.3)
+    for _ in range(20):
+        client.sendto(b"after-rebind", ("127.0.0.1", 45100))
+        time.sleep(0.02)
+    time.sleep(0.5)
+    ports_after = {port for _, port in sources[-5:]}
+    emulator.send_signal(signal.SIGTERM)
+    emulator.wait(timeout=10)
+    echo.close()
+    rtts.sort()
+    median = rtts[len(rtts) // 2] if rtts else 0
+    loss = 1 - received / sent
+    # rural-4g: 50 ms each way plus jitter; 2 % loss each way (about 4 % round trip).
+    assert 0.095 < median < 0.3, f"median RTT {median:.3f} s"
+    assert 0.0 < loss < 0.15, f"round-trip loss {loss:.3f}"
+    assert ports_after and not (ports_after & ports_before), f"rebinding changed the source port: {ports_before} -> {ports_after}"
+    with open(summary) as f:
+        report = json.load(f)
+    assert report["rebinds"] == 1 and report["clients"] == 1, report
+    results["udp_through_emulator"] = {"median_rtt_ms": round(median * 1000, 1), "round_trip_loss": round(loss, 3),
+                                       "uplink": report["uplink"]}
+
+
+def scenario_rural_4g_visit(processes, relay, results):
+    """Chromium citizen and staff, each behind its own rural-4g link through link-emulator."""
+    start_relay(processes, relay, ["--announce-address", "127.0.0.1:41000"])
+    _, summary = start_emulator(processes, relay, "rural-4g", "127.0.0.1:41000", "127.0.0.1:40000")
+    citizen = browsers.Chromium(processes, f"{BASE}/r/rural?role=citizen", "citizen")
+    staff = browsers.Chromium(processes, f"{BASE}/r/rural?role=staff", "staff")
+    wait_joined([citizen, staff])
+    elapsed = require_progress([citizen, staff], frames_needed=30, audio_needed=100, timeout=20)
+    rtt = citizen.stats()["candidatePair"]["currentRoundTripTime"]
+    assert rtt is not None and rtt >= 0.09, f"the RTT {rtt} shows the link's 2 × 50 ms"
+    results["rural_4g_visit"] = {"progress_seconds": round(elapsed, 2), "rtt_ms": round(rtt * 1000),
+                                 "first_frame_ms": {p.name: first_frame_ms(p) for p in (citizen, staff)}}
 
 
 def scenario_two_chromium(processes, relay, results):
@@ -180,6 +276,8 @@ def scenario_signaling_errors(processes, relay, results):
 
 SCENARIOS = {
     "signaling_errors": scenario_signaling_errors,
+    "udp_through_emulator": scenario_udp_through_emulator,
+    "rural_4g_visit": scenario_rural_4g_visit,
     "two_chromium": scenario_two_chromium,
     "third_party": scenario_third_party,
     "firefox_chromium": scenario_firefox_chromium,
