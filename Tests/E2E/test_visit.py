@@ -101,13 +101,22 @@ def start_relay(processes, relay, extra=()):
     return process
 
 
+def traces_dir():
+    """../shared/traces beside the repository (as on CI), VISITRELAY_TRACES, or /work/shared/traces."""
+    for candidate in (os.environ.get("VISITRELAY_TRACES"), os.path.join(REPO, "..", "shared", "traces"),
+                      "/work/shared/traces"):
+        if candidate and os.path.isdir(candidate):
+            return candidate
+    raise AssertionError("no traces directory: shared/ must sit beside the repository")
+
+
 def start_emulator(processes, relay, profile, listen, target, extra=()):
     """Starts link-emulator (built next to visit-relay) and waits for its banner line."""
     emulator = os.path.join(os.path.dirname(relay), "link-emulator")
     directory = processes.tempdir("vr-emulator-")
     summary = os.path.join(directory, "summary.json")
     process = processes.start([emulator, "--listen", f"{listen}={target}", "--profile", profile,
-                               "--traces-dir", os.path.join(REPO, "..", "shared", "traces"),
+                               "--traces-dir", traces_dir(),
                                "--summary", summary, *extra],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     banner = process.stdout.readline().decode()

@@ -2,11 +2,18 @@ import Foundation
 import LinkModel
 import Testing
 
-/// The recorded traces live beside the repository (`../shared/traces`), as on CI.
+/// The recorded traces live beside the repository (`../shared/traces`), as on CI; `VISITRELAY_TRACES`
+/// overrides that, and `/work/shared/traces` is the development machines' copy.
 func loadTrace(_ name: String) throws -> DeliveryTrace {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
-    let path = root.deletingLastPathComponent().appendingPathComponent("shared/traces/\(name)").path
+    let candidates = [
+        ProcessInfo.processInfo.environment["VISITRELAY_TRACES"],
+        root.deletingLastPathComponent().appendingPathComponent("shared/traces").path,
+        "/work/shared/traces",
+    ].compactMap { $0 }
+    let directory = candidates.first { FileManager.default.fileExists(atPath: $0 + "/" + name) } ?? candidates[1]
+    let path = directory + "/" + name
     guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
         Issue.record("trace \(name) not found at \(path): shared/ must sit beside the repository")
         throw CocoaError(.fileNoSuchFile)
