@@ -33,6 +33,11 @@ struct VisitRelayCommand: AsyncParsableCommand {
     @Option(help: "Most participants in one room.")
     var maxParticipants = 4
 
+    @Option(help: "Relay-side loss repair (NACK towards senders, retransmissions towards receivers): on or off.")
+    var relayNack: Toggle = .on
+
+    enum Toggle: String, ExpressibleByArgument, Sendable { case on, off }
+
     @Option(help: "Directory of the web client (default: the one built into the binary).")
     var webRoot: String?
 
@@ -66,7 +71,8 @@ struct VisitRelayCommand: AsyncParsableCommand {
             let core = RelayCore(
                 configuration: RelayCoreConfiguration(
                     announcedAddress: announced?[index] ?? bound, maxParticipantsPerRoom: maxParticipants,
-                    wallClock: WallClockReference(instant: .now, unixSeconds: Date().timeIntervalSince1970)),
+                    wallClock: WallClockReference(instant: .now, unixSeconds: Date().timeIntervalSince1970),
+                    relayNack: relayNack == .on),
                 identity: identity, seed: UInt64.random(in: 0...UInt64.max),
                 firstParticipantID: UInt64(index) << 48 | 1)
             let worker = MediaWorker(index: index, eventLoop: group.next(), core: core, boundAddress: bound, logger: logger)

@@ -17,6 +17,8 @@ struct AnswerWriter {
         var direction: String
         var sending: Sending?
         var rejected: Bool
+        /// The rtcp-fb values answered for this section (RFC 4585 §4.2, RFC 5104 §7.1).
+        var feedback: Set<String> = []
     }
 
     var sessionID: UInt64
@@ -24,12 +26,6 @@ struct AnswerWriter {
     var fingerprint: DtlsFingerprint
     var candidate: TransportAddress
     var sections: [AnsweredSection]
-
-    /// The rtcp-fb values the relay supports per kind (RFC 4585 §4.2, RFC 5104 §7.1).
-    static let supportedFeedback: [String: Set<String>] = [
-        "audio": [],
-        "video": ["nack pli", "ccm fir"],
-    ]
 
     var text: String {
         var lines: [String] = [
@@ -68,8 +64,7 @@ struct AnswerWriter {
                 let channels = codec.channels.map { "/\($0)" } ?? ""
                 lines.append("a=rtpmap:\(codec.payloadType) \(codec.name)/\(codec.clockRate)\(channels)")
                 if let fmtp = codec.fmtp { lines.append("a=fmtp:\(codec.payloadType) \(fmtp)") }
-                let supported = Self.supportedFeedback[section.kind] ?? []
-                for feedback in codec.feedback where supported.contains(feedback) {
+                for feedback in codec.feedback where answered.feedback.contains(feedback) {
                     lines.append("a=rtcp-fb:\(codec.payloadType) \(feedback)")
                 }
             }

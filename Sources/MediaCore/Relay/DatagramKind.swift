@@ -35,6 +35,8 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case unknownSSRC
     case noReceiver
     case outputFull
+    case rtxWithoutNack
+    case paddingOnly
 
     public var description: String {
         switch self {
@@ -55,6 +57,8 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
         case .unknownSSRC: "unknown_ssrc"
         case .noReceiver: "no_receiver"
         case .outputFull: "output_full"
+        case .rtxWithoutNack: "rtx_without_nack"
+        case .paddingOnly: "padding_only"
         }
     }
 }
@@ -67,6 +71,14 @@ public struct RelayCounters: Sendable, Equatable {
     public var bytesForwarded = 0
     public var rtcpIn = 0
     public var keyframeRequestsSent = 0
+    /// Generic NACK packets sent to senders, and sequence numbers they asked for.
+    public var nacksSent = 0
+    public var nackedPackets = 0
+    /// Sender retransmissions (RTX) forwarded as the original packets.
+    public var recoveredByRetransmission = 0
+    /// Receiver NACKs answered from the RTX cache, and requests that could not be served.
+    public var retransmissionsSent = 0
+    public var retransmissionsUnavailable = 0
     public private(set) var drops = [Int](repeating: 0, count: DropReason.allCases.count)
 
     public init() {}

@@ -10,6 +10,10 @@ struct PublishedStream: Sendable {
     var codecs: [UInt8: MediaCodec]
     /// What we received of it, for our receiver reports.
     var statistics: ReceiveStatistics?
+    /// RTX payload type → the payload type it repairs (RFC 4588 §8.6 `apt`).
+    var rtxPayloadTypes: [UInt8: UInt8] = [:]
+    /// Loss detection and NACK scheduling (video, when relay-side repair is on).
+    var nack: NackGenerator?
     /// Middle 32 bits of the NTP time of the sender's last SR, and when it arrived (for LSR/DLSR).
     var lastSenderReport: (ntpMiddle: UInt32, at: ContinuousClock.Instant)?
 }
@@ -38,6 +42,8 @@ struct ReceiveSlot {
     var videoPayloadTypes: [MediaCodec: UInt8]
     var audio: OutgoingStreamRewriter
     var video: OutgoingStreamRewriter
+    /// What we sent on the video stream, to answer the receiver's NACKs (relay-side repair on).
+    var videoCache: RtxCache?
     /// The participant shown in this slot, if any.
     var source: ParticipantID?
 }
@@ -64,6 +70,8 @@ final class Participant {
     var dtlsPeer: TransportAddress?
     /// When this participant last got our RTCP reports.
     var lastReport: ContinuousClock.Instant?
+    /// Round-trip time to this participant, from its receiver reports on our sender reports.
+    var rtt: Duration = .milliseconds(100)
     /// Our RTCP sender SSRC towards this participant (for receiver-only reports and feedback).
     let rtcpSSRC: UInt32
 

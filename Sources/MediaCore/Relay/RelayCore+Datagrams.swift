@@ -129,7 +129,7 @@ extension RelayCore {
         let plain = UnsafeRawBufferPointer(rebasing: packet[0..<plainLength])
         if isRTCP {
             counters.rtcpIn += 1
-            receiveRTCP(plain, from: participant, now: now)
+            receiveRTCP(plain, from: participant, now: now, into: &output)
         } else {
             forward(plain, from: participant, now: now, into: &output)
         }

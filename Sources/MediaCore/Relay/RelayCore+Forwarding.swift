@@ -1,13 +1,33 @@
 /// Forwarding RTP to receivers, keyframe requests, and timers.
 extension RelayCore {
     /// Forwards one decrypted RTP packet from `sender` to every receiver whose slot shows it.
+    /// A retransmission the sender made on its RTX stream (RFC 4588 §4) is forwarded as the original
+    /// packet it repairs: original payload type, SSRC and sequence number, without the OSN.
     mutating func forward(
         _ packet: UnsafeRawBufferPointer, from sender: Participant, now: ContinuousClock.Instant,
         into output: inout OutgoingDatagrams
     ) {
-        guard let header = RtpWire.header(packet) else {
+        guard var header = RtpWire.header(packet) else {
             counters.drop(.rtpMalformed)
             return
+        }
+        var skipBytes = 0  // bytes after the header not forwarded (the RTX OSN)
+        var isRetransmission = false
+        if let apt = sender.video?.rtxPayloadTypes[header.payloadType] {
+            let padding = packet[0] & 0x20 != 0 ? Int(packet[packet.count - 1]) : 0
+            guard packet.count - header.headerLength - padding > 2 else {
+                counters.drop(.paddingOnly)  // a bandwidth probe: nothing to repair
+                return
+            }
+            if sender.video?.rtxSSRC == nil { sender.video?.rtxSSRC = header.ssrc }
+            guard sender.video?.rtxSSRC == header.ssrc, let mediaSSRC = sender.video?.ssrc else {
+                return counters.drop(.unknownSSRC)
+            }
+            header.sequence = UInt16(packet[header.headerLength]) << 8 | UInt16(packet[header.headerLength + 1])
+            header.payloadType = apt
+            header.ssrc = mediaSSRC
+            skipBytes = 2
+            isRetransmission = true
         }
         let isAudio: Bool
         let codec: MediaCodec
@@ -21,10 +41,8 @@ extension RelayCore {
             counters.drop(.unknownSSRC)
             return
         }
-        // Retransmissions are answered hop by hop later (packet buffer and RTX cache); until then
-        // the sender's RTX stream (including its padding probes) is not forwarded.
         guard codec != .rtx else {
-            counters.drop(.unknownSSRC)
+            counters.drop(.rtxWithoutNack)
             return
         }
         if isAudio {
@@ -33,8 +51,14 @@ extension RelayCore {
         } else {
             if sender.video?.ssrc == nil { sender.video?.ssrc = header.ssrc }
             guard sender.video?.ssrc == header.ssrc else { return counters.drop(.unknownSSRC) }
+            if sender.video?.nack != nil {
+                let isNew = sender.video?.nack?.insert(sequence: header.sequence, now: now, retransmission: isRetransmission) ?? true
+                guard isNew else { return }  // a duplicate, or a retransmission we no longer wait for
+                if isRetransmission { counters.recoveredByRetransmission += 1 }
+            }
         }
-        recordReception(header, audio: isAudio, in: sender, now: now)
+        if !isRetransmission { recordReception(header, audio: isAudio, in: sender, now: now) }
+        let outLength = packet.count - skipBytes
         var forwarded = false
         for receiverID in rooms[sender.room] ?? [] where receiverID != sender.id {
             guard let receiver = participants[receiverID], receiver.srtpOutbound != nil,
@@ -47,22 +71,27 @@ extension RelayCore {
                 isAudio
                 ? receiver.slots[slot].audio.map(
                     sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp,
-                    payloadLength: packet.count - header.headerLength, now: now)
+                    payloadLength: outLength - header.headerLength, now: now)
                 : receiver.slots[slot].video.map(
                     sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp,
-                    payloadLength: packet.count - header.headerLength, now: now)
+                    payloadLength: outLength - header.headerLength, now: now)
             guard let mapping else { continue }
             let outSSRC = isAudio ? receiver.slots[slot].audio.ssrc : receiver.slots[slot].video.ssrc
+            let cache = isAudio ? nil : receiver.slots[slot].videoCache
+            let headerLength = header.headerLength
             let appended = output.append(to: destination) { slot in
-                guard packet.count + SrtpContext.maxTrailerLength <= slot.count else { return 0 }
-                slot.copyMemory(from: packet)
-                let out = UnsafeMutableRawBufferPointer(rebasing: slot[0..<packet.count])
+                guard outLength + SrtpContext.maxTrailerLength <= slot.count else { return 0 }
+                slot.copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<headerLength]))
+                UnsafeMutableRawBufferPointer(rebasing: slot[headerLength..<outLength])
+                    .copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[(headerLength + skipBytes)...]))
+                let out = UnsafeMutableRawBufferPointer(rebasing: slot[0..<outLength])
                 RtpWire.rewrite(
                     out, ssrc: outSSRC, sequence: mapping.sequence, timestamp: mapping.timestamp,
                     payloadType: outPayloadType)
+                cache?.store(UnsafeRawBufferPointer(out), sequence: mapping.sequence, now: now)
                 var bytes = slot.mutableBytes
                 do throws(SrtpError) {
-                    return try receiver.srtpOutbound?.protectRTP(&bytes, length: packet.count) ?? 0
+                    return try receiver.srtpOutbound?.protectRTP(&bytes, length: outLength) ?? 0
                 } catch {
                     return 0
                 }
@@ -70,7 +99,7 @@ extension RelayCore {
             if appended {
                 forwarded = true
                 counters.rtpForwarded += 1
-                counters.bytesForwarded += packet.count
+                counters.bytesForwarded += outLength
             } else {
                 counters.drop(.outputFull)
             }
@@ -79,14 +108,19 @@ extension RelayCore {
     }
 
     /// RTCP from a participant: keyframe requests for what we send it go to the slot's source.
-    mutating func receiveRTCP(_ packet: UnsafeRawBufferPointer, from participant: Participant, now: ContinuousClock.Instant) {
+    mutating func receiveRTCP(
+        _ packet: UnsafeRawBufferPointer, from participant: Participant, now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
+    ) {
         recordSenderReports(packet, from: participant, now: now)
+        updateRoundTripTime(packet, from: participant, now: now)
         let ok = RtcpWire.forEachKeyframeRequest(packet) { mediaSSRC in
             guard let slot = participant.slots.first(where: { $0.video.ssrc == mediaSSRC }), let source = slot.source
             else { return }
             pendingKeyframeRequests.insert(source)
         }
         if !ok { counters.drop(.rtcpMalformed) }
+        answerNacks(packet, from: participant, now: now, into: &output)
     }
 
     /// Runs due timers: DTLS retransmission, consent freshness, keyframe requests.
@@ -101,6 +135,7 @@ extension RelayCore {
                 events.append(.participantDisconnected(participant.id, reason: "ICE consent expired"))
             }
         }
+        sendNacks(now: now, into: &output)
         sendKeyframeRequests(now: now, into: &output)
         sendReports(now: now, into: &output)
     }

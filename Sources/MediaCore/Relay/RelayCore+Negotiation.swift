@@ -20,7 +20,8 @@ extension RelayCore {
     /// first sending audio and video sections are what the participant publishes; later receiving
     /// sections pair up (audio, video) into receive slots, at most `receiveSlots` of them.
     mutating func negotiate(
-        offer: String, local: IceCredentials, receiveSlots: Int, existing: Participant? = nil
+        offer: String, local: IceCredentials, receiveSlots: Int, existing: Participant? = nil,
+        now: ContinuousClock.Instant
     ) throws(JoinError) -> Negotiation {
         let summary = try OfferSummary.parse(offer)
         guard summary.setup == "actpass" || summary.setup == "active" else {
@@ -31,8 +32,9 @@ extension RelayCore {
         var video: PublishedStream?
         var receivingAudio: [Int] = []
         var receivingVideo: [Int] = []
+        let videoFeedback: Set<String> = configuration.relayNack ? ["nack", "nack pli", "ccm fir"] : ["nack pli", "ccm fir"]
         for section in summary.sections {
-            let accepted = Self.accept(section)
+            var accepted = Self.accept(section)
             guard section.port != 0 || section.bundleOnly, section.proto.contains("SAVPF"), !accepted.isEmpty else {
                 answered.append(.init(section: section, codecs: [], direction: "inactive", sending: nil, rejected: true))
                 continue
@@ -43,11 +45,16 @@ extension RelayCore {
                 audio = Self.published(section, accepted: accepted)
                 answered.append(.init(section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false))
             } else if sends && section.kind == "video" && video == nil {
+                // With relay-side repair the sender may retransmit to us with RTX (RFC 4588).
+                if configuration.relayNack { accepted += Self.rtxCodecs(section, repairing: accepted) }
                 video = Self.published(section, accepted: accepted)
-                answered.append(.init(section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false))
+                if configuration.relayNack { video?.nack = NackGenerator(now: now) }
+                answered.append(.init(section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false, feedback: videoFeedback))
             } else if receives {
                 if section.kind == "audio" { receivingAudio.append(answered.count) } else { receivingVideo.append(answered.count) }
-                answered.append(.init(section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false))
+                answered.append(.init(
+                    section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false,
+                    feedback: section.kind == "video" ? videoFeedback : []))
             } else {
                 answered.append(.init(section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false))
             }
@@ -57,7 +64,7 @@ extension RelayCore {
         for index in 0..<slotCount {
             let a = receivingAudio[index]
             let v = receivingVideo[index]
-            let slot: ReceiveSlot
+            var slot: ReceiveSlot
             if let existing, index < existing.slots.count {
                 slot = existing.slots[index]
             } else {
@@ -74,6 +81,7 @@ extension RelayCore {
                         initialSequence: UInt16.random(in: 0...UInt16.max, using: &random),
                         initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &random)),
                     source: nil)
+                if configuration.relayNack { slot.videoCache = RtxCache() }
             }
             answered[a].direction = "sendonly"
             answered[a].sending = .init(ssrc: slot.audio.ssrc, streamID: "slot\(index)", trackID: "slot\(index)-audio")
@@ -100,6 +108,23 @@ extension RelayCore {
         }
     }
 
+    /// The offered RTX codecs whose `apt` (RFC 4588 §8.6) is one of the accepted payload types.
+    static func rtxCodecs(_ section: OfferSummary.Section, repairing accepted: [OfferSummary.Codec]) -> [OfferSummary.Codec] {
+        section.codecs.filter { codec in
+            guard codec.name.lowercased() == "rtx", let apt = Self.apt(codec) else { return false }
+            return accepted.contains { $0.payloadType == apt }
+        }
+    }
+
+    static func apt(_ codec: OfferSummary.Codec) -> UInt8? {
+        guard let fmtp = codec.fmtp else { return nil }
+        for parameter in fmtp.split(separator: ";") {
+            let pair = parameter.split(separator: "=", maxSplits: 1)
+            if pair.count == 2, pair[0].trimmingPrefix(" ") == "apt" { return UInt8(pair[1]) }
+        }
+        return nil
+    }
+
     /// The sender's payload types of a section it publishes, by codec: what the answer accepted.
     static func published(_ section: OfferSummary.Section, accepted: [OfferSummary.Codec]) -> PublishedStream {
         var codecs: [UInt8: MediaCodec] = [:]
@@ -107,7 +132,11 @@ extension RelayCore {
             if let known = MediaCodec(encodingName: codec.name) { codecs[codec.payloadType] = known }
         }
         let primary = section.fidGroups.first?.0 ?? section.ssrcs.first
-        return PublishedStream(mid: section.mid, ssrc: primary, rtxSSRC: section.fidGroups.first?.1, codecs: codecs)
+        var stream = PublishedStream(mid: section.mid, ssrc: primary, rtxSSRC: section.fidGroups.first?.1, codecs: codecs)
+        for codec in accepted where codec.name.lowercased() == "rtx" {
+            if let apt = apt(codec) { stream.rtxPayloadTypes[codec.payloadType] = apt }
+        }
+        return stream
     }
 
     static func payloadTypes(_ codecs: [OfferSummary.Codec]) -> [MediaCodec: UInt8] {

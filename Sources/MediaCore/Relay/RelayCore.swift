@@ -55,7 +55,8 @@ public struct RelayCore: ~Copyable {
         }
         let credentials = credentials ?? IceCredentials.random(using: &random)
         let id = ParticipantID(rawValue: nextParticipant)
-        let negotiation = try negotiate(offer: offer, local: credentials, receiveSlots: configuration.maxParticipantsPerRoom - 1)
+        let negotiation = try negotiate(
+            offer: offer, local: credentials, receiveSlots: configuration.maxParticipantsPerRoom - 1, now: now)
         let dtls: DtlsEndpoint
         do {
             dtls = try DtlsEndpoint(role: .server, identity: identity, remoteFingerprint: negotiation.remoteFingerprint)
@@ -85,7 +86,7 @@ public struct RelayCore: ~Copyable {
         guard let participant = participants[id] else { throw .unknownParticipant(id) }
         let credentials = credentials ?? IceCredentials.random(using: &random)
         let negotiation = try negotiate(
-            offer: offer, local: credentials, receiveSlots: participant.slots.count, existing: participant)
+            offer: offer, local: credentials, receiveSlots: participant.slots.count, existing: participant, now: now)
         byUfrag[participant.ice.local.ufrag] = nil
         byUfrag[credentials.ufrag] = id
         participant.ice.restart(local: credentials, remoteUfrag: negotiation.remoteUfrag, now: now)
@@ -149,4 +150,6 @@ public struct RelayCore: ~Copyable {
     }
 
     var pendingKeyframeRequests: Set<ParticipantID> = []
+    /// Reused for the sequence numbers of one NACK (no allocation per tick).
+    var nackScratch: [UInt16] = []
 }

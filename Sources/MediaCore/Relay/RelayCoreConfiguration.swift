@@ -14,14 +14,20 @@ public struct RelayCoreConfiguration: Sendable {
     /// How often each participant gets our sender and receiver reports (RFC 3550 §6.2 allows a
     /// fixed interval for a small number of participants).
     public var reportInterval: Duration
+    /// Relay-side loss repair (issue: packet buffer, NACK and RTX): NACK towards senders, with their
+    /// RTX forwarded as the original packets, and retransmissions from a cache towards receivers.
+    /// Off, the relay negotiates no NACK at all (for comparison).
+    public var relayNack: Bool
 
     public init(
         announcedAddress: TransportAddress,
         maxParticipantsPerRoom: Int = 4,
         consentTimeout: Duration = .seconds(30),
         wallClock: WallClockReference = WallClockReference(instant: .now, unixSeconds: 0),
-        reportInterval: Duration = .seconds(1)
+        reportInterval: Duration = .seconds(1),
+        relayNack: Bool = true
     ) {
+        self.relayNack = relayNack
         self.announcedAddress = announcedAddress
         self.maxParticipantsPerRoom = maxParticipantsPerRoom
         self.consentTimeout = consentTimeout

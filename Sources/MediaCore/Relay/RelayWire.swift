@@ -2,7 +2,7 @@
 /// policy. Each delegates to the wire-format types where they exist.
 
 /// The RTP fixed-header fields the forwarder needs (RFC 3550 §5.1).
-struct RtpHeaderSummary {
+struct RtpHeaderSummary: Sendable {
     var payloadType: UInt8
     var sequence: UInt16
     var timestamp: UInt32

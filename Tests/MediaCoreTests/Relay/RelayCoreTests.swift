@@ -8,11 +8,14 @@ struct RelayHarness: ~Copyable {
     var output = OutgoingDatagrams(capacity: 64)
     var clients: [TransportAddress: RelayTestClient] = [:]
     var now = ContinuousClock.now
+    /// Datagrams to lose on their way to a client (a lossy downlink), by address.
+    var dropTowards: [TransportAddress: Int] = [:]
     static let relayAddress = TransportAddress(ipv4: 0x7F00_0001, port: 40_000)
 
-    init(identity: DtlsIdentity) {
+    init(identity: DtlsIdentity, relayNack: Bool = true) {
         core = RelayCore(
-            configuration: RelayCoreConfiguration(announcedAddress: Self.relayAddress, maxParticipantsPerRoom: 3),
+            configuration: RelayCoreConfiguration(
+                announcedAddress: Self.relayAddress, maxParticipantsPerRoom: 3, relayNack: relayNack),
             identity: identity, seed: 42)
     }
 
@@ -38,6 +41,10 @@ struct RelayHarness: ~Copyable {
         output.removeAll()
         for (bytes, destination) in batch {
             guard let client = clients[destination] else { continue }
+            if let pending = dropTowards[destination], pending > 0 {
+                dropTowards[destination] = pending - 1
+                continue
+            }
             try client.receive(bytes, now: now)
             // The client answers DTLS flights at once.
             while let reply = client.dtls.takeOutgoing() { try send(reply, from: client) }
@@ -210,6 +217,81 @@ struct RelayCoreTests {
         _ = try harness.connect(staff2, room: "rr", role: .staff)
         try harness.send(citizen.rtp(video: true, payload: [9, 9]), from: citizen)
         #expect(staff2.received.last?.payload == [9, 9])
+    }
+
+    @Test("relay-side repair: a hole from the sender is NACKed, and its RTX is forwarded as the original packet")
+    func senderLegRepair() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let citizen = try RelayTestClient(port: 50_091, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let staff = try RelayTestClient(port: 50_092, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
+        _ = try harness.connect(citizen, room: "nack", role: .citizen)
+        _ = try harness.connect(staff, room: "nack", role: .staff)
+        #expect(citizen.answer.contains("a=rtcp-fb:96 nack\r\n") && citizen.answer.contains("a=rtpmap:97 rtx/90000"))
+        try harness.send(citizen.rtp(video: true, payload: [1]), from: citizen)
+        _ = try citizen.rtp(video: true, payload: [2])  // lost on the uplink
+        let lostSequence = citizen.videoSequence
+        try harness.send(citizen.rtp(video: true, payload: [3]), from: citizen)
+        citizen.receivedRTCP.removeAll()
+        try harness.tick(.milliseconds(20))
+        let nacks = citizen.receivedRTCP.filter { $0[1] == 205 && $0[0] & 0x1F == 1 }
+        #expect(nacks.count == 1)
+        let pid = nacks.first.map { UInt16($0[12]) << 8 | UInt16($0[13]) }
+        #expect(pid == lostSequence)
+        // The citizen retransmits with RTX; the staff receives it as the missing original packet.
+        try harness.send(citizen.rtx(original: lostSequence, payload: [2]), from: citizen)
+        let video = staff.received.filter { $0.payloadType == 96 }
+        #expect(video.map(\.payload) == [[1], [3], [2]])
+        #expect(video[2].sequence == video[0].sequence &+ 1, "the repaired packet fills the hole's sequence number")
+        #expect(video[2].ssrc == video[0].ssrc)
+        let recovered = harness.core.counters.recoveredByRetransmission
+        #expect(recovered == 1)
+        // No further NACK for it.
+        citizen.receivedRTCP.removeAll()
+        try harness.tick(.milliseconds(300))
+        #expect(!citizen.receivedRTCP.contains { $0[1] == 205 })
+    }
+
+    @Test("relay-side repair: a receiver's NACK is answered from the cache, once per RTT")
+    func receiverLegRepair() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let citizen = try RelayTestClient(port: 50_093, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let staff = try RelayTestClient(port: 50_094, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
+        _ = try harness.connect(citizen, room: "rtx", role: .citizen)
+        _ = try harness.connect(staff, room: "rtx", role: .staff)
+        for i in 0..<5 {
+            if i == 2 { harness.dropTowards[staff.address] = 1 }  // lost on the staff's downlink
+            try harness.send(citizen.rtp(video: true, payload: [UInt8(i), 7, 7]), from: citizen)
+        }
+        let got = staff.received.filter { $0.payloadType == 96 }
+        #expect(got.map { $0.payload[0] } == [0, 1, 3, 4])
+        let missing = got[1].sequence &+ 1
+        staff.received.removeAll()
+        try harness.send(staff.nack(mediaSSRC: got[0].ssrc, sequences: [missing]), from: staff)
+        #expect(staff.received.count == 1)
+        #expect(staff.received.first?.sequence == missing && staff.received.first?.payload == [2, 7, 7])
+        // Asked again within the RTT: not resent. After it: resent (the browser's SRTP then drops the
+        // duplicate as a replay, as it would any duplicate).
+        try harness.send(staff.nack(mediaSSRC: got[0].ssrc, sequences: [missing]), from: staff)
+        var served = harness.core.counters.retransmissionsSent
+        #expect(served == 1)
+        harness.now += .milliseconds(150)
+        try harness.send(staff.nack(mediaSSRC: got[0].ssrc, sequences: [missing]), from: staff)
+        served = harness.core.counters.retransmissionsSent
+        #expect(served == 2 && staff.replayed == 1)
+        let wanted = got[0]
+        // Something never sent cannot be served, and is counted.
+        try harness.send(staff.nack(mediaSSRC: wanted.ssrc, sequences: [wanted.sequence &+ 100]), from: staff)
+        let counters = harness.core.counters
+        #expect(counters.retransmissionsSent == 2 && counters.retransmissionsUnavailable >= 1)
+    }
+
+    @Test("with relay-side repair off, no NACK or RTX is negotiated")
+    func repairOff() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity, relayNack: false)
+        let citizen = try RelayTestClient(port: 50_095, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        _ = try harness.connect(citizen, room: "off", role: .citizen)
+        #expect(!citizen.answer.contains("nack\r\n") && !citizen.answer.contains("rtx/90000"))
+        #expect(citizen.answer.contains("a=rtcp-fb:96 nack pli"))
     }
 
     @Test("hostile and premature input is dropped and counted, and nothing is forwarded")

@@ -23,6 +23,8 @@ final class RelayTestClient {
     var receivedRTCP: [[UInt8]] = []
     /// Binding success responses received.
     var stunResponses = 0
+    /// SRTP packets our receive context rejected as replays.
+    var replayed = 0
 
     init(port: UInt16, relayFingerprint: DtlsFingerprint, seed: UInt32) throws {
         address = TransportAddress(ipv4: 0x7F00_0001, port: port)
@@ -140,6 +142,37 @@ final class RelayTestClient {
         return Array(packet[0..<length])
     }
 
+    /// An RTX packet (RFC 4588 §4): payload type 97, RTX SSRC, its own sequence number, OSN first.
+    var rtxSequence: UInt16 = 9000
+    var rtxSSRC: UInt32 { videoSSRC + 500 }
+    func rtx(original: UInt16, payload: [UInt8]) throws -> [UInt8] {
+        rtxSequence &+= 1
+        var packet: [UInt8] = [
+            0x80, 97, UInt8(rtxSequence >> 8), UInt8(rtxSequence & 0xFF), 0, 0, 0x10, 0,
+            UInt8(rtxSSRC >> 24), UInt8((rtxSSRC >> 16) & 0xFF), UInt8((rtxSSRC >> 8) & 0xFF), UInt8(rtxSSRC & 0xFF),
+            UInt8(original >> 8), UInt8(original & 0xFF),
+        ] + payload
+        let plainLength = packet.count
+        packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
+        var span = packet.mutableSpan
+        var bytes = span.mutableBytes
+        let length = try srtpOut!.protectRTCPIfNeeded(&bytes, plainLength: plainLength, rtcp: false)
+        return Array(packet[0..<length])
+    }
+
+    /// A generic NACK (RFC 4585 §6.2.1) from this client for `sequences` of `mediaSSRC`.
+    func nack(mediaSSRC: UInt32, sequences: [UInt16]) throws -> [UInt8] {
+        var packet: [UInt8] = [0x81, 205, 0, UInt8(2 + sequences.count), 0, 0, 0, 1,
+                               UInt8(mediaSSRC >> 24), UInt8((mediaSSRC >> 16) & 0xFF), UInt8((mediaSSRC >> 8) & 0xFF), UInt8(mediaSSRC & 0xFF)]
+        for s in sequences { packet += [UInt8(s >> 8), UInt8(s & 0xFF), 0, 0] }
+        let plainLength = packet.count
+        packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
+        var span = packet.mutableSpan
+        var bytes = span.mutableBytes
+        let length = try srtpOut!.protectRTCPIfNeeded(&bytes, plainLength: plainLength, rtcp: true)
+        return Array(packet[0..<length])
+    }
+
     /// Handles a datagram the relay sent to this client.
     func receive(_ datagram: [UInt8], now: ContinuousClock.Instant) throws {
         switch DatagramKind(firstByte: datagram[0], secondByte: datagram[1]) {
@@ -154,7 +187,13 @@ final class RelayTestClient {
             var packet = datagram
             var span = packet.mutableSpan
             var bytes = span.mutableBytes
-            let length = try srtpIn!.unprotectRTP(&bytes, length: datagram.count)
+            let length: Int
+            do {
+                length = try srtpIn!.unprotectRTP(&bytes, length: datagram.count)
+            } catch .replayed {
+                replayed += 1  // a browser's SRTP drops these the same way
+                return
+            }
             let header = packet.withUnsafeBytes { RtpWire.header($0) }!
             received.append((header.ssrc, header.sequence, header.payloadType, Array(packet[header.headerLength..<length])))
         case .rtcp:
@@ -166,5 +205,11 @@ final class RelayTestClient {
         default:
             break
         }
+    }
+}
+
+extension SrtpContext {
+    mutating func protectRTCPIfNeeded(_ bytes: inout MutableRawSpan, plainLength: Int, rtcp: Bool) throws(SrtpError) -> Int {
+        rtcp ? try protectRTCP(&bytes, length: plainLength) : try protectRTP(&bytes, length: plainLength)
     }
 }
