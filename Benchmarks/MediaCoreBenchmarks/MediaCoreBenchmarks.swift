@@ -11,6 +11,7 @@ let benchmarks: @Sendable () -> Void = {
     )
     controlBenchmarks()
     srtpBenchmarks()
+    repairBenchmarks()
 }
 
 /// The harness's own cost: an empty loop, to read the other figures against.
