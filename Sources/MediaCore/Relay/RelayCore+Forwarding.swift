@@ -61,8 +61,7 @@ extension RelayCore {
         let outLength = packet.count - skipBytes
         var forwarded = false
         for receiverID in rooms[sender.room] ?? [] where receiverID != sender.id {
-            guard let receiver = participants[receiverID], receiver.srtpOutbound != nil,
-                let destination = receiver.ice.selectedAddress,
+            guard let receiver = participants[receiverID], receiver.isMediaReady,
                 let slot = receiver.slotIndex(showing: sender.id)
             else { continue }
             let payloadTypes = isAudio ? receiver.slots[slot].audioPayloadTypes : receiver.slots[slot].videoPayloadTypes
@@ -79,8 +78,8 @@ extension RelayCore {
             let outSSRC = isAudio ? receiver.slots[slot].audio.ssrc : receiver.slots[slot].video.ssrc
             let cache = isAudio ? nil : receiver.slots[slot].videoCache
             let headerLength = header.headerLength
-            let appended = output.append(to: destination) { slot in
-                guard outLength + SrtpContext.maxTrailerLength <= slot.count else { return 0 }
+            let sent = sendProtected(to: receiver, rtcp: false, into: &output) { slot in
+                guard outLength <= slot.count else { return 0 }
                 slot.copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<headerLength]))
                 UnsafeMutableRawBufferPointer(rebasing: slot[headerLength..<outLength])
                     .copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[(headerLength + skipBytes)...]))
@@ -89,19 +88,12 @@ extension RelayCore {
                     out, ssrc: outSSRC, sequence: mapping.sequence, timestamp: mapping.timestamp,
                     payloadType: outPayloadType)
                 cache?.store(UnsafeRawBufferPointer(out), sequence: mapping.sequence, now: now)
-                var bytes = slot.mutableBytes
-                do throws(SrtpError) {
-                    return try receiver.srtpOutbound?.protectRTP(&bytes, length: outLength) ?? 0
-                } catch {
-                    return 0
-                }
+                return outLength
             }
-            if appended {
+            if sent {
                 forwarded = true
                 counters.rtpForwarded += 1
                 counters.bytesForwarded += outLength
-            } else {
-                counters.drop(.outputFull)
             }
         }
         if !forwarded { counters.drop(.noReceiver) }
@@ -149,22 +141,14 @@ extension RelayCore {
                 pendingKeyframeRequests.remove(id)
                 continue
             }
-            guard source.srtpOutbound != nil, let destination = source.ice.selectedAddress,
-                let mediaSSRC = source.video?.ssrc
+            guard source.isMediaReady, let mediaSSRC = source.video?.ssrc
             else { continue }  // keep it pending until the source can be reached and has sent video
             if let last = source.lastKeyframeRequest, now - last < Self.keyframeRequestInterval { continue }
             source.lastKeyframeRequest = now
             pendingKeyframeRequests.remove(id)
-            let senderSSRC = source.slots.first?.video.ssrc ?? 1
-            let appended = output.append(to: destination) { slot in
-                let length = RtcpWire.pictureLossIndication(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, into: slot)
-                guard length > 0 else { return 0 }
-                var bytes = slot.mutableBytes
-                do throws(SrtpError) {
-                    return try source.srtpOutbound?.protectRTCP(&bytes, length: length) ?? 0
-                } catch {
-                    return 0
-                }
+            let senderSSRC = source.rtcpSSRC
+            let appended = sendProtected(to: source, rtcp: true, into: &output) { slot in
+                RtcpWire.pictureLossIndication(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, into: slot)
             }
             if appended { counters.keyframeRequestsSent += 1 }
         }

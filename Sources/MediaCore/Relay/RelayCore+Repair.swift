@@ -5,8 +5,7 @@ extension RelayCore {
     /// where a hole was given up on.
     mutating func sendNacks(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         for participant in participants.values {
-            guard participant.video?.nack != nil, let mediaSSRC = participant.video?.ssrc,
-                participant.srtpOutbound != nil, let destination = participant.ice.selectedAddress
+            guard participant.video?.nack != nil, let mediaSSRC = participant.video?.ssrc, participant.isMediaReady
             else { continue }
             let count = participant.video?.nack?.due(now: now, rtt: participant.rtt, into: &nackScratch) ?? 0
             if participant.video?.nack?.keyframeNeeded == true {
@@ -16,15 +15,8 @@ extension RelayCore {
             guard count > 0 else { continue }
             let sequences = nackScratch
             let senderSSRC = participant.rtcpSSRC
-            let appended = output.append(to: destination) { buffer in
-                let length = RtcpWire.genericNack(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, lost: sequences, into: buffer)
-                guard length > 0 else { return 0 }
-                var bytes = buffer.mutableBytes
-                do throws(SrtpError) {
-                    return try participant.srtpOutbound?.protectRTCP(&bytes, length: length) ?? 0
-                } catch {
-                    return 0
-                }
+            let appended = sendProtected(to: participant, rtcp: true, into: &output) { buffer in
+                RtcpWire.genericNack(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, lost: sequences, into: buffer)
             }
             if appended {
                 counters.nacksSent += 1
@@ -39,7 +31,7 @@ extension RelayCore {
         _ packet: UnsafeRawBufferPointer, from receiver: Participant, now: ContinuousClock.Instant,
         into output: inout OutgoingDatagrams
     ) {
-        guard receiver.srtpOutbound != nil, let destination = receiver.ice.selectedAddress else { return }
+        guard receiver.isMediaReady else { return }
         var offset = 0
         while offset + 12 <= packet.count {
             let length = 4 * (Int(packet[offset + 2]) << 8 | Int(packet[offset + 3]) + 1)
@@ -55,7 +47,7 @@ extension RelayCore {
                         let blp = UInt16(packet[entry + 2]) << 8 | UInt16(packet[entry + 3])
                         for bit in -1..<16 where bit < 0 || blp & (1 << UInt16(bit)) != 0 {
                             let sequence = bit < 0 ? pid : pid &+ UInt16(bit + 1)
-                            resend(sequence, from: cache, to: receiver, at: destination, now: now, into: &output)
+                            resend(sequence, from: cache, to: receiver, now: now, into: &output)
                         }
                         entry += 4
                     }
@@ -66,24 +58,19 @@ extension RelayCore {
     }
 
     private mutating func resend(
-        _ sequence: UInt16, from cache: RtxCache, to receiver: Participant, at destination: TransportAddress,
-        now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
+        _ sequence: UInt16, from cache: RtxCache, to receiver: Participant, now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
     ) {
         guard let stored = cache.retransmission(of: sequence, now: now, rtt: receiver.rtt) else {
             counters.retransmissionsUnavailable += 1
             return
         }
-        let appended = output.append(to: destination) { slot in
-            guard stored.count + SrtpContext.maxTrailerLength <= slot.count else { return 0 }
+        let sent = sendProtected(to: receiver, rtcp: false, into: &output) { slot in
+            guard stored.count <= slot.count else { return 0 }
             slot.copyMemory(from: stored)
-            var bytes = slot.mutableBytes
-            do throws(SrtpError) {
-                return try receiver.srtpOutbound?.protectRTP(&bytes, length: stored.count) ?? 0
-            } catch {
-                return 0
-            }
+            return stored.count
         }
-        if appended { counters.retransmissionsSent += 1 }
+        if sent { counters.retransmissionsSent += 1 }
     }
 
     /// RTT from a participant's report blocks on our streams (RFC 3550 §6.4.1: A − LSR − DLSR).

@@ -46,7 +46,7 @@ extension RelayCore {
     /// send it nothing yet, then SDES with our CNAME (RFC 3550 §6.1).
     mutating func sendReports(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         for participant in participants.values {
-            guard participant.srtpOutbound != nil, let destination = participant.ice.selectedAddress else { continue }
+            guard participant.isMediaReady else { continue }
             if let last = participant.lastReport, now - last < configuration.reportInterval { continue }
             participant.lastReport = now
             var blocks: [ReportBlock] = []
@@ -80,7 +80,7 @@ extension RelayCore {
             }
             let ntp = configuration.wallClock.ntp(at: now)
             let rtcpSSRC = participant.rtcpSSRC
-            output.append(to: destination) { buffer in
+            _ = sendProtected(to: participant, rtcp: true, into: &output) { buffer in
                 var offset = 0
                 if senders.isEmpty {
                     offset = RtcpWire.receiverReport(ssrc: rtcpSSRC, blocks: blocks, into: buffer, at: offset)
@@ -91,15 +91,8 @@ extension RelayCore {
                             octets: sender.octets, blocks: index == 0 ? blocks : [], into: buffer, at: offset)
                     }
                 }
-                offset = RtcpWire.sourceDescription(
+                return RtcpWire.sourceDescription(
                     ssrc: senders.first?.ssrc ?? rtcpSSRC, cname: "visit-relay", into: buffer, at: offset)
-                guard offset > 0, offset + SrtpContext.maxTrailerLength <= buffer.count else { return 0 }
-                var bytes = buffer.mutableBytes
-                do throws(SrtpError) {
-                    return try participant.srtpOutbound?.protectRTCP(&bytes, length: offset) ?? 0
-                } catch {
-                    return 0
-                }
             }
         }
     }

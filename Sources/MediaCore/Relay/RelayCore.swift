@@ -149,6 +149,35 @@ public struct RelayCore: ~Copyable {
         pendingKeyframeRequests.formUnion(needKeyframe)
     }
 
+    /// Queues one SRTP or SRTCP packet for `participant`: `write` fills the plaintext into an output
+    /// slot and returns its length; the packet is protected in place with the participant's
+    /// outbound context. Returns false if the participant cannot receive yet, the batch is full, or
+    /// nothing was written.
+    mutating func sendProtected(
+        to participant: Participant, rtcp: Bool, into output: inout OutgoingDatagrams,
+        _ write: (UnsafeMutableRawBufferPointer) -> Int
+    ) -> Bool {
+        guard participant.srtpOutbound != nil, let destination = participant.ice.selectedAddress else { return false }
+        var wrote = false
+        let appended = output.append(to: destination) { buffer in
+            let length = write(buffer)
+            guard length > 0, length + SrtpContext.maxTrailerLength <= buffer.count else { return 0 }
+            var bytes = buffer.mutableBytes
+            do throws(SrtpError) {
+                let protected =
+                    rtcp
+                    ? try participant.srtpOutbound?.protectRTCP(&bytes, length: length) ?? 0
+                    : try participant.srtpOutbound?.protectRTP(&bytes, length: length) ?? 0
+                wrote = protected > 0
+                return protected
+            } catch {
+                return 0
+            }
+        }
+        if !appended { counters.drop(.outputFull) }
+        return appended && wrote
+    }
+
     var pendingKeyframeRequests: Set<ParticipantID> = []
     /// Reused for the sequence numbers of one NACK (no allocation per tick).
     var nackScratch: [UInt16] = []
