@@ -316,11 +316,32 @@ def scenario_relay_repair(processes, relay, results):
     assert on["totalFreezesDuration"] * 2 <= off["totalFreezesDuration"], f"freezes not halved: on {on}, off {off}"
 
 
+def scenario_reconnect(processes, relay, results):
+    """The relay is killed (-9) and restarted under a live visit: both web clients rejoin by themselves."""
+    first = start_relay(processes, relay)
+    citizen = browsers.Chromium(processes, f"{BASE}/r/again?role=citizen", "citizen")
+    staff = browsers.Chromium(processes, f"{BASE}/r/again?role=staff", "staff")
+    wait_joined([citizen, staff])
+    require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=10)
+    first.kill()
+    first.wait()
+    killed = time.time()
+    start_relay(processes, relay)
+    for page in (citizen, staff):
+        wait_for(lambda: (page.state() or {}).get("reconnects", 0) >= 1 and page.state().get("joined"), 15,
+                 f"{page.name} to rejoin")
+        wait_for(lambda: any(s["participant"] for s in page.state()["slots"]), 15, f"{page.name} to see the other again")
+    rejoined = time.time() - killed
+    require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=10)
+    results["reconnect"] = {"rejoined_seconds": round(rejoined, 2), "media_again_seconds": round(time.time() - killed, 2)}
+
+
 SCENARIOS = {
     "signaling_errors": scenario_signaling_errors,
     "udp_through_emulator": scenario_udp_through_emulator,
     "rural_4g_visit": scenario_rural_4g_visit,
     "relay_repair": scenario_relay_repair,
+    "reconnect": scenario_reconnect,
     "two_chromium": scenario_two_chromium,
     "third_party": scenario_third_party,
     "firefox_chromium": scenario_firefox_chromium,
