@@ -21,4 +21,6 @@ public enum RTCPParseError: Error, Equatable, Sendable {
     case missingChunks(statusCount: Int, decoded: Int)
     /// TWCC: the receive deltas are shorter than the statuses require.
     case missingDeltas(needed: Int, available: Int)
+    /// TWCC: a 2-bit status symbol with the reserved value 3, at status `index`.
+    case reservedStatusSymbol(index: Int)
 }
