@@ -14,17 +14,7 @@ public struct RTCPReceiverReportView: ~Escapable {
     /// Validates an RR packet (without padding, as `RTCPPacketView.bytes`).
     @_lifetime(copy bytes)
     public init(validating bytes: RawSpan) throws(RTCPParseError) {
-        let header = try RTCPHeader(parsing: bytes)
-        guard header.packetType == RTCPPacketType.receiverReport else {
-            throw .unexpectedType(packetType: header.packetType, format: header.count)
-        }
-        guard bytes.byteCount >= Self.fixedSize else {
-            throw .truncated(needed: Self.fixedSize, available: bytes.byteCount)
-        }
-        let needed = Self.fixedSize + Int(header.count) * RTCPReportBlock.size
-        guard needed <= bytes.byteCount else {
-            throw .countMismatch(count: Int(header.count), length: bytes.byteCount)
-        }
+        try RTCPReportBlockIterator.validateReport(bytes, packetType: RTCPPacketType.receiverReport, fixedSize: Self.fixedSize)
         self.bytes = bytes
     }
 

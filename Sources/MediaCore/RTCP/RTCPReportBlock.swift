@@ -84,6 +84,18 @@ public struct RTCPReportBlockIterator: ~Escapable {
         self.offset = offset
     }
 
+    /// Checks an SR or RR: packet type, fixed part, and RC blocks within the packet (RFC 3550 §6.4).
+    static func validateReport(_ bytes: RawSpan, packetType: UInt8, fixedSize: Int) throws(RTCPParseError) {
+        let header = try RTCPHeader(parsing: bytes)
+        guard header.packetType == packetType else {
+            throw .unexpectedType(packetType: header.packetType, format: header.count)
+        }
+        guard bytes.byteCount >= fixedSize else { throw .truncated(needed: fixedSize, available: bytes.byteCount) }
+        guard fixedSize + Int(header.count) * RTCPReportBlock.size <= bytes.byteCount else {
+            throw .countMismatch(count: Int(header.count), length: bytes.byteCount)
+        }
+    }
+
     /// The next block, nil after the last.
     public mutating func next() -> RTCPReportBlock? {
         guard offset + RTCPReportBlock.size <= bytes.byteCount else { return nil }

@@ -19,17 +19,7 @@ public struct RTCPSenderReportView: ~Escapable {
     /// Validates an SR packet (without padding, as `RTCPPacketView.bytes`).
     @_lifetime(copy bytes)
     public init(validating bytes: RawSpan) throws(RTCPParseError) {
-        let header = try RTCPHeader(parsing: bytes)
-        guard header.packetType == RTCPPacketType.senderReport else {
-            throw .unexpectedType(packetType: header.packetType, format: header.count)
-        }
-        guard bytes.byteCount >= Self.fixedSize else {
-            throw .truncated(needed: Self.fixedSize, available: bytes.byteCount)
-        }
-        let needed = Self.fixedSize + Int(header.count) * RTCPReportBlock.size
-        guard needed <= bytes.byteCount else {
-            throw .countMismatch(count: Int(header.count), length: bytes.byteCount)
-        }
+        try RTCPReportBlockIterator.validateReport(bytes, packetType: RTCPPacketType.senderReport, fixedSize: Self.fixedSize)
         self.bytes = bytes
     }
 
