@@ -12,6 +12,7 @@ let benchmarks: @Sendable () -> Void = {
     controlBenchmarks()
     srtpBenchmarks()
     repairBenchmarks()
+    rtcpBenchmarks()
 }
 
 /// The harness's own cost: an empty loop, to read the other figures against.
