@@ -37,7 +37,8 @@ public enum RTPHeaderExtensionElements {
                 if id == 15 { return }
                 let length = Int(header & 0x0F) + 1
                 guard offset + 1 + length <= end else { onError(offset); return }
-                if !body(id, (offset + 1)..<(offset + 1 + length)) { return }
+                // ID 0 with a non-zero length is reserved: skip it, report nothing.
+                if id != 0, !body(id, (offset + 1)..<(offset + 1 + length)) { return }
                 offset += 1 + length
             }
         } else if profile & 0xFFF0 == twoByteProfile {
