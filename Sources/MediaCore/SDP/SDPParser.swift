@@ -21,8 +21,10 @@ public struct SDPParser: Sendable {
     public func parse(_ text: String) throws(SDPParseError) -> SessionDescription {
         let size = text.utf8.count
         guard size <= maxBytes else { throw .tooLarge(size: size, limit: maxBytes) }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
-            line.hasSuffix("\r") ? line.dropLast() : line
+        // Split on bytes: Swift treats "\r\n" as one Character, so a Character split would miss CRLF.
+        var lines = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+            line -> Substring in
+            Substring(line.last == UInt8(ascii: "\r") ? line.dropLast() : line)
         }
         while let last = lines.last, last.isEmpty { lines.removeLast() }
         guard lines.count <= maxLines else { throw .tooManyLines(limit: maxLines) }
@@ -36,7 +38,7 @@ public struct SDPParser: Sendable {
             guard bytes.count >= 2, bytes[1] == UInt8(ascii: "="), bytes[0] >= UInt8(ascii: "a"),
                 bytes[0] <= UInt8(ascii: "z")
             else { throw .malformedLine(line: number, text: String(line)) }
-            let value = String(line.dropFirst(2))
+            let value = String(Substring(line.utf8.dropFirst(2)))
             switch bytes[0] {
             case UInt8(ascii: "m"):
                 if let section = current { session.media.append(section) }
