@@ -87,3 +87,15 @@ let chromiumShapedOffer = """
         #expect(sdp.resolvedValue(of: "ice-ufrag", media: 1) == "v")
     }
 }
+
+@Suite struct SDPTypedAccessorTests {
+    @Test func typedAttributes() throws {
+        let sdp = try SDPParser().parse(chromiumShapedOffer)
+        #expect(sdp.bundleMids == ["0", "1"])
+        #expect(sdp.media[0].direction == .sendrecv)
+        #expect(sdp.media[0].rtpMaps == [SDPRtpMap(payloadType: 111, codec: "opus", clockRate: 48000, channels: 2)])
+        #expect(sdp.media[0].formatParameters(for: 111).map(\.key) == ["minptime", "useinbandfec"])
+        #expect(sdp.media[1].formatParameters(for: 97).first?.value == "96")
+        #expect(sdp.media[1].rids.map(\.id) == ["q"])
+    }
+}
