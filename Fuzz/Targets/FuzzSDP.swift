@@ -4,7 +4,7 @@
     _ = sdp.bundleMids
     for index in sdp.media.indices {
         let section = sdp.media[index]
-        _ = sdp.resolvedValue(of: "ice-ufrag", media: index)
+        _ = (sdp.resolvedValue(of: "ice-ufrag", media: index), sdp.fingerprint(media: index))
         _ = (section.direction, section.extMaps, section.rids.count, section.ssrcs)
         for map in section.rtpMaps { _ = section.formatParameters(for: map.payloadType) }
     }

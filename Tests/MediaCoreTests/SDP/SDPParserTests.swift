@@ -99,3 +99,13 @@ let chromiumShapedOffer = """
         #expect(sdp.media[1].rids.map(\.id) == ["q"])
     }
 }
+
+@Suite struct SDPFingerprintTests {
+    @Test func decodesColonHex() throws {
+        let sdp = try SDPParser().parse(chromiumShapedOffer)
+        #expect(sdp.fingerprint(media: 0) == SDPFingerprint(attributeValue: "sha-256 ab:cd:ef"))
+        #expect(sdp.fingerprint(media: 0)?.bytes == [0xAB, 0xCD, 0xEF])
+        #expect(sdp.fingerprint(media: 1) == nil)
+        #expect(SDPFingerprint(attributeValue: "sha-256 AB:C") == nil)
+    }
+}
