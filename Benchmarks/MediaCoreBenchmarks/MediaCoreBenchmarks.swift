@@ -13,6 +13,7 @@ let benchmarks: @Sendable () -> Void = {
     srtpBenchmarks()
     repairBenchmarks()
     rtcpBenchmarks()
+    rtpBenchmarks()
 }
 
 /// The harness's own cost: an empty loop, to read the other figures against.
