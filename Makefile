@@ -5,7 +5,7 @@ RUN_CONFIG ?= release
 # Parallel test workers: the machines have 2 cores.
 TEST_FLAGS ?= --parallel
 
-.PHONY: run test deps deps-test build build-tests unit-tests e2e bench clean
+.PHONY: run test deps deps-test build build-tests unit-tests e2e bench fuzz clean
 
 ## make run: install what is missing, build, start the relay on its embedded defaults.
 run: deps
@@ -37,6 +37,10 @@ e2e: build-tests
 ## make bench: the micro-benchmarks (package-benchmark), in their own scratch path.
 bench: deps
 	VISITRELAY_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark --target MediaCoreBenchmarks
+
+## make fuzz: build every libFuzzer target in Fuzz/Targets and run each for FUZZ_SECONDS (default 30).
+fuzz: deps
+	Fuzz/run.sh
 
 clean:
 	rm -rf .build .build-bench Fuzz/bin Fuzz/out
