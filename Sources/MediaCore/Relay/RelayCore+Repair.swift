@@ -75,7 +75,7 @@ extension RelayCore {
 
     /// RTT from a participant's report blocks on our streams (RFC 3550 §6.4.1: A − LSR − DLSR).
     mutating func updateRoundTripTime(_ packet: UnsafeRawBufferPointer, from participant: Participant, now: ContinuousClock.Instant) {
-        let ntp = configuration.wallClock.ntp(at: now)
+        let ntp = self.ntp(at: now)
         let nowMiddle = UInt32(truncatingIfNeeded: ntp >> 16)
         var offset = 0
         while offset + 8 <= packet.count {

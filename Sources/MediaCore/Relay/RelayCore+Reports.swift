@@ -15,7 +15,7 @@ extension RelayCore {
 
     /// Records an inbound RTP packet in its stream's reception statistics.
     func recordReception(_ header: RtpHeaderSummary, audio: Bool, in sender: Participant, now: ContinuousClock.Instant) {
-        let origin = configuration.wallClock.instant
+        let origin = now  // jitter uses differences only: any origin will do
         if audio {
             if sender.audio?.statistics == nil { sender.audio?.statistics = ReceiveStatistics(clockRate: 48_000, origin: origin) }
             sender.audio?.statistics?.record(sequence: header.sequence, timestamp: header.timestamp, arrival: now)
@@ -78,7 +78,7 @@ extension RelayCore {
                     senders.append((stream.ssrc, last.timestamp &+ UInt32(truncatingIfNeeded: Int64(elapsed)), stream.packetsSent, stream.octetsSent))
                 }
             }
-            let ntp = configuration.wallClock.ntp(at: now)
+            let ntp = self.ntp(at: now)
             let rtcpSSRC = participant.rtcpSSRC
             _ = sendProtected(to: participant, rtcp: true, into: &output) { buffer in
                 var offset = 0

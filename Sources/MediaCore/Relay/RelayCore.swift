@@ -53,6 +53,7 @@ public struct RelayCore: ~Copyable {
         guard members.count < configuration.maxParticipantsPerRoom else {
             throw .roomFull(room: room, limit: configuration.maxParticipantsPerRoom)
         }
+        if clockOrigin == nil { clockOrigin = now }
         let credentials = credentials ?? IceCredentials.random(using: &random)
         let id = ParticipantID(rawValue: nextParticipant)
         let negotiation = try negotiate(
@@ -179,6 +180,14 @@ public struct RelayCore: ~Copyable {
     }
 
     var pendingKeyframeRequests: Set<ParticipantID> = []
+    /// The first instant the core saw; NTP time counts from here without a wall-clock reference.
+    var clockOrigin: ContinuousClock.Instant?
+
+    /// The NTP timestamp (RFC 5905) at `now`, for sender reports and RTT.
+    func ntp(at now: ContinuousClock.Instant) -> UInt64 {
+        (configuration.wallClock ?? WallClockReference(instant: clockOrigin ?? now, unixSeconds: 0)).ntp(at: now)
+    }
+
     /// Reused for the sequence numbers of one NACK (no allocation per tick).
     var nackScratch: [UInt16] = []
 }

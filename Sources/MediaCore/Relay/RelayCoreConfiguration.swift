@@ -10,7 +10,9 @@ public struct RelayCoreConfiguration: Sendable {
 
     /// Maps the monotonic clock onto wall-clock time for the NTP timestamps of sender reports
     /// (RFC 3550 §6.4.1). The daemon reads both clocks once at start-up; MediaCore never does.
-    public var wallClock: WallClockReference
+    /// Nil (tests and simulators): NTP time counts from the core's first join, which is all that
+    /// RTT measurement (LSR/DLSR) needs.
+    public var wallClock: WallClockReference?
     /// How often each participant gets our sender and receiver reports (RFC 3550 §6.2 allows a
     /// fixed interval for a small number of participants).
     public var reportInterval: Duration
@@ -23,7 +25,7 @@ public struct RelayCoreConfiguration: Sendable {
         announcedAddress: TransportAddress,
         maxParticipantsPerRoom: Int = 4,
         consentTimeout: Duration = .seconds(30),
-        wallClock: WallClockReference = WallClockReference(instant: .now, unixSeconds: 0),
+        wallClock: WallClockReference? = nil,
         reportInterval: Duration = .seconds(1),
         relayNack: Bool = true
     ) {
