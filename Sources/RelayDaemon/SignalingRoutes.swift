@@ -26,7 +26,7 @@ struct SignalingRoutes: Sendable {
                 let c = try await worker.counters()
                 let drops = DropReason.allCases.map { #""\#($0)":\#(c.dropped($0))"# }.joined(separator: ",")
                 parts.append(
-                    #"{"worker":\#(worker.index),"datagramsIn":\#(c.datagramsIn),"bytesIn":\#(c.bytesIn),"rtpForwarded":\#(c.rtpForwarded),"bytesForwarded":\#(c.bytesForwarded),"rtcpIn":\#(c.rtcpIn),"keyframeRequestsSent":\#(c.keyframeRequestsSent),"nacksSent":\#(c.nacksSent),"nackedPackets":\#(c.nackedPackets),"recoveredByRetransmission":\#(c.recoveredByRetransmission),"retransmissionsSent":\#(c.retransmissionsSent),"retransmissionsUnavailable":\#(c.retransmissionsUnavailable),"drops":{\#(drops)}}"#)
+                    #"{"worker":\#(worker.index),"datagramsIn":\#(c.datagramsIn),"bytesIn":\#(c.bytesIn),"rtpForwarded":\#(c.rtpForwarded),"bytesForwarded":\#(c.bytesForwarded),"rtcpIn":\#(c.rtcpIn),"keyframeRequestsSent":\#(c.keyframeRequestsSent),"framesAssembled":\#(c.framesAssembled),"keyframesReceived":\#(c.keyframesReceived),"nacksSent":\#(c.nacksSent),"nackedPackets":\#(c.nackedPackets),"recoveredByRetransmission":\#(c.recoveredByRetransmission),"retransmissionsSent":\#(c.retransmissionsSent),"retransmissionsUnavailable":\#(c.retransmissionsUnavailable),"drops":{\#(drops)}}"#)
             }
             return Self.json(.ok, "{\"workers\":[\(parts.joined(separator: ","))]}")
         }

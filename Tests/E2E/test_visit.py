@@ -214,7 +214,10 @@ def scenario_two_chromium(processes, relay, results):
         transport = page.stats()["transport"]
         assert transport["dtlsState"] == "connected", f"{page.name}: dtlsState {transport['dtlsState']}"
         assert transport["tlsVersion"] == "FEFD", f"{page.name}: tlsVersion {transport['tlsVersion']} is not DTLS 1.2"
+    relay_stats = json.loads(http("GET", "/api/stats")[1])["workers"][0]
+    assert relay_stats["framesAssembled"] >= 100 and relay_stats["keyframesReceived"] >= 1, relay_stats
     results["two_chromium"] = {
+        "relay_frames_assembled": relay_stats["framesAssembled"],
         "progress_seconds": round(elapsed, 2),
         "first_frame_ms": {p.name: first_frame_ms(p) for p in (citizen, staff)},
         "srtp": citizen.stats()["transport"]["srtpCipher"],

@@ -76,6 +76,9 @@ public struct RelayCounters: Sendable, Equatable {
     public var nackedPackets = 0
     /// Sender retransmissions (RTX) forwarded as the original packets.
     public var recoveredByRetransmission = 0
+    /// VP8 frames received complete (all packets, start to marker), and keyframes begun.
+    public var framesAssembled = 0
+    public var keyframesReceived = 0
     /// Receiver NACKs answered from the RTX cache, and requests that could not be served.
     public var retransmissionsSent = 0
     public var retransmissionsUnavailable = 0

@@ -14,6 +14,8 @@ struct PublishedStream: Sendable {
     var rtxPayloadTypes: [UInt8: UInt8] = [:]
     /// Loss detection and NACK scheduling (video, when relay-side repair is on).
     var nack: NackGenerator?
+    /// VP8 frame assembly: complete frames, keyframes, decodable-from-here (video).
+    var frames: FrameAssembler?
     /// Middle 32 bits of the NTP time of the sender's last SR, and when it arrived (for LSR/DLSR).
     var lastSenderReport: (ntpMiddle: UInt32, at: ContinuousClock.Instant)?
 }

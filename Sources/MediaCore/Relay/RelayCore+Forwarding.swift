@@ -58,6 +58,7 @@ extension RelayCore {
             }
         }
         if !isRetransmission { recordReception(header, audio: isAudio, in: sender, now: now) }
+        if codec == .vp8 { assembleFrame(packet, header: header, payloadStart: header.headerLength + skipBytes, in: sender) }
         let outLength = packet.count - skipBytes
         var forwarded = false
         for receiverID in rooms[sender.room] ?? [] where receiverID != sender.id {
@@ -97,6 +98,23 @@ extension RelayCore {
             }
         }
         if !forwarded { counters.drop(.noReceiver) }
+    }
+
+    /// Feeds a VP8 packet's frame boundaries (RFC 7741 §4.2: S bit with partition 0 starts a frame,
+    /// the RTP marker ends it; §4.3: keyframe) to the sender's frame assembler.
+    mutating func assembleFrame(_ packet: UnsafeRawBufferPointer, header: RtpHeaderSummary, payloadStart: Int, in sender: Participant) {
+        guard sender.video?.frames != nil else { return }
+        let padding = packet[0] & 0x20 != 0 ? Int(packet[packet.count - 1]) : 0
+        let payloadEnd = packet.count - padding
+        guard payloadEnd > payloadStart else { return }
+        let payload = UnsafeRawBufferPointer(rebasing: packet[payloadStart..<payloadEnd])
+        guard let descriptor = try? VP8PayloadDescriptorView(validating: payload.bytes) else { return }
+        let keyframesBefore = sender.video?.frames?.keyframes ?? 0
+        let completed = sender.video?.frames?.insert(
+            sequence: header.sequence, timestamp: header.timestamp, frameStart: descriptor.isFrameStart,
+            frameEnd: packet[1] & 0x80 != 0, keyframe: descriptor.isKeyframe) ?? false
+        if completed { counters.framesAssembled += 1 }
+        counters.keyframesReceived += (sender.video?.frames?.keyframes ?? 0) - keyframesBefore
     }
 
     /// RTCP from a participant: keyframe requests for what we send it go to the slot's source.

@@ -49,6 +49,7 @@ extension RelayCore {
                 if configuration.relayNack { accepted += Self.rtxCodecs(section, repairing: accepted) }
                 video = Self.published(section, accepted: accepted)
                 if configuration.relayNack { video?.nack = NackGenerator(now: now) }
+                video?.frames = FrameAssembler()
                 answered.append(.init(section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false, feedback: videoFeedback))
             } else if receives {
                 if section.kind == "audio" { receivingAudio.append(answered.count) } else { receivingVideo.append(answered.count) }

@@ -285,6 +285,25 @@ struct RelayCoreTests {
         #expect(counters.retransmissionsSent == 2 && counters.retransmissionsUnavailable >= 1)
     }
 
+    @Test("VP8 frames are assembled from the sender's packets, including one completed by its RTX")
+    func frameAssembly() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let citizen = try RelayTestClient(port: 50_097, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
+        let staff = try RelayTestClient(port: 50_098, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
+        _ = try harness.connect(citizen, room: "vp8", role: .citizen)
+        _ = try harness.connect(staff, room: "vp8", role: .staff)
+        // A keyframe in three packets: descriptor S=1 PID=0, VP8 payload header P=0 (RFC 7741 §4.2, §4.3).
+        try harness.send(citizen.rtp(video: true, payload: [0x10, 0x00, 0x9D, 0x01, 0x2A]), from: citizen)
+        _ = try citizen.rtp(video: true, payload: [0x00, 0xAA])  // lost on the uplink
+        let lost = citizen.videoSequence
+        try harness.send(citizen.rtp(video: true, payload: [0x00, 0xBB], marker: true), from: citizen)
+        var counters = harness.core.counters
+        #expect(counters.framesAssembled == 0 && counters.keyframesReceived == 1)
+        try harness.send(citizen.rtx(original: lost, payload: [0x00, 0xAA]), from: citizen)
+        counters = harness.core.counters
+        #expect(counters.framesAssembled == 1, "the retransmission completed the keyframe")
+    }
+
     @Test("with relay-side repair off, no NACK or RTX is negotiated")
     func repairOff() throws {
         var harness = RelayHarness(identity: Self.relayIdentity, relayNack: false)
