@@ -21,8 +21,9 @@ extension TransportAddress {
                 guard size >= 24 else { return nil }
                 let raw = UnsafeRawPointer(pointer)
                 let port = UInt16(bigEndian: raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self))
-                let bytes = (0..<16).map { raw.load(fromByteOffset: 8 + $0, as: UInt8.self) }
-                return TransportAddress(ipv6: bytes, port: port)
+                let high = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                let low = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+                return TransportAddress(ipv6High: high, low: low, port: port)
             }
             guard let parsed else { return nil }
             self = parsed

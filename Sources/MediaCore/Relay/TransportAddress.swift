@@ -14,6 +14,13 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
+    /// An IPv6 address as its two 64-bit halves in host order (no allocation, for the data path).
+    public init(ipv6High high: UInt64, low: UInt64, port: UInt16) {
+        self.high = high
+        self.low = low
+        self.port = port
+    }
+
     /// An IPv6 address as 16 bytes in network order.
     public init(ipv6 bytes: [UInt8], port: UInt16) {
         precondition(bytes.count == 16, "an IPv6 address has 16 bytes")

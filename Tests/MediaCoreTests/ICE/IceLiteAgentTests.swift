@@ -81,3 +81,18 @@ struct IceLiteAgentTests {
         #expect((credentials.ufrag + credentials.pwd).allSatisfy { allowed.contains($0) })
     }
 }
+
+@Suite("Transport address")
+struct TransportAddressTests {
+    @Test func ipv4AndIPv6FormsAgree() {
+        let v4 = TransportAddress(ipv4: 0x7F00_0001, port: 40_000)
+        #expect(v4.description == "127.0.0.1:40000" && v4.isIPv4 && v4.ipv4 == 0x7F00_0001)
+        #expect(TransportAddress("127.0.0.1:40000") == v4)
+        #expect(TransportAddress("127.0.0.1") == nil && TransportAddress("1.2.3:4") == nil)
+        let bytes: [UInt8] = [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]
+        let fromBytes = TransportAddress(ipv6: bytes, port: 5)
+        let fromHalves = TransportAddress(ipv6High: 0x2001_0db8_0000_0000, low: 1, port: 5)
+        #expect(fromBytes == fromHalves && fromBytes.ipv6Bytes == bytes && !fromBytes.isIPv4)
+        #expect(fromBytes.description == "[2001:db8:0:0:0:0:0:1]:5")
+    }
+}
