@@ -51,6 +51,18 @@ struct RelayHarness: ~Copyable {
         }
     }
 
+    /// A citizen and a staff member joined to `room` and connected, on the given client ports.
+    mutating func visit(room: String, ports: (UInt16, UInt16)) throws
+        -> (RelayTestClient, RelayTestClient, ParticipantID, ParticipantID)
+    {
+        let fingerprint = core.identity.fingerprint
+        let citizen = try RelayTestClient(port: ports.0, relayFingerprint: fingerprint, seed: 1)
+        let staff = try RelayTestClient(port: ports.1, relayFingerprint: fingerprint, seed: 2)
+        let citizenID = try connect(citizen, room: room, role: .citizen)
+        let staffID = try connect(staff, room: room, role: .staff)
+        return (citizen, staff, citizenID, staffID)
+    }
+
     /// Joins a client: offer/answer, ICE check with nomination, DTLS handshake.
     mutating func connect(_ client: RelayTestClient, room: String, role: ParticipantRole) throws -> ParticipantID {
         let result = try core.join(room: room, role: role, offer: client.offer(slots: 2), now: now)
@@ -70,10 +82,7 @@ struct RelayCoreTests {
     @Test("two participants connect and each receives the other's audio and video, rewritten")
     func twoParticipantsForward() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
-        let citizen = try RelayTestClient(port: 50_001, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
-        let staff = try RelayTestClient(port: 50_002, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
-        let citizenID = try harness.connect(citizen, room: "r1", role: .citizen)
-        let staffID = try harness.connect(staff, room: "r1", role: .staff)
+        let (citizen, staff, citizenID, staffID) = try harness.visit(room: "r1", ports: (50_001, 50_002))
         #expect(citizen.srtpOut != nil && staff.srtpOut != nil, "DTLS completed for both")
         #expect(citizen.answer.contains("a=ice-lite") && citizen.answer.contains("a=setup:passive"))
         #expect(citizen.answer.contains("a=fingerprint:\(Self.relayIdentity.fingerprint.sdpValue)"))
@@ -109,10 +118,7 @@ struct RelayCoreTests {
     @Test("RTCP termination: each side gets our SR for what we send it and report blocks for what it sends")
     func reports() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
-        let citizen = try RelayTestClient(port: 50_051, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
-        let staff = try RelayTestClient(port: 50_052, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
-        _ = try harness.connect(citizen, room: "rtcp", role: .citizen)
-        _ = try harness.connect(staff, room: "rtcp", role: .staff)
+        let (citizen, staff, _, _) = try harness.visit(room: "rtcp", ports: (50_051, 50_052))
         for i in 0..<10 { try harness.send(citizen.rtp(video: true, payload: [UInt8](repeating: UInt8(i), count: 100)), from: citizen) }
         citizen.receivedRTCP.removeAll()
         staff.receivedRTCP.removeAll()
@@ -141,10 +147,7 @@ struct RelayCoreTests {
     @Test("a handover to a new source port moves media without signaling; the old port is then not trusted more")
     func handover() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
-        let citizen = try RelayTestClient(port: 50_061, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
-        let staff = try RelayTestClient(port: 50_062, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
-        _ = try harness.connect(citizen, room: "ho", role: .citizen)
-        _ = try harness.connect(staff, room: "ho", role: .staff)
+        let (citizen, staff, _, _) = try harness.visit(room: "ho", ports: (50_061, 50_062))
         // The staff's 4G modem hands over: same keys, new source port.
         let moved = try RelayTestClient(port: 50_063, relayFingerprint: Self.relayIdentity.fingerprint, seed: 9)
         harness.clients[moved.address] = staff
@@ -171,10 +174,7 @@ struct RelayCoreTests {
     @Test("consent expires 30 s after the last check: the participant is reported and gets nothing more")
     func consentExpiry() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
-        let citizen = try RelayTestClient(port: 50_071, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
-        let staff = try RelayTestClient(port: 50_072, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
-        _ = try harness.connect(citizen, room: "ce", role: .citizen)
-        let staffID = try harness.connect(staff, room: "ce", role: .staff)
+        let (citizen, staff, _, staffID) = try harness.visit(room: "ce", ports: (50_071, 50_072))
         _ = harness.core.takeEvents()
         for _ in 0..<29 {
             try harness.tick(.seconds(1))
@@ -193,10 +193,7 @@ struct RelayCoreTests {
     @Test("ICE restart answers with new credentials; leaving and rejoining works")
     func restartAndRejoin() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
-        let citizen = try RelayTestClient(port: 50_081, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
-        let staff = try RelayTestClient(port: 50_082, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
-        let citizenID = try harness.connect(citizen, room: "rr", role: .citizen)
-        let staffID = try harness.connect(staff, room: "rr", role: .staff)
+        let (citizen, _, citizenID, staffID) = try harness.visit(room: "rr", ports: (50_081, 50_082))
         let oldUfrag = citizen.relayUfrag
         let answer = try harness.core.restartIce(citizenID, offer: citizen.offer(slots: 2), now: harness.now)
         citizen.accept(answer: answer)
@@ -222,10 +219,7 @@ struct RelayCoreTests {
     @Test("relay-side repair: a hole from the sender is NACKed, and its RTX is forwarded as the original packet")
     func senderLegRepair() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
-        let citizen = try RelayTestClient(port: 50_091, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
-        let staff = try RelayTestClient(port: 50_092, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
-        _ = try harness.connect(citizen, room: "nack", role: .citizen)
-        _ = try harness.connect(staff, room: "nack", role: .staff)
+        let (citizen, staff, _, _) = try harness.visit(room: "nack", ports: (50_091, 50_092))
         #expect(citizen.answer.contains("a=rtcp-fb:96 nack\r\n") && citizen.answer.contains("a=rtpmap:97 rtx/90000"))
         try harness.send(citizen.rtp(video: true, payload: [1]), from: citizen)
         _ = try citizen.rtp(video: true, payload: [2])  // lost on the uplink
@@ -254,10 +248,7 @@ struct RelayCoreTests {
     @Test("relay-side repair: a receiver's NACK is answered from the cache, once per RTT")
     func receiverLegRepair() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
-        let citizen = try RelayTestClient(port: 50_093, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
-        let staff = try RelayTestClient(port: 50_094, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
-        _ = try harness.connect(citizen, room: "rtx", role: .citizen)
-        _ = try harness.connect(staff, room: "rtx", role: .staff)
+        let (citizen, staff, _, _) = try harness.visit(room: "rtx", ports: (50_093, 50_094))
         for i in 0..<5 {
             if i == 2 { harness.dropTowards[staff.address] = 1 }  // lost on the staff's downlink
             try harness.send(citizen.rtp(video: true, payload: [UInt8(i), 7, 7]), from: citizen)
@@ -288,10 +279,7 @@ struct RelayCoreTests {
     @Test("VP8 frames are assembled from the sender's packets, including one completed by its RTX")
     func frameAssembly() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
-        let citizen = try RelayTestClient(port: 50_097, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
-        let staff = try RelayTestClient(port: 50_098, relayFingerprint: Self.relayIdentity.fingerprint, seed: 2)
-        _ = try harness.connect(citizen, room: "vp8", role: .citizen)
-        _ = try harness.connect(staff, room: "vp8", role: .staff)
+        let (citizen, _, _, _) = try harness.visit(room: "vp8", ports: (50_097, 50_098))
         // A keyframe in three packets: descriptor S=1 PID=0, VP8 payload header P=0 (RFC 7741 §4.2, §4.3).
         try harness.send(citizen.rtp(video: true, payload: [0x10, 0x00, 0x9D, 0x01, 0x2A]), from: citizen)
         _ = try citizen.rtp(video: true, payload: [0x00, 0xAA])  // lost on the uplink
