@@ -25,6 +25,8 @@ struct AnswerWriter {
     var ice: IceCredentials
     var fingerprint: DtlsFingerprint
     var candidate: TransportAddress
+    /// The passive ICE-TCP candidate, if the relay listens for ICE-TCP.
+    var tcpCandidate: TransportAddress? = nil
     var sections: [AnsweredSection]
 
     var text: String {
@@ -74,7 +76,12 @@ struct AnswerWriter {
                 lines.append("a=ssrc:\(sending.ssrc) msid:\(sending.streamID) \(sending.trackID)")
             }
             lines.append(
-                "a=candidate:1 1 udp 2130706431 \(candidate.host) \(candidate.port) typ host generation 0")
+                "a=candidate:1 1 udp \(IceCandidatePriority.udpHost) \(candidate.host) \(candidate.port) typ host generation 0")
+            if let tcp = tcpCandidate {
+                // RFC 6544 §4.5: a passive candidate announces the listening port; RFC 8839 §5.1.
+                lines.append(
+                    "a=candidate:2 1 tcp \(IceCandidatePriority.tcpPassiveHost) \(tcp.host) \(tcp.port) typ host tcptype passive generation 0")
+            }
             lines.append("a=end-of-candidates")
         }
         return lines.joined(separator: "\r\n") + "\r\n"

@@ -95,7 +95,8 @@ extension RelayCore {
         }
         let writer = AnswerWriter(
             sessionID: random.next() >> 1, ice: local, fingerprint: identity.fingerprint,
-            candidate: configuration.announcedAddress, sections: answered)
+            candidate: configuration.announcedAddress, tcpCandidate: configuration.announcedTCPAddress,
+            sections: answered)
         return Negotiation(
             remoteUfrag: summary.iceUfrag, remotePassword: summary.icePassword, remoteFingerprint: summary.fingerprint,
             audio: audio, video: video, slots: slots, answerSDP: writer.text)

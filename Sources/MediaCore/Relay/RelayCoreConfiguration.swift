@@ -3,6 +3,9 @@ public struct RelayCoreConfiguration: Sendable {
     /// The address announced as our ICE host candidate (the worker's socket, or a NAT/link-emulator
     /// address in front of it: `--announce-address`).
     public var announcedAddress: TransportAddress
+    /// The passive ICE-TCP candidate (RFC 6544 §4.5) announced next to the UDP one, with lower
+    /// priority, for browsers on networks that block UDP. Nil: UDP only.
+    public var announcedTCPAddress: TransportAddress?
     /// Most participants in one room (the web client offers `maxParticipants - 1` receive slots).
     public var maxParticipantsPerRoom: Int
     /// RFC 7675 consent freshness: media stops when no authenticated check arrived for this long.
@@ -23,6 +26,7 @@ public struct RelayCoreConfiguration: Sendable {
 
     public init(
         announcedAddress: TransportAddress,
+        announcedTCPAddress: TransportAddress? = nil,
         maxParticipantsPerRoom: Int = 4,
         consentTimeout: Duration = .seconds(30),
         wallClock: WallClockReference? = nil,
@@ -31,6 +35,7 @@ public struct RelayCoreConfiguration: Sendable {
     ) {
         self.relayNack = relayNack
         self.announcedAddress = announcedAddress
+        self.announcedTCPAddress = announcedTCPAddress.map { $0.on(.tcp) }
         self.maxParticipantsPerRoom = maxParticipantsPerRoom
         self.consentTimeout = consentTimeout
         self.wallClock = wallClock

@@ -1,24 +1,42 @@
+/// The transport a datagram travelled on. ICE-TCP (RFC 6544) carries the same datagrams as UDP,
+/// framed at the socket edge (RFC 4571), so MediaCore only needs to know where an answer must go back.
+public enum TransportProtocol: UInt8, Hashable, Sendable, CustomStringConvertible {
+    case udp
+    /// One TCP connection, identified by the remote address and port of that connection.
+    case tcp
+
+    public var description: String { self == .udp ? "udp" : "tcp" }
+}
+
 /// An IPv4 or IPv6 address with a UDP/TCP port: the key a media worker finds participants by.
 ///
-/// Cheap to hash and compare (two words and a port), no Foundation.
+/// Cheap to hash and compare (two words, a port and the transport), no Foundation.
 public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
     /// IPv4 addresses are stored as IPv4-mapped IPv6 (::ffff:a.b.c.d, RFC 4291 §2.5.5.2).
     public let high: UInt64
     public let low: UInt64
     public let port: UInt16
+    public let transport: TransportProtocol
 
     /// An IPv4 address in host byte order (127.0.0.1 is 0x7F00_0001).
-    public init(ipv4: UInt32, port: UInt16) {
+    public init(ipv4: UInt32, port: UInt16, transport: TransportProtocol = .udp) {
         self.high = 0
         self.low = 0x0000_FFFF_0000_0000 | UInt64(ipv4)
         self.port = port
+        self.transport = transport
     }
 
     /// An IPv6 address as its two 64-bit halves in host order (no allocation, for the data path).
-    public init(ipv6High high: UInt64, low: UInt64, port: UInt16) {
+    public init(ipv6High high: UInt64, low: UInt64, port: UInt16, transport: TransportProtocol = .udp) {
         self.high = high
         self.low = low
         self.port = port
+        self.transport = transport
+    }
+
+    /// The same address and port on another transport.
+    public func on(_ transport: TransportProtocol) -> TransportAddress {
+        TransportAddress(ipv6High: high, low: low, port: port, transport: transport)
     }
 
     /// An IPv6 address as 16 bytes in network order.
@@ -31,6 +49,7 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
         self.high = high
         self.low = low
         self.port = port
+        self.transport = .udp
     }
 
     public var isIPv4: Bool { high == 0 && (low >> 32) == 0xFFFF }
@@ -59,7 +78,10 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
         return groups.joined(separator: ":")
     }
 
-    public var description: String { isIPv4 ? "\(host):\(port)" : "[\(host)]:\(port)" }
+    public var description: String {
+        let address = isIPv4 ? "\(host):\(port)" : "[\(host)]:\(port)"
+        return transport == .udp ? address : "tcp/" + address
+    }
 
     /// Parses "a.b.c.d:port" (IPv4 only for now; IPv6 text arrives with the STUN work).
     public init?(_ text: String) {

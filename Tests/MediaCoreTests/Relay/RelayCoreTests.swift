@@ -12,10 +12,13 @@ struct RelayHarness: ~Copyable {
     var dropTowards: [TransportAddress: Int] = [:]
     static let relayAddress = TransportAddress(ipv4: 0x7F00_0001, port: 40_000)
 
-    init(identity: DtlsIdentity, relayNack: Bool = true) {
+    static let relayTCPAddress = TransportAddress(ipv4: 0x7F00_0001, port: 40_100, transport: .tcp)
+
+    init(identity: DtlsIdentity, relayNack: Bool = true, iceTCP: Bool = false) {
         core = RelayCore(
             configuration: RelayCoreConfiguration(
-                announcedAddress: Self.relayAddress, maxParticipantsPerRoom: 3, relayNack: relayNack),
+                announcedAddress: Self.relayAddress, announcedTCPAddress: iceTCP ? Self.relayTCPAddress : nil,
+                maxParticipantsPerRoom: 3, relayNack: relayNack),
             identity: identity, seed: 42)
     }
 

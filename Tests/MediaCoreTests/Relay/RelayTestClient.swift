@@ -26,8 +26,9 @@ final class RelayTestClient {
     /// SRTP packets our receive context rejected as replays.
     var replayed = 0
 
-    init(port: UInt16, relayFingerprint: DtlsFingerprint, seed: UInt32) throws {
-        address = TransportAddress(ipv4: 0x7F00_0001, port: port)
+    /// `transport` .tcp plays a browser whose UDP is blocked: it uses the relay's ICE-TCP candidate.
+    init(port: UInt16, relayFingerprint: DtlsFingerprint, seed: UInt32, transport: TransportProtocol = .udp) throws {
+        address = TransportAddress(ipv4: 0x7F00_0001, port: port, transport: transport)
         ice = IceCredentials(ufrag: "cl\(port)", pwd: "clientpassword\(port)abcdefgh")
         identity = try DtlsIdentity(commonName: "client")
         dtls = try DtlsEndpoint(role: .client, identity: identity, remoteFingerprint: relayFingerprint)
@@ -91,7 +92,8 @@ final class RelayTestClient {
             if line.hasPrefix("a=ice-pwd:") { relayPassword = String(line.dropFirst(10)) }
             if line.hasPrefix("a=candidate:") {
                 let fields = line.split(separator: " ")
-                relayAddress = TransportAddress("\(fields[4]):\(fields[5])")!
+                guard fields[2].lowercased() == address.transport.description else { continue }
+                relayAddress = TransportAddress("\(fields[4]):\(fields[5])")!.on(address.transport)
             }
         }
     }
