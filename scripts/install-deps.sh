@@ -7,8 +7,9 @@ set -euo pipefail
 profile="${1:-build}"
 packages=(libopus-dev libvpx-dev libsrtp2-dev libssl-dev pkg-config)
 if [[ "$profile" == "test" ]]; then
-    # Real browsers for the end-to-end visits, and network namespaces to run them in.
-    packages+=(iproute2 chromium firefox-esr python3)
+    # Real browsers for the end-to-end visits, network namespaces to run them in, nft to block UDP
+    # for one browser, and coturn (with openssl for its test certificate) for TURN over TLS.
+    packages+=(iproute2 nftables openssl coturn chromium firefox-esr python3)
 fi
 
 missing=()

@@ -3,9 +3,10 @@ import MediaCore
 import NIOCore
 import NIOPosix
 
-/// One media worker: a UDP socket on its own event loop and the `RelayCore` of every room pinned to
-/// it. The core is touched only on `eventLoop` (datagrams, the timer tick and commands all run
-/// there), so it needs no lock; that confinement is why this class is `@unchecked Sendable`.
+/// One media worker: a UDP socket (and optionally an ICE-TCP listener) on its own event loop and the
+/// `RelayCore` of every room pinned to it. The core is touched only on `eventLoop` (datagrams, TCP
+/// frames, the timer tick and commands all run there), so it needs no lock; that confinement is why
+/// this class is `@unchecked Sendable`.
 final class MediaWorker: @unchecked Sendable {
     /// Datagrams read per system call (recvmmsg).
     static let vectorReadCount = 32
@@ -16,11 +17,26 @@ final class MediaWorker: @unchecked Sendable {
     private var output = OutgoingDatagrams(capacity: 512)
     private var channel: (any Channel)?
     private var tick: RepeatedTask?
+
+    // ICE-TCP (RFC 6544): accepted connections by remote address, all on this worker's loop.
+    private var tcpListener: (any Channel)?
+    private var tcpConnections: [TransportAddress: any Channel] = [:]
+    private var tcpWritten: [any Channel] = []
+    /// Most simultaneous ICE-TCP connections; more are closed at once and counted.
+    let maxTcpConnections: Int
+    /// A connection silent this long is closed (browsers send consent checks every few seconds).
+    let tcpIdleTimeout: TimeAmount
+    private(set) var tcpCounters = IceTcpCounters()
     private let logger: Logger
     /// Called on the event loop with the events the core produced, for signaling to fan out.
     var onEvents: (@Sendable ([RelayEvent], [String: [(ParticipantID, RoomView)]]) -> Void)?
 
-    init(index: Int, eventLoop: any EventLoop, core: consuming RelayCore, boundAddress: TransportAddress, logger: Logger) {
+    init(
+        index: Int, eventLoop: any EventLoop, core: consuming RelayCore, boundAddress: TransportAddress, logger: Logger,
+        maxTcpConnections: Int = 512, tcpIdleTimeout: TimeAmount = .seconds(30)
+    ) {
+        self.maxTcpConnections = maxTcpConnections
+        self.tcpIdleTimeout = tcpIdleTimeout
         self.index = index
         self.eventLoop = eventLoop
         self.core = core
@@ -51,15 +67,58 @@ final class MediaWorker: @unchecked Sendable {
         return channel.localAddress!
     }
 
+    /// Starts listening for ICE-TCP connections; each is served on this worker's event loop.
+    func startTCP(host: String, port: Int) async throws -> SocketAddress {
+        let listener = try await ServerBootstrap(group: eventLoop, childGroup: eventLoop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 128)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            // Bounded send queue per connection: past the high mark the connection is not writable
+            // and the worker drops (and counts) media for it instead of queueing without end.
+            .childChannelOption(.writeBufferWaterMark, value: .init(low: 32 * 1024, high: Self.tcpSendQueueBytes))
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture { try IceTcpConnectionHandler.configure(channel, worker: self) }
+            }
+            .bind(host: host, port: port)
+            .get()
+        tcpListener = listener
+        return listener.localAddress!
+    }
+
+    /// Bytes a slow ICE-TCP reader may have queued before its media is dropped (about 1 s at 2 Mbit/s).
+    static let tcpSendQueueBytes = 256 * 1024
+
     func stop() async {
         tick?.cancel()
         try? await channel?.close()
+        try? await tcpListener?.close()
+        let open = try? await eventLoop.submit { [self] in Array(tcpConnections.values) }.get()
+        for connection in open ?? [] { try? await connection.close() }
     }
 
     // MARK: On the event loop
 
+    /// A new ICE-TCP connection; false when the worker is at its connection limit.
+    func tcpConnected(_ address: TransportAddress, channel: any Channel) -> Bool {
+        guard tcpConnections.count < maxTcpConnections else {
+            tcpCounters.rejected += 1
+            return false
+        }
+        tcpCounters.accepted += 1
+        tcpConnections[address] = channel
+        return true
+    }
+
+    func tcpDisconnected(_ address: TransportAddress) {
+        tcpConnections[address] = nil
+    }
+
     func handle(datagram: inout ByteBuffer, from remote: SocketAddress) {
         guard let source = TransportAddress(remote) else { return }
+        handle(datagram: &datagram, from: source)
+    }
+
+    func handle(datagram: inout ByteBuffer, from source: TransportAddress) {
         let length = datagram.readableBytes
         let now = ContinuousClock.now
         datagram.withUnsafeMutableReadableBytes { bytes in
@@ -67,18 +126,42 @@ final class MediaWorker: @unchecked Sendable {
         }
     }
 
-    /// Sends what the core queued, as one batch of writes and one flush.
+    /// Sends what the core queued, as one batch of writes and one flush per socket.
     func flush() {
         guard let channel, !output.isEmpty else { return }
         for index in 0..<output.count {
             let (bytes, destination) = output.datagram(at: index)
+            if destination.transport == .tcp {
+                send(bytes, overTCP: destination, allocator: channel.allocator)
+                continue
+            }
             guard let address = try? destination.socketAddress() else { continue }
             var buffer = channel.allocator.buffer(capacity: bytes.count)
             buffer.writeBytes(bytes)
             channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
         }
         channel.flush()
+        for connection in tcpWritten { connection.flush() }
+        tcpWritten.removeAll(keepingCapacity: true)
         output.removeAll()
+    }
+
+    /// Queues one datagram on its ICE-TCP connection (the pipeline adds the RFC 4571 length), or
+    /// drops it when the connection is gone or its send queue is full.
+    func send(_ bytes: UnsafeRawBufferPointer, overTCP destination: TransportAddress, allocator: ByteBufferAllocator) {
+        guard let connection = tcpConnections[destination] else {
+            tcpCounters.droppedNoConnection += 1
+            return
+        }
+        guard connection.isWritable else {
+            tcpCounters.droppedQueueFull += 1
+            return
+        }
+        var buffer = allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        connection.write(buffer, promise: nil)
+        tcpCounters.datagramsSent += 1
+        if !tcpWritten.contains(where: { $0 === connection }) { tcpWritten.append(connection) }
     }
 
     /// Hands core events and fresh room views to signaling.
@@ -122,8 +205,8 @@ final class MediaWorker: @unchecked Sendable {
         try await eventLoop.submit { [self] in core.roomView(for: participant) }.get()
     }
 
-    func counters() async throws -> RelayCounters {
-        try await eventLoop.submit { [self] in core.counters }.get()
+    func counters() async throws -> (RelayCounters, IceTcpCounters, openTCP: Int) {
+        try await eventLoop.submit { [self] in (core.counters, tcpCounters, tcpConnections.count) }.get()
     }
 }
 
@@ -146,4 +229,16 @@ final class MediaDatagramHandler: ChannelInboundHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // ICMP port unreachable and similar surface here; a media socket keeps going.
     }
+}
+
+/// What the ICE-TCP edge of one worker did, for `/api/stats` (and later the metrics endpoint).
+struct IceTcpCounters: Sendable {
+    var accepted = 0
+    /// Connections closed at once because the worker was at `maxTcpConnections`.
+    var rejected = 0
+    var datagramsSent = 0
+    /// Media for a receiver whose connection's send queue was full (a slow reader).
+    var droppedQueueFull = 0
+    /// Media for a connection that had closed.
+    var droppedNoConnection = 0
 }

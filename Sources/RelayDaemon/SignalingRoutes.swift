@@ -13,20 +13,25 @@ struct SignalingRoutes: Sendable {
     let workers: [MediaWorker]
     let directory: SessionDirectory
     let maxParticipants: Int
+    let turn: TurnSettings?
     let logger: Logger
 
     func register(on router: Router<BasicWebSocketRequestContext>) {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/api/config") { _, _ in
-            Self.json(.ok, #"{"maxParticipants":\#(maxParticipants),"iceServers":[]}"#)
+            // TURN credentials are issued per request and expire (coturn's use-auth-secret scheme).
+            let iceServers = turn.map { [$0.iceServerJSON()] } ?? []
+            var response = Self.json(.ok, #"{"maxParticipants":\#(maxParticipants),"iceServers":[\#(iceServers.joined(separator: ","))]}"#)
+            response.headers[.cacheControl] = "no-store"
+            return response
         }
         router.get("/api/stats") { _, _ in
             var parts: [String] = []
             for worker in workers {
-                let c = try await worker.counters()
+                let (c, tcp, openTCP) = try await worker.counters()
                 let drops = DropReason.allCases.map { #""\#($0)":\#(c.dropped($0))"# }.joined(separator: ",")
                 parts.append(
-                    #"{"worker":\#(worker.index),"datagramsIn":\#(c.datagramsIn),"bytesIn":\#(c.bytesIn),"rtpForwarded":\#(c.rtpForwarded),"bytesForwarded":\#(c.bytesForwarded),"rtcpIn":\#(c.rtcpIn),"keyframeRequestsSent":\#(c.keyframeRequestsSent),"framesAssembled":\#(c.framesAssembled),"keyframesReceived":\#(c.keyframesReceived),"nacksSent":\#(c.nacksSent),"nackedPackets":\#(c.nackedPackets),"recoveredByRetransmission":\#(c.recoveredByRetransmission),"retransmissionsSent":\#(c.retransmissionsSent),"retransmissionsUnavailable":\#(c.retransmissionsUnavailable),"drops":{\#(drops)}}"#)
+                    #"{"worker":\#(worker.index),"datagramsIn":\#(c.datagramsIn),"bytesIn":\#(c.bytesIn),"rtpForwarded":\#(c.rtpForwarded),"bytesForwarded":\#(c.bytesForwarded),"rtcpIn":\#(c.rtcpIn),"keyframeRequestsSent":\#(c.keyframeRequestsSent),"framesAssembled":\#(c.framesAssembled),"keyframesReceived":\#(c.keyframesReceived),"nacksSent":\#(c.nacksSent),"nackedPackets":\#(c.nackedPackets),"recoveredByRetransmission":\#(c.recoveredByRetransmission),"retransmissionsSent":\#(c.retransmissionsSent),"retransmissionsUnavailable":\#(c.retransmissionsUnavailable),"drops":{\#(drops)},"iceTcp":{"open":\#(openTCP),"accepted":\#(tcp.accepted),"rejected":\#(tcp.rejected),"datagramsSent":\#(tcp.datagramsSent),"droppedQueueFull":\#(tcp.droppedQueueFull),"droppedNoConnection":\#(tcp.droppedNoConnection)}}"#)
             }
             return Self.json(.ok, "{\"workers\":[\(parts.joined(separator: ","))]}")
         }

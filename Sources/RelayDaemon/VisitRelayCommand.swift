@@ -30,6 +30,24 @@ struct VisitRelayCommand: AsyncParsableCommand {
         help: "Address(es) announced as ICE candidates, one host:port per worker, comma-separated (behind NAT, or through a link emulator). Default: the bound address.")
     var announceAddress: String?
 
+    @Option(
+        help: "ICE-TCP listen base address (host:port; worker i listens on port+i), for browsers whose network blocks UDP. Default: the --udp address. \"off\" disables ICE-TCP.")
+    var tcp: String?
+
+    @Option(help: "Address(es) announced as passive ICE-TCP candidates, one host:port per worker (behind NAT). Default: the bound TCP address.")
+    var announceTcpAddress: String?
+
+    @Option(
+        name: .customLong("turn-url"),
+        help: "A TURN server URL handed to web clients, e.g. turns:turn.example.dk:443?transport=tcp (repeatable).")
+    var turnURLs: [String] = []
+
+    @Option(help: "File holding the TURN shared secret (coturn's static-auth-secret, use-auth-secret scheme).")
+    var turnSecretFile: String?
+
+    @Option(help: "Lifetime of the TURN credentials the relay issues, in seconds.")
+    var turnTtl: UInt64 = 4 * 3600
+
     @Option(help: "Most participants in one room.")
     var maxParticipants = 4
 
@@ -62,21 +80,30 @@ struct VisitRelayCommand: AsyncParsableCommand {
         if let announced, announced.count != workers {
             throw ValidationError("--announce-address needs one address per worker (\(workers))")
         }
+        let tcpBase: (String, Int)? = try tcp == "off" ? nil : Self.split(tcp ?? udp, option: "--tcp")
+        let announcedTCP = try Self.addressList(announceTcpAddress, option: "--announce-tcp-address", count: workers)
+        let turn = try turnSettings()
 
         let identity = try DtlsIdentity(commonName: "visit-relay")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
         var startedWorkers: [MediaWorker] = []
         for index in 0..<workers {
             let bound = TransportAddress("\(udpHost):\(udpPort + index)") ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(udpPort + index))
+            let boundTCP = tcpBase.map { host, port in
+                TransportAddress("\(host):\(port + index)") ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(port + index))
+            }
             let core = RelayCore(
                 configuration: RelayCoreConfiguration(
-                    announcedAddress: announced?[index] ?? bound, maxParticipantsPerRoom: maxParticipants,
+                    announcedAddress: announced?[index] ?? bound,
+                    announcedTCPAddress: tcpBase == nil ? nil : announcedTCP?[index] ?? boundTCP,
+                    maxParticipantsPerRoom: maxParticipants,
                     wallClock: WallClockReference(instant: .now, unixSeconds: Date().timeIntervalSince1970),
                     relayNack: relayNack == .on),
                 identity: identity, seed: UInt64.random(in: 0...UInt64.max),
                 firstParticipantID: UInt64(index) << 48 | 1)
             let worker = MediaWorker(index: index, eventLoop: group.next(), core: core, boundAddress: bound, logger: logger)
             _ = try await worker.start(host: udpHost, port: udpPort + index)
+            if let (tcpHost, tcpPort) = tcpBase { _ = try await worker.startTCP(host: tcpHost, port: tcpPort + index) }
             startedWorkers.append(worker)
         }
         let directory = SessionDirectory()
@@ -99,7 +126,7 @@ struct VisitRelayCommand: AsyncParsableCommand {
         let router = Router(context: BasicWebSocketRequestContext.self)
         let root = webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
         router.middlewares.add(FileMiddleware(root, searchForIndexHtml: true, logger: logger))
-        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, logger: logger)
+        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, turn: turn, logger: logger)
             .register(on: router)
         router.get("/r/:room") { _, _ in
             let data = try Data(contentsOf: URL(fileURLWithPath: root + "/index.html"))
@@ -116,11 +143,46 @@ struct VisitRelayCommand: AsyncParsableCommand {
             services: [media],
             onServerRunning: { _ in
                 let udpList = mediaWorkers.map { "\($0.boundAddress)" }.joined(separator: ", ")
+                let tcpText = tcpBase.map { host, port in "; ICE-TCP \(host):\(port)\(workers > 1 ? "+" : "")" } ?? "; ICE-TCP off"
+                let turnText = turn.map { "; TURN \($0.urls.joined(separator: " "))" } ?? ""
                 logger.info(
-                    "visit-relay \(MediaCore.version) ready: open http://\(httpHost):\(httpPort)/ (media UDP \(udpList); DTLS fingerprint \(identity.fingerprint.hex))")
+                    "visit-relay \(MediaCore.version) ready: open http://\(httpHost):\(httpPort)/ (media UDP \(udpList)\(tcpText)\(turnText); DTLS fingerprint \(identity.fingerprint.hex))")
             },
             logger: logger)
         try await app.runService()
+    }
+
+    /// The TURN servers and secret for web clients, if any are configured.
+    func turnSettings() throws -> TurnSettings? {
+        guard !turnURLs.isEmpty else {
+            if turnSecretFile != nil { throw ValidationError("--turn-secret-file needs at least one --turn-url") }
+            return nil
+        }
+        for url in turnURLs where !(url.hasPrefix("turn:") || url.hasPrefix("turns:")) {
+            throw ValidationError("--turn-url: \"\(url)\" must start with turn: or turns:")
+        }
+        guard let turnSecretFile else { throw ValidationError("--turn-url needs --turn-secret-file") }
+        let secret: String
+        do {
+            secret = try String(contentsOfFile: turnSecretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            throw ValidationError("--turn-secret-file: cannot read \(turnSecretFile): \(error.localizedDescription)")
+        }
+        guard secret.count >= 16 else { throw ValidationError("--turn-secret-file: the secret must have at least 16 characters") }
+        guard (60...86_400).contains(turnTtl) else { throw ValidationError("--turn-ttl must be 60...86400 seconds") }
+        return TurnSettings(urls: turnURLs, secret: secret, lifetimeSeconds: turnTtl)
+    }
+
+    static func addressList(_ list: String?, option: String, count: Int) throws -> [TransportAddress]? {
+        guard let list else { return nil }
+        let addresses = try list.split(separator: ",").map { entry in
+            guard let address = TransportAddress(String(entry)) else {
+                throw ValidationError("\(option): \"\(entry)\" is not IPv4 host:port")
+            }
+            return address
+        }
+        guard addresses.count == count else { throw ValidationError("\(option) needs one address per worker (\(count))") }
+        return addresses
     }
 
     static func split(_ text: String, option: String) throws -> (String, Int) {

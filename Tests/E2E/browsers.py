@@ -97,7 +97,9 @@ def wait_http(url, timeout=30):
 class Chromium:
     """One headless Chromium with one page, driven over --remote-debugging-pipe (fds 3 and 4)."""
 
-    def __init__(self, processes, url, name):
+    def __init__(self, processes, url, name, uid=None, extra_args=()):
+        """`uid`: run Chromium as this (unnamed) user id, so nft rules matching `meta skuid` apply to
+        this browser alone (see `block_udp_for`)."""
         self.name = name
         self.next_id = 0
         self.buffer = b""
@@ -111,17 +113,27 @@ class Chromium:
         to_chrome_r, from_chrome_w = child_read, child_write
         profile = processes.tempdir(f"vr-chromium-{name}-")
 
+        env = None
+        if uid is not None:
+            os.chown(profile, uid, uid)
+            env = dict(os.environ, HOME=profile)
+
         def child_fds():
             os.dup2(to_chrome_r, 3)
             os.dup2(from_chrome_w, 4)
+            if uid is not None:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
 
-        self.log = open(os.path.join(profile, "stderr.log"), "wb")
+        self.log_path = os.path.join(profile, "stderr.log")
+        self.log = open(self.log_path, "wb")
         self.process = processes.start(
             [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--use-fake-device-for-media-stream",
              "--use-fake-ui-for-media-stream", "--allow-loopback-in-peer-connection",
              "--autoplay-policy=no-user-gesture-required", "--no-first-run", "--mute-audio",
-             f"--user-data-dir={profile}", "--remote-debugging-pipe", "about:blank"],
-            preexec_fn=child_fds, pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=self.log)
+             f"--user-data-dir={profile}", "--remote-debugging-pipe", *extra_args, "about:blank"],
+            preexec_fn=child_fds, pass_fds=(3, 4), stdout=subprocess.DEVNULL, stderr=self.log, env=env)
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self.write_fd = to_chrome_w
@@ -171,6 +183,32 @@ class Chromium:
         data = self.call("Page.captureScreenshot", {"format": "png"}, session=True)["data"]
         with open(path, "wb") as f:
             f.write(base64.b64decode(data))
+
+
+def block_udp_for(uid):
+    """Drops every UDP datagram sent by processes of `uid` in this namespace (nft `meta skuid`), as a
+    municipal firewall that blocks outbound UDP would. The namespace goes away with its rules."""
+    rules = f"""
+table inet vr_e2e_block {{
+  chain output {{
+    type filter hook output priority 0; policy accept;
+    meta skuid {uid} meta l4proto udp counter drop
+  }}
+}}
+"""
+    subprocess.run(["nft", "-f", "-"], input=rules.encode(), check=True)
+
+
+def blocked_udp_count():
+    """Datagrams the `block_udp_for` rule has dropped so far."""
+    out = subprocess.run(["nft", "list", "table", "inet", "vr_e2e_block"], capture_output=True, text=True).stdout
+    import re
+    match = re.search(r"counter packets (\d+)", out)
+    return int(match.group(1)) if match else 0
+
+
+def unblock_udp():
+    subprocess.run(["nft", "delete", "table", "inet", "vr_e2e_block"], check=False, stderr=subprocess.DEVNULL)
 
 
 class Collector:
@@ -227,7 +265,8 @@ class Firefox:
         separator = "&" if "?" in url else "?"
         url = f"{url}{separator}report=http://127.0.0.1:{self.collector.port}/"
         env = dict(os.environ, HOME=profile, MOZ_HEADLESS="1")
-        self.log = open(os.path.join(profile, "stderr.log"), "wb")
+        self.log_path = os.path.join(profile, "stderr.log")
+        self.log = open(self.log_path, "wb")
         self.process = processes.start(["firefox-esr", "--headless", "--no-remote", "--profile", profile, url],
                                        env=env, stdout=subprocess.DEVNULL, stderr=self.log)
 

@@ -252,6 +252,114 @@ def scenario_firefox_chromium(processes, relay, results):
     results["firefox_chromium"] = {"progress_seconds": round(elapsed, 2), "first_frame_ms": {"staff-chromium": first_frame_ms(staff)}}
 
 
+BLOCKED_UID = 4242
+
+
+def connect_ms(page):
+    """Milliseconds to connectionState 'connected': from the start of the join (GET /api/config,
+    camera, offer, POST) and from applying the answer (ICE checks and DTLS only)."""
+    state = page.state()
+    if state.get("connectedAt") is None or state.get("joinStartedAt") is None:
+        return None
+    return {"from_join": round(state["connectedAt"] - state["joinStartedAt"]),
+            "from_answer": round(state["connectedAt"] - state["joinedAt"])}
+
+
+def path_of(page):
+    pair = page.stats()["candidatePair"] or {}
+    return {k: pair.get(k) for k in ("localType", "localProtocol", "relayProtocol", "remoteProtocol", "remotePort")}
+
+
+def scenario_udp_blocked_ice_tcp(processes, relay, results):
+    """Staff's UDP is dropped by nft: its Chromium connects over the relay's ICE-TCP candidate."""
+    start_relay(processes, relay)
+    browsers.block_udp_for(BLOCKED_UID)
+    try:
+        citizen = browsers.Chromium(processes, f"{BASE}/r/tcp1?role=citizen", "citizen-udp")
+        staff = browsers.Chromium(processes, f"{BASE}/r/tcp1?role=staff", "staff-tcp", uid=BLOCKED_UID)
+        wait_joined([citizen, staff])
+        elapsed = require_progress([citizen, staff], frames_needed=60, audio_needed=100, timeout=20)
+        staff_path, citizen_path = path_of(staff), path_of(citizen)
+        assert staff_path["localProtocol"] == "tcp" and staff_path["remoteProtocol"] == "tcp", staff_path
+        assert citizen_path["remoteProtocol"] == "udp", citizen_path
+        dropped = browsers.blocked_udp_count()
+        assert dropped > 0, "the nft rule dropped none of staff's UDP: the block did not apply"
+        tcp = json.loads(http("GET", "/api/stats")[1])["workers"][0]["iceTcp"]
+        assert tcp["open"] >= 1 and tcp["datagramsSent"] > 100, tcp
+        results["udp_blocked_ice_tcp"] = {
+            "progress_seconds": round(elapsed, 2), "connect_ms": {"udp": connect_ms(citizen), "tcp": connect_ms(staff)},
+            "staff_udp_datagrams_dropped": dropped, "relay_ice_tcp": tcp, "staff_path": staff_path,
+        }
+    finally:
+        browsers.unblock_udp()
+
+
+TURN_SECRET = "e2e-turn-shared-secret-0123456789"
+
+
+def start_coturn(processes):
+    """coturn on TLS 127.0.0.1:5349 with a fresh self-signed certificate, in use-auth-secret mode."""
+    directory = processes.tempdir("vr-coturn-")
+    cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-subj", "/CN=turn.visitrelay.test", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
+                    "-keyout", key, "-out", cert],
+                   check=True, capture_output=True)
+    # The SPKI pin lets the test browser trust exactly this certificate, as a real certificate would be.
+    public_key = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"], check=True, capture_output=True).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=public_key, check=True, capture_output=True).stdout
+    import base64
+    import hashlib
+    spki_pin = base64.b64encode(hashlib.sha256(der).digest()).decode()
+    log = os.path.join(directory, "turnserver.log")
+    processes.start(["turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
+                     "--listening-port=3478", "--tls-listening-port=5349", "--cert", cert, "--pkey", key,
+                     "--use-auth-secret", f"--static-auth-secret={TURN_SECRET}", "--realm=visitrelay.test",
+                     "--allow-loopback-peers", "--no-cli", "--no-dtls", "--fingerprint", "--min-port=49160",
+                     "--max-port=49200", "--simple-log", f"--log-file={log}"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import socket
+    wait_for(lambda: socket.socket().connect_ex(("127.0.0.1", 5349)) == 0, 10, "coturn to listen on 5349")
+    secret_file = os.path.join(directory, "turn-secret")
+    with open(secret_file, "w") as f:
+        f.write(TURN_SECRET + "\n")
+    return secret_file, log, spki_pin
+
+
+def scenario_turn_tls(processes, relay, results):
+    """Staff's UDP is dropped and its Chromium may use only relayed candidates: it reaches the relay
+    through coturn over TLS (TURN credentials issued by the relay); the citizen uses UDP."""
+    secret_file, turn_log, spki_pin = start_coturn(processes)
+    start_relay(processes, relay, ["--tcp", "off", "--turn-url", "turns:127.0.0.1:5349?transport=tcp",
+                                   "--turn-secret-file", secret_file])
+    config = json.loads(http("GET", "/api/config")[1])
+    server = config["iceServers"][0]
+    assert server["urls"] == ["turns:127.0.0.1:5349?transport=tcp"] and ":" in server["username"], config
+    browsers.block_udp_for(BLOCKED_UID)
+    try:
+        citizen = browsers.Chromium(processes, f"{BASE}/r/turn1?role=citizen", "citizen-udp")
+        staff = browsers.Chromium(processes, f"{BASE}/r/turn1?role=staff&policy=relay", "staff-turn", uid=BLOCKED_UID,
+                                 extra_args=[f"--ignore-certificate-errors-spki-list={spki_pin}",
+                                             "--enable-logging=stderr", "--vmodule=*/p2p/*=1"])
+        wait_joined([citizen, staff])
+        try:
+            elapsed = require_progress([citizen, staff], frames_needed=60, audio_needed=100, timeout=25)
+        except AssertionError:
+            with open(turn_log, errors="replace") as f:
+                print("coturn log tail:\n" + "".join(f.readlines()[-30:]), file=sys.stderr)
+            with open(staff.log_path, errors="replace") as f:
+                print("staff chromium log (turn lines):\n" + "".join([l for l in f.readlines() if "urn" in l][-40:]), file=sys.stderr)
+            raise
+        staff_path = path_of(staff)
+        assert staff_path["localType"] == "relay" and staff_path["relayProtocol"] == "tls", staff_path
+        results["turn_tls"] = {
+            "progress_seconds": round(elapsed, 2), "connect_ms": {"udp": connect_ms(citizen), "turn_tls": connect_ms(staff)},
+            "staff_path": staff_path,
+        }
+    finally:
+        browsers.unblock_udp()
+
+
 def http(method, path, body=b"", headers=None):
     import urllib.error
     import urllib.request
@@ -348,6 +456,8 @@ SCENARIOS = {
     "two_chromium": scenario_two_chromium,
     "third_party": scenario_third_party,
     "firefox_chromium": scenario_firefox_chromium,
+    "udp_blocked_ice_tcp": scenario_udp_blocked_ice_tcp,
+    "turn_tls": scenario_turn_tls,
 }
 
 

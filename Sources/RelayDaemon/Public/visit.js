@@ -42,7 +42,7 @@ const roomMatch = location.pathname.match(/^\/r\/([A-Za-z0-9_-]{1,64})\/?$/);
 // State exposed for tests (window.visitRelay).
 const state = {
   joined: false, connectionState: 'new', participantId: null, slots: [], error: null,
-  joinedAt: null, firstRemoteFrameAt: null, reconnects: 0,
+  joinStartedAt: null, joinedAt: null, connectedAt: null, firstRemoteFrameAt: null, reconnects: 0,
 };
 let pc = null, ws = null, session = null, localStream = null, backoffMs = 1000, ended = false, disconnectedSince = null;
 const slotStreams = new Map();
@@ -61,9 +61,13 @@ async function getMedia() {
 
 async function join(room, role) {
   setStatus('connecting');
+  state.joinStartedAt = performance.now();
+  state.connectedAt = null;
   const config = await (await fetch('/api/config')).json();
   if (!localStream) localStream = await getMedia();
-  pc = new RTCPeerConnection({ iceServers: config.iceServers || [], bundlePolicy: 'max-bundle' });
+  // ?policy=relay forces TURN (as a locked-down network would); the relay's config lists the servers.
+  const iceTransportPolicy = params.get('policy') === 'relay' ? 'relay' : 'all';
+  pc = new RTCPeerConnection({ iceServers: config.iceServers || [], iceTransportPolicy, bundlePolicy: 'max-bundle' });
   const [audioTrack] = localStream.getAudioTracks();
   const [videoTrack] = localStream.getVideoTracks();
   pc.addTransceiver(audioTrack || 'audio', { direction: 'sendonly', streams: [localStream] });
@@ -143,6 +147,7 @@ function watchFirstFrame(video) {
 
 function onConnectionState() {
   state.connectionState = pc.connectionState;
+  if (pc.connectionState === 'connected' && state.connectedAt === null) state.connectedAt = performance.now();
   if (pc.connectionState === 'failed') scheduleReconnect();
   if (pc.connectionState === 'disconnected') {
     disconnectedSince = Date.now();
@@ -201,9 +206,17 @@ async function stats() {
   const pairId = out.transport && out.transport.selectedCandidatePairId;
   report.forEach((s) => {
     if (s.type === 'candidate-pair' && (s.id === pairId || (!pairId && s.nominated))) {
-      out.candidatePair = { state: s.state, currentRoundTripTime: s.currentRoundTripTime, availableOutgoingBitrate: s.availableOutgoingBitrate };
+      out.candidatePair = { state: s.state, currentRoundTripTime: s.currentRoundTripTime, availableOutgoingBitrate: s.availableOutgoingBitrate,
+        localCandidateId: s.localCandidateId, remoteCandidateId: s.remoteCandidateId };
     }
   });
+  // Which path the visit took: UDP, ICE-TCP, or through TURN (and over what to the TURN server).
+  if (out.candidatePair) {
+    const local = report.get(out.candidatePair.localCandidateId);
+    const remote = report.get(out.candidatePair.remoteCandidateId);
+    if (local) Object.assign(out.candidatePair, { localType: local.candidateType, localProtocol: local.protocol, relayProtocol: local.relayProtocol || null });
+    if (remote) Object.assign(out.candidatePair, { remoteProtocol: remote.protocol, remotePort: remote.port });
+  }
   return out;
 }
 
