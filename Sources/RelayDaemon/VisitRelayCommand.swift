@@ -8,81 +8,135 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// `visit-relay`: the VisitRelay daemon. With no arguments it serves the web client and signaling
-/// on http://127.0.0.1:8080 and media on UDP 127.0.0.1:40000.
+/// `visit-relay`: the VisitRelay daemon. With no arguments it runs on its embedded defaults: the web
+/// client and signaling on http://127.0.0.1:8080, media on UDP and ICE-TCP 127.0.0.1:40000.
 @main
 struct VisitRelayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "visit-relay",
         abstract: "WebRTC media relay (SFU) for municipal video visits.",
-        version: MediaCore.version)
+        version: MediaCore.version,
+        subcommands: [ServeCommand.self, CheckConfigCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}
 
-    @Option(help: "HTTP listen address for signaling and the web client (host:port).")
-    var http = "127.0.0.1:8080"
+/// `visit-relay check-config PATH`: reads a configuration file (and the `VISITRELAY_*` environment)
+/// the way the daemon would, prints the first problem with its line and key, and exits non-zero.
+struct CheckConfigCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config", abstract: "Check a configuration file and exit (non-zero on the first error).")
 
-    @Option(help: "UDP media base address (host:port); worker i binds port+i.")
-    var udp = "127.0.0.1:40000"
+    @Argument(help: "The YAML configuration file.")
+    var path: String
 
-    @Option(help: "Number of media workers (one event loop and UDP socket each).")
-    var workers = 1
+    func run() throws {
+        do {
+            let configuration = try RelayConfiguration.load(path: path, environment: ProcessInfo.processInfo.environment)
+            _ = try configuration.turnSettings()
+            print("\(path): ok (\(configuration.workers) worker(s), http \(configuration.httpListen), media \(configuration.udp))")
+        } catch {
+            FileHandle.standardError.write(Data("visit-relay: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
 
-    @Option(
-        help: "Address(es) announced as ICE candidates, one host:port per worker, comma-separated (behind NAT, or through a link emulator). Default: the bound address.")
+/// Runs the relay (the default subcommand).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the relay (the default).")
+
+    @Option(help: "YAML configuration file (see README: Configuration). Without it, the embedded defaults.")
+    var config: String?
+
+    @Option(help: "Override http.listen: signaling and web client address (host:port).")
+    var http: String?
+
+    @Option(help: "Override media.udp: UDP media base address (host:port); worker i binds port+i.")
+    var udp: String?
+
+    @Option(help: "Override media.workers.")
+    var workers: Int?
+
+    @Option(help: "Override media.announce: addresses announced as UDP candidates, one host:port per worker, comma-separated.")
     var announceAddress: String?
 
-    @Option(
-        help: "ICE-TCP listen base address (host:port; worker i listens on port+i), for browsers whose network blocks UDP. Default: the --udp address. \"off\" disables ICE-TCP.")
+    @Option(help: "Override media.tcp: ICE-TCP listen base address (host:port), or off.")
     var tcp: String?
 
-    @Option(help: "Address(es) announced as passive ICE-TCP candidates, one host:port per worker (behind NAT). Default: the bound TCP address.")
+    @Option(help: "Override media.announce_tcp.")
     var announceTcpAddress: String?
 
-    @Option(
-        name: .customLong("turn-url"),
-        help: "A TURN server URL handed to web clients, e.g. turns:turn.example.dk:443?transport=tcp (repeatable).")
+    @Option(name: .customLong("turn-url"), help: "Override turn.urls (repeatable).")
     var turnURLs: [String] = []
 
-    @Option(help: "File holding the TURN shared secret (coturn's static-auth-secret, use-auth-secret scheme).")
+    @Option(help: "Override turn.secret_file.")
     var turnSecretFile: String?
 
-    @Option(help: "Lifetime of the TURN credentials the relay issues, in seconds.")
-    var turnTtl: UInt64 = 4 * 3600
+    @Option(help: "Override turn.ttl_seconds.")
+    var turnTtl: String?
 
-    @Option(help: "Most participants in one room.")
-    var maxParticipants = 4
+    @Option(help: "Override rooms.max_participants.")
+    var maxParticipants: Int?
 
-    @Option(help: "Relay-side loss repair (NACK towards senders, retransmissions towards receivers): on or off.")
-    var relayNack: Toggle = .on
+    @Option(help: "Override repair.relay_nack: on or off.")
+    var relayNack: String?
 
-    enum Toggle: String, ExpressibleByArgument, Sendable { case on, off }
-
-    @Option(help: "Directory of the web client (default: the one built into the binary).")
+    @Option(help: "Override web.root: directory of the web client.")
     var webRoot: String?
 
+    /// Command-line overrides as (option, key, value), applied after the file and the environment.
+    var overrides: [(String, String, ConfigurationKey.Value)] {
+        var list: [(String, String, ConfigurationKey.Value)] = []
+        func add(_ option: String, _ key: String, _ text: String?) {
+            if let text { list.append((option, key, .scalar(text))) }
+        }
+        add("--http", "http.listen", http)
+        add("--udp", "media.udp", udp)
+        add("--workers", "media.workers", workers.map(String.init))
+        add("--announce-address", "media.announce", announceAddress)
+        add("--tcp", "media.tcp", tcp)
+        add("--announce-tcp-address", "media.announce_tcp", announceTcpAddress)
+        if !turnURLs.isEmpty { list.append(("--turn-url", "turn.urls", .list(turnURLs))) }
+        add("--turn-secret-file", "turn.secret_file", turnSecretFile)
+        add("--turn-ttl", "turn.ttl_seconds", turnTtl)
+        add("--max-participants", "rooms.max_participants", maxParticipants.map(String.init))
+        add("--relay-nack", "repair.relay_nack", relayNack)
+        add("--web-root", "web.root", webRoot)
+        return list
+    }
+
+    /// The configuration in effect, or a validation error naming the file line, variable or option.
+    func resolvedConfiguration() throws -> (RelayConfiguration, TurnSettings?) {
+        do {
+            let settings = try RelayConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
+            return (settings, try settings.turnSettings())
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
     func run() async throws {
+        let (settings, turn) = try resolvedConfiguration()
         let logger = {
             var logger = Logger(label: "visit-relay")
-            logger.logLevel = .info
+            logger.logLevel = settings.logLevel
             return logger
         }()
-        let (httpHost, httpPort) = try Self.split(http, option: "--http")
-        let (udpHost, udpPort) = try Self.split(udp, option: "--udp")
-        guard workers >= 1 && workers <= 64 else { throw ValidationError("--workers must be 1...64") }
-        guard maxParticipants >= 2 && maxParticipants <= 8 else { throw ValidationError("--max-participants must be 2...8") }
-        let announced = try announceAddress.map { list in
-            try list.split(separator: ",").map { entry in
-                guard let address = TransportAddress(String(entry)) else {
-                    throw ValidationError("--announce-address: \"\(entry)\" is not IPv4 host:port")
-                }
-                return address
-            }
-        }
+        let (httpHost, httpPort) = (settings.httpListen.host, settings.httpListen.port)
+        let (udpHost, udpPort) = (settings.udp.host, settings.udp.port)
+        let workers = settings.workers
+        let maxParticipants = settings.maxParticipants
+        let tcpBase = settings.tcpListen.map { ($0.host, $0.port) }
+        let announced = settings.announce.isEmpty ? nil : settings.announce.compactMap { TransportAddress($0) }
+        let announcedTCP = settings.announceTCP.isEmpty ? nil : settings.announceTCP.compactMap { TransportAddress($0) }
         if let announced, announced.count != workers {
-            throw ValidationError("--announce-address needs one address per worker (\(workers))")
+            throw ValidationError("media.announce: IPv4 host:port only (for now)")
         }
-        let tcpBase: (String, Int)? = try tcp == "off" ? nil : Self.split(tcp ?? udp, option: "--tcp")
-        let announcedTCP = try Self.addressList(announceTcpAddress, option: "--announce-tcp-address", count: workers)
-        let turn = try turnSettings()
+        if let announcedTCP, announcedTCP.count != workers {
+            throw ValidationError("media.announce_tcp: IPv4 host:port only (for now)")
+        }
+        if let config { logger.info("configuration read", metadata: ["path": "\(config)"]) }
 
         let identity = try DtlsIdentity(commonName: "visit-relay")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
@@ -98,7 +152,7 @@ struct VisitRelayCommand: AsyncParsableCommand {
                     announcedTCPAddress: tcpBase == nil ? nil : announcedTCP?[index] ?? boundTCP,
                     maxParticipantsPerRoom: maxParticipants,
                     wallClock: WallClockReference(instant: .now, unixSeconds: Date().timeIntervalSince1970),
-                    relayNack: relayNack == .on),
+                    relayNack: settings.relayNack),
                 identity: identity, seed: UInt64.random(in: 0...UInt64.max),
                 firstParticipantID: UInt64(index) << 48 | 1)
             let worker = MediaWorker(index: index, eventLoop: group.next(), core: core, boundAddress: bound, logger: logger)
@@ -124,7 +178,7 @@ struct VisitRelayCommand: AsyncParsableCommand {
         }
 
         let router = Router(context: BasicWebSocketRequestContext.self)
-        let root = webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
+        let root = settings.webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
         router.middlewares.add(FileMiddleware(root, searchForIndexHtml: true, logger: logger))
         SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, turn: turn, logger: logger)
             .register(on: router)
@@ -152,44 +206,6 @@ struct VisitRelayCommand: AsyncParsableCommand {
         try await app.runService()
     }
 
-    /// The TURN servers and secret for web clients, if any are configured.
-    func turnSettings() throws -> TurnSettings? {
-        guard !turnURLs.isEmpty else {
-            if turnSecretFile != nil { throw ValidationError("--turn-secret-file needs at least one --turn-url") }
-            return nil
-        }
-        for url in turnURLs where !(url.hasPrefix("turn:") || url.hasPrefix("turns:")) {
-            throw ValidationError("--turn-url: \"\(url)\" must start with turn: or turns:")
-        }
-        guard let turnSecretFile else { throw ValidationError("--turn-url needs --turn-secret-file") }
-        let secret: String
-        do {
-            secret = try String(contentsOfFile: turnSecretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        } catch {
-            throw ValidationError("--turn-secret-file: cannot read \(turnSecretFile): \(error.localizedDescription)")
-        }
-        guard secret.count >= 16 else { throw ValidationError("--turn-secret-file: the secret must have at least 16 characters") }
-        guard (60...86_400).contains(turnTtl) else { throw ValidationError("--turn-ttl must be 60...86400 seconds") }
-        return TurnSettings(urls: turnURLs, secret: secret, lifetimeSeconds: turnTtl)
-    }
-
-    static func addressList(_ list: String?, option: String, count: Int) throws -> [TransportAddress]? {
-        guard let list else { return nil }
-        let addresses = try list.split(separator: ",").map { entry in
-            guard let address = TransportAddress(String(entry)) else {
-                throw ValidationError("\(option): \"\(entry)\" is not IPv4 host:port")
-            }
-            return address
-        }
-        guard addresses.count == count else { throw ValidationError("\(option) needs one address per worker (\(count))") }
-        return addresses
-    }
-
-    static func split(_ text: String, option: String) throws -> (String, Int) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
-        else { throw ValidationError("\(option) expects host:port, got \"\(text)\"") }
-        return (String(text[..<colon]), port)
-    }
 }
 
 /// Runs the media workers for the application's lifetime; on SIGTERM/SIGINT tells clients the

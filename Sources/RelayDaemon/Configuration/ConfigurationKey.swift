@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+
+/// One documented configuration key: its dotted path, what it does, its default, and how a value is
+/// applied. The table is the single source for the file loader, the environment overrides
+/// (`VISITRELAY_` + the path in capitals with `.` as `_`), and the README (a test checks every key is
+/// documented there).
+struct ConfigurationKey: Sendable {
+    /// A scalar or a list, as written in YAML (lists may also be comma-separated scalars).
+    enum Value: Sendable {
+        case scalar(String)
+        case list([String])
+
+        var items: [String] {
+            switch self {
+            case .scalar(let text): text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            case .list(let items): items
+            }
+        }
+    }
+
+    let path: String
+    let defaultText: String
+    let help: String
+    /// Applies a value; throws a message (without location: the caller adds it).
+    private let applyValue: @Sendable (inout RelayConfiguration, Value) throws -> Void
+
+    struct KeyError: Error { let message: String }
+
+    init(path: String, defaultText: String, help: String, apply: @escaping @Sendable (inout RelayConfiguration, Value) throws -> Void) {
+        self.path = path
+        self.defaultText = defaultText
+        self.help = help
+        self.applyValue = apply
+    }
+
+    /// Applies `value` to `configuration`; the error message has no location (the caller adds it).
+    func apply(_ configuration: inout RelayConfiguration, _ value: Value) throws(KeyError) {
+        do {
+            try applyValue(&configuration, value)
+        } catch let error as KeyError {
+            throw error
+        } catch {
+            throw KeyError(message: "\(error)")
+        }
+    }
+
+    var environmentVariable: String {
+        "VISITRELAY_" + path.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    static let all: [ConfigurationKey] = [
+        .init(path: "http.listen", defaultText: "127.0.0.1:8080", help: "Signaling and web client address (host:port).") { c, v in
+            c.httpListen = try hostPort(v)
+        },
+        .init(path: "media.udp", defaultText: "127.0.0.1:40000", help: "UDP media base address; worker i binds port+i.") { c, v in
+            c.udp = try hostPort(v)
+        },
+        .init(path: "media.tcp", defaultText: "the media.udp address", help: "ICE-TCP listen base address, or off.") { c, v in
+            let text = try scalar(v)
+            c.tcp = text == "off" ? .off : .listen(try hostPort(.scalar(text)))
+        },
+        .init(path: "media.workers", defaultText: "1", help: "Media workers (an event loop and socket each), 1-64.") { c, v in
+            c.workers = try integer(v, in: 1...64)
+        },
+        .init(path: "media.announce", defaultText: "[] (the bound address)", help: "Addresses announced as UDP candidates, one host:port per worker.") { c, v in
+            c.announce = try addresses(v)
+        },
+        .init(path: "media.announce_tcp", defaultText: "[] (the bound address)", help: "Addresses announced as ICE-TCP candidates, one per worker.") { c, v in
+            c.announceTCP = try addresses(v)
+        },
+        .init(path: "rooms.max_participants", defaultText: "4", help: "Most participants in one room, 2-8.") { c, v in
+            c.maxParticipants = try integer(v, in: 2...8)
+        },
+        .init(path: "repair.relay_nack", defaultText: "true", help: "Relay-side loss repair (NACK and RTX).") { c, v in
+            c.relayNack = try boolean(v)
+        },
+        .init(path: "turn.urls", defaultText: "[]", help: "TURN server URLs for web clients (turn: or turns:).") { c, v in
+            let urls = v.items
+            for url in urls where !(url.hasPrefix("turn:") || url.hasPrefix("turns:")) {
+                throw KeyError(message: "\"\(url)\" must start with turn: or turns:")
+            }
+            c.turnURLs = urls
+        },
+        .init(path: "turn.secret_file", defaultText: "none", help: "File with the TURN shared secret (coturn static-auth-secret).") { c, v in
+            c.turnSecretFile = try scalar(v)
+        },
+        .init(path: "turn.ttl_seconds", defaultText: "14400", help: "Lifetime of issued TURN credentials, 60-86400 s.") { c, v in
+            c.turnTTLSeconds = UInt64(try integer(v, in: 60...86_400))
+        },
+        .init(path: "logging.level", defaultText: "info", help: "trace, debug, info, notice, warning, error or critical.") { c, v in
+            let text = try scalar(v)
+            guard let level = Logger.Level(rawValue: text) else {
+                throw KeyError(message: "expected one of trace, debug, info, notice, warning, error, critical; got \"\(text)\"")
+            }
+            c.logLevel = level
+        },
+        .init(path: "web.root", defaultText: "the built-in web client", help: "Directory served as the web client.") { c, v in
+            c.webRoot = try scalar(v)
+        },
+    ]
+
+    static func named(_ path: String) -> ConfigurationKey? { all.first { $0.path == path } }
+
+    // MARK: Value readers
+
+    static func scalar(_ value: Value) throws(KeyError) -> String {
+        guard case .scalar(let text) = value else { throw KeyError(message: "expected a single value, got a list") }
+        return text
+    }
+
+    static func hostPort(_ value: Value) throws(KeyError) -> HostPort {
+        let text = try scalar(value)
+        guard let address = HostPort(parsing: text) else { throw KeyError(message: "expected host:port, got \"\(text)\"") }
+        return address
+    }
+
+    static func integer(_ value: Value, in range: ClosedRange<Int>) throws(KeyError) -> Int {
+        let text = try scalar(value)
+        guard let number = Int(text), range.contains(number) else {
+            throw KeyError(message: "expected an integer \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
+        }
+        return number
+    }
+
+    static func boolean(_ value: Value) throws(KeyError) -> Bool {
+        let text = try scalar(value)
+        switch text.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw KeyError(message: "expected true or false, got \"\(text)\"")
+        }
+    }
+
+    static func addresses(_ value: Value) throws(KeyError) -> [String] {
+        let items = value.items
+        for item in items where HostPort(parsing: item) == nil {
+            throw KeyError(message: "expected host:port, got \"\(item)\"")
+        }
+        return items
+    }
+}

@@ -1,0 +1,75 @@
+import Logging
+
+/// Everything the daemon reads from its configuration file (YAML), environment and command line.
+/// The defaults are the embedded configuration: started with no file, the relay serves loopback only.
+///
+/// Precedence, lowest first: these defaults, the file (`--config`), `VISITRELAY_*` environment
+/// variables, then command-line options. `ConfigurationKey.all` lists every key with its documentation.
+struct RelayConfiguration: Sendable, Equatable {
+    /// `http.listen`: signaling and the web client.
+    var httpListen = HostPort(host: "127.0.0.1", port: 8080)
+    /// `media.udp`: the first worker's UDP socket; worker i binds port+i.
+    var udp = HostPort(host: "127.0.0.1", port: 40000)
+    /// `media.tcp`: the ICE-TCP listener base; nil (`off`) disables ICE-TCP. Unset: the UDP address.
+    var tcp: TcpSetting = .sameAsUDP
+    /// `media.workers`
+    var workers = 1
+    /// `media.announce`: one host:port per worker, announced instead of the bound UDP address.
+    var announce: [String] = []
+    /// `media.announce_tcp`
+    var announceTCP: [String] = []
+    /// `rooms.max_participants`
+    var maxParticipants = 4
+    /// `repair.relay_nack`
+    var relayNack = true
+    /// `turn.urls`, `turn.secret_file`, `turn.ttl_seconds`
+    var turnURLs: [String] = []
+    var turnSecretFile: String?
+    var turnTTLSeconds: UInt64 = 4 * 3600
+    /// `logging.level`
+    var logLevel: Logger.Level = .info
+    /// `web.root`: a directory served instead of the built-in web client.
+    var webRoot: String?
+
+    enum TcpSetting: Sendable, Equatable {
+        case sameAsUDP
+        case off
+        case listen(HostPort)
+    }
+
+    /// The ICE-TCP base address in effect, if ICE-TCP is on.
+    var tcpListen: HostPort? {
+        switch tcp {
+        case .sameAsUDP: udp
+        case .off: nil
+        case .listen(let address): address
+        }
+    }
+}
+
+/// A `host:port` pair as written in the configuration ("127.0.0.1:40000", "[::1]:8080").
+struct HostPort: Sendable, Equatable, CustomStringConvertible {
+    var host: String
+    var port: Int
+
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port`; nil when the port is missing or out of range.
+    init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.init(host: host, port: port)
+    }
+
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// True for 127.0.0.0/8, ::1 and "localhost": nothing outside this machine can connect.
+    var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+}

@@ -1,0 +1,134 @@
+import Foundation
+import Logging
+@testable import RelayDaemon
+import Testing
+
+@Suite("Configuration file, environment and overrides")
+struct ConfigurationTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func load(_ yaml: String, environment: [String: String] = [:]) throws(ConfigurationError) -> RelayConfiguration {
+        var configuration = RelayConfiguration()
+        try configuration.apply(yaml: yaml, path: "test.yaml")
+        try configuration.apply(environment: environment)
+        try configuration.validate()
+        return configuration
+    }
+
+    func error(_ yaml: String, environment: [String: String] = [:]) -> ConfigurationError? {
+        do {
+            _ = try load(yaml, environment: environment)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("an empty file and no environment give the embedded defaults: loopback only")
+    func defaults() throws {
+        let configuration = try load("")
+        #expect(configuration == RelayConfiguration())
+        #expect(configuration.httpListen.isLoopback && configuration.udp.isLoopback)
+        #expect(configuration.tcpListen == configuration.udp)
+    }
+
+    @Test("the shipped default file parses to exactly the embedded defaults")
+    func shippedDefault() throws {
+        let text = try String(contentsOf: Self.repository.appendingPathComponent("systemd/visit-relay.yaml"), encoding: .utf8)
+        #expect(try load(text) == RelayConfiguration())
+    }
+
+    @Test("every key is read from the file")
+    func allKeys() throws {
+        let configuration = try load(
+            """
+            http:
+              listen: 0.0.0.0:8443
+            media:
+              udp: 10.0.0.5:50000
+              tcp: "off"
+              workers: 2
+              announce: [198.51.100.7:50000, 198.51.100.7:50001]
+              announce_tcp: 198.51.100.7:443,198.51.100.7:444
+            rooms:
+              max_participants: 3
+            repair:
+              relay_nack: false
+            turn:
+              urls:
+                - turns:turn.example.dk:443?transport=tcp
+              secret_file: /etc/visit-relay/turn-secret
+              ttl_seconds: 600
+            logging:
+              level: debug
+            web:
+              root: /srv/web
+            """)
+        #expect(configuration.httpListen == HostPort(host: "0.0.0.0", port: 8443))
+        #expect(configuration.udp == HostPort(host: "10.0.0.5", port: 50000) && configuration.tcpListen == nil)
+        #expect(configuration.workers == 2 && configuration.announce == ["198.51.100.7:50000", "198.51.100.7:50001"])
+        #expect(configuration.announceTCP == ["198.51.100.7:443", "198.51.100.7:444"])
+        #expect(configuration.maxParticipants == 3 && !configuration.relayNack)
+        #expect(configuration.turnURLs == ["turns:turn.example.dk:443?transport=tcp"] && configuration.turnTTLSeconds == 600)
+        #expect(configuration.turnSecretFile == "/etc/visit-relay/turn-secret")
+        #expect(configuration.logLevel == .debug && configuration.webRoot == "/srv/web")
+    }
+
+    @Test("errors name the line and the key")
+    func errorsNameLineAndKey() {
+        let badValue = error("http:\n  listen: 127.0.0.1:8080\nmedia:\n  workers: many\n")
+        #expect(badValue == ConfigurationError(source: .file(path: "test.yaml", line: 4), key: "media.workers", message: "expected an integer 1...64, got \"many\""))
+        #expect(badValue?.description == "test.yaml:4: media.workers: expected an integer 1...64, got \"many\"")
+
+        let unknown = error("media:\n  udpp: 127.0.0.1:1\n")
+        #expect(unknown?.source == .file(path: "test.yaml", line: 2) && unknown?.key == "media.udpp")
+        #expect(unknown?.message == "unknown key (did you mean media.udp?)")
+
+        let syntax = error("media:\n  udp: [unclosed\n  workers: 2\n")
+        if case .file(_, let line)? = syntax?.source { #expect(line >= 2) } else { Issue.record("no file location: \(String(describing: syntax))") }
+        #expect(syntax?.message.hasPrefix("YAML syntax") == true)
+
+        let notSection = error("media: 5\n")
+        #expect(notSection?.key == "media")
+        let badRange = error("rooms:\n  max_participants: 9\n")
+        #expect(badRange?.key == "rooms.max_participants" && badRange?.source == .file(path: "test.yaml", line: 2))
+        let badTurn = error("turn:\n  urls: [http://x]\n  secret_file: /x\n")
+        #expect(badTurn?.message == "\"http://x\" must start with turn: or turns:")
+    }
+
+    @Test("cross-key checks: announce needs one address per worker; TURN urls need a secret")
+    func crossKey() {
+        #expect(error("media:\n  workers: 2\n  announce: [1.2.3.4:5]\n")?.key == "media.announce")
+        #expect(error("turn:\n  urls: [turn:x:3478]\n")?.key == "turn.secret_file")
+    }
+
+    @Test("environment variables override the file, and a misspelt one is an error")
+    func environment() throws {
+        let configuration = try load("media:\n  workers: 2\n", environment: ["VISITRELAY_MEDIA_WORKERS": "3", "PATH": "/bin"])
+        #expect(configuration.workers == 3)
+        let typo = error("", environment: ["VISITRELAY_MEDIA_WORKER": "3"])
+        #expect(typo?.source == .environment(variable: "VISITRELAY_MEDIA_WORKER"))
+        let bad = error("", environment: ["VISITRELAY_REPAIR_RELAY_NACK": "maybe"])
+        #expect(bad?.description == "environment VISITRELAY_REPAIR_RELAY_NACK: repair.relay_nack: expected true or false, got \"maybe\"")
+    }
+
+    @Test("command-line overrides win over file and environment")
+    func overrides() throws {
+        let configuration = try RelayConfiguration.load(
+            path: nil, environment: ["VISITRELAY_HTTP_LISTEN": "127.0.0.1:9000"],
+            overrides: [("--http", "http.listen", .scalar("127.0.0.1:9100"))])
+        #expect(configuration.httpListen.port == 9100)
+        #expect(throws: ConfigurationError.self) {
+            try RelayConfiguration.load(path: nil, environment: [:], overrides: [("--workers", "media.workers", .scalar("0"))])
+        }
+    }
+
+    @Test("the README documents every key with its default")
+    func readmeDocumentsEveryKey() throws {
+        let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        for key in ConfigurationKey.all {
+            #expect(readme.contains("`\(key.path)`"), "README lacks \(key.path)")
+            #expect(readme.contains("`\(key.environmentVariable)`") || readme.contains("VISITRELAY_<SECTION>_<KEY>"))
+        }
+    }
+}
