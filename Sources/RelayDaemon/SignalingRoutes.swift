@@ -14,6 +14,7 @@ struct SignalingRoutes: Sendable {
     let directory: SessionDirectory
     let maxParticipants: Int
     let turn: TurnSettings?
+    let tokens: JoinTokenVerifier
     let logger: Logger
 
     func register(on router: Router<BasicWebSocketRequestContext>) {
@@ -98,6 +99,14 @@ struct SignalingRoutes: Sendable {
         }
         guard let roleText = request.uri.queryParameters.get("role"), let role = ParticipantRole(rawValue: roleText) else {
             return Self.error(.badRequest, "bad-role", "role must be citizen, staff or interpreter")
+        }
+        do {
+            try await tokens.authorize(authorization: request.headers[.authorization], room: room, role: role)
+        } catch {
+            logger.notice("join refused", metadata: ["room": "\(room)", "reason": "\(error.code)"])
+            var response = Self.error(error.status == 401 ? .unauthorized : .forbidden, error.code, error.message)
+            if error.status == 401 { response.headers[.wwwAuthenticate] = "Bearer realm=\"visit-relay\"" }
+            return response
         }
         guard await !directory.draining else {
             return Self.error(.serviceUnavailable, "draining", "the relay is shutting down; try again shortly")

@@ -22,17 +22,18 @@ struct VisitRelayCommand: AsyncParsableCommand {
 
 /// `visit-relay check-config PATH`: reads a configuration file (and the `VISITRELAY_*` environment)
 /// the way the daemon would, prints the first problem with its line and key, and exits non-zero.
-struct CheckConfigCommand: ParsableCommand {
+struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config", abstract: "Check a configuration file and exit (non-zero on the first error).")
 
     @Argument(help: "The YAML configuration file.")
     var path: String
 
-    func run() throws {
+    func run() async throws {
         do {
             let configuration = try RelayConfiguration.load(path: path, environment: ProcessInfo.processInfo.environment)
             _ = try configuration.turnSettings()
+            _ = try await configuration.joinTokenVerifier()
             print("\(path): ok (\(configuration.workers) worker(s), http \(configuration.httpListen), media \(configuration.udp))")
         } catch {
             FileHandle.standardError.write(Data("visit-relay: \(error)\n".utf8))
@@ -107,17 +108,17 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// The configuration in effect, or a validation error naming the file line, variable or option.
-    func resolvedConfiguration() throws -> (RelayConfiguration, TurnSettings?) {
+    func resolvedConfiguration() async throws -> (RelayConfiguration, TurnSettings?, JoinTokenVerifier) {
         do {
             let settings = try RelayConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-            return (settings, try settings.turnSettings())
+            return (settings, try settings.turnSettings(), try await settings.joinTokenVerifier())
         } catch {
             throw ValidationError("\(error)")
         }
     }
 
     func run() async throws {
-        let (settings, turn) = try resolvedConfiguration()
+        let (settings, turn, tokens) = try await resolvedConfiguration()
         let logger = {
             var logger = Logger(label: "visit-relay")
             logger.logLevel = settings.logLevel
@@ -137,6 +138,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("media.announce_tcp: IPv4 host:port only (for now)")
         }
         if let config { logger.info("configuration read", metadata: ["path": "\(config)"]) }
+        if !tokens.requiresToken {
+            logger.warning("joins need no token: allowed because http.listen \(settings.httpListen) is loopback only; set tokens.* before exposing the relay")
+        }
 
         let identity = try DtlsIdentity(commonName: "visit-relay")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
@@ -180,7 +184,7 @@ struct ServeCommand: AsyncParsableCommand {
         let router = Router(context: BasicWebSocketRequestContext.self)
         let root = settings.webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
         router.middlewares.add(FileMiddleware(root, searchForIndexHtml: true, logger: logger))
-        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, turn: turn, logger: logger)
+        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, turn: turn, tokens: tokens, logger: logger)
             .register(on: router)
         router.get("/r/:room") { _, _ in
             let data = try Data(contentsOf: URL(fileURLWithPath: root + "/index.html"))

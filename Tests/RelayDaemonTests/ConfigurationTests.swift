@@ -59,6 +59,9 @@ struct ConfigurationTests {
                 - turns:turn.example.dk:443?transport=tcp
               secret_file: /etc/visit-relay/turn-secret
               ttl_seconds: 600
+            tokens:
+              hs256_secret_file: /etc/visit-relay/token-secret
+              es256_public_key_file: /etc/visit-relay/token-key.pem
             logging:
               level: debug
             web:
@@ -72,6 +75,8 @@ struct ConfigurationTests {
         #expect(configuration.turnURLs == ["turns:turn.example.dk:443?transport=tcp"] && configuration.turnTTLSeconds == 600)
         #expect(configuration.turnSecretFile == "/etc/visit-relay/turn-secret")
         #expect(configuration.logLevel == .debug && configuration.webRoot == "/srv/web")
+        #expect(configuration.tokenSecretFile == "/etc/visit-relay/token-secret")
+        #expect(configuration.tokenPublicKeyFile == "/etc/visit-relay/token-key.pem")
     }
 
     @Test("errors name the line and the key")

@@ -88,6 +88,12 @@ struct ConfigurationKey: Sendable {
         .init(path: "turn.ttl_seconds", defaultText: "14400", help: "Lifetime of issued TURN credentials, 60-86400 s.") { c, v in
             c.turnTTLSeconds = UInt64(try integer(v, in: 60...86_400))
         },
+        .init(path: "tokens.hs256_secret_file", defaultText: "none", help: "File with the HS256 secret join tokens are signed with.") { c, v in
+            c.tokenSecretFile = try scalar(v)
+        },
+        .init(path: "tokens.es256_public_key_file", defaultText: "none", help: "PEM file with the ES256 public key join tokens are signed with.") { c, v in
+            c.tokenPublicKeyFile = try scalar(v)
+        },
         .init(path: "logging.level", defaultText: "info", help: "trace, debug, info, notice, warning, error or critical.") { c, v in
             let text = try scalar(v)
             guard let level = Logger.Level(rawValue: text) else {

@@ -20,6 +20,7 @@ extension RelayConfiguration {
         for (sectionNode, body) in sections {
             let section = sectionNode.string ?? ""
             let sectionLine = sectionNode.mark?.line ?? 1
+            if body.null != nil { continue }  // a section whose keys are all commented out
             guard let entries = body.mapping else {
                 throw ConfigurationError(source: .file(path: path, line: sectionLine), key: section, message: "expected a mapping of keys under \"\(section):\"")
             }
@@ -86,6 +87,11 @@ extension RelayConfiguration {
         }
         if !turnURLs.isEmpty && turnSecretFile == nil {
             throw fail("turn.secret_file", "turn.urls needs turn.secret_file")
+        }
+        if tokenSecretFile == nil && tokenPublicKeyFile == nil && !httpListen.isLoopback {
+            throw fail(
+                "tokens.hs256_secret_file",
+                "http.listen \(httpListen) is not loopback: set tokens.hs256_secret_file or tokens.es256_public_key_file (tokenless joins are for loopback only)")
         }
         if turnURLs.isEmpty && turnSecretFile != nil {
             throw fail("turn.urls", "turn.secret_file is set but turn.urls is empty")
@@ -155,6 +161,30 @@ extension RelayConfiguration {
         }
         try configuration.validate()
         return configuration
+    }
+
+    /// The join-token verifier; reads the key files.
+    func joinTokenVerifier() async throws(ConfigurationError) -> JoinTokenVerifier {
+        func read(_ path: String?, key: String) throws(ConfigurationError) -> String? {
+            guard let path else { return nil }
+            do {
+                return try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ConfigurationError(source: .commandLine(option: "configuration"), key: key, message: "cannot read \(path): \(error.localizedDescription)")
+            }
+        }
+        let secret = try read(tokenSecretFile, key: "tokens.hs256_secret_file")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let secret, secret.utf8.count < 32 {
+            throw ConfigurationError(
+                source: .commandLine(option: "configuration"), key: "tokens.hs256_secret_file", message: "the HS256 secret must have at least 32 bytes")
+        }
+        let pem = try read(tokenPublicKeyFile, key: "tokens.es256_public_key_file")
+        do {
+            return try await JoinTokenVerifier.make(hs256Secret: secret, es256PublicKeyPEM: pem)
+        } catch {
+            throw ConfigurationError(
+                source: .commandLine(option: "configuration"), key: "tokens.es256_public_key_file", message: "not an ES256 (P-256) public key in PEM: \(error)")
+        }
     }
 
     /// The TURN servers and secret for web clients, if configured; reads the secret file.

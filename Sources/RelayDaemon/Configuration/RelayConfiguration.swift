@@ -26,6 +26,10 @@ struct RelayConfiguration: Sendable, Equatable {
     var turnURLs: [String] = []
     var turnSecretFile: String?
     var turnTTLSeconds: UInt64 = 4 * 3600
+    /// `tokens.hs256_secret_file`, `tokens.es256_public_key_file`: join-token keys. Neither set:
+    /// tokenless joins, allowed only while `http.listen` is loopback.
+    var tokenSecretFile: String?
+    var tokenPublicKeyFile: String?
     /// `logging.level`
     var logLevel: Logger.Level = .info
     /// `web.root`: a directory served instead of the built-in web client.

@@ -29,6 +29,9 @@ const TEXT = {
 
 const params = new URLSearchParams(location.search);
 let lang = params.get('lang') === 'en' ? 'en' : 'da';
+// The join token from the invitation link: in the fragment (#token=..., never sent to servers or
+// logs) or, failing that, the query.
+const joinToken = new URLSearchParams(location.hash.slice(1)).get('token') || params.get('token');
 const t = (key) => TEXT[lang][key] || key;
 
 function applyText() {
@@ -78,8 +81,10 @@ async function join(room, role) {
   }
   pc.onconnectionstatechange = onConnectionState;
   await pc.setLocalDescription(await pc.createOffer());
+  const headers = { 'Content-Type': 'application/sdp' };
+  if (joinToken) headers.Authorization = `Bearer ${joinToken}`;
   const response = await fetch(`/api/rooms/${room}/participants?role=${role}`, {
-    method: 'POST', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp,
+    method: 'POST', headers, body: pc.localDescription.sdp,
   });
   if (response.status !== 201) {
     let message = response.statusText;
