@@ -27,6 +27,10 @@ final class MediaWorker: @unchecked Sendable {
     /// A connection silent this long is closed (browsers send consent checks every few seconds).
     let tcpIdleTimeout: TimeAmount
     private(set) var tcpCounters = IceTcpCounters()
+    /// When the next 10 ms tick is due, and the worst lateness seen since the last metrics scrape:
+    /// a loop busy with datagrams (or blocked) shows here first.
+    private var nextTickDue: NIODeadline?
+    private var worstTickLag: TimeAmount = .zero
     private let logger: Logger
     /// Called on the event loop with the events the core produced, for signaling to fan out.
     var onEvents: (@Sendable ([RelayEvent], [String: [(ParticipantID, RoomView)]]) -> Void)?
@@ -60,6 +64,9 @@ final class MediaWorker: @unchecked Sendable {
             .get()
         self.channel = channel
         tick = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { [self] _ in
+            let started = NIODeadline.now()
+            if let due = nextTickDue { worstTickLag = max(worstTickLag, started - due) }
+            nextTickDue = started + .milliseconds(10)
             core.handleTimers(now: .now, into: &output)
             flush()
             publishEvents()
@@ -207,6 +214,17 @@ final class MediaWorker: @unchecked Sendable {
 
     func counters() async throws -> (RelayCounters, IceTcpCounters, openTCP: Int) {
         try await eventLoop.submit { [self] in (core.counters, tcpCounters, tcpConnections.count) }.get()
+    }
+
+    /// Everything the metrics endpoint reports about this worker; resets the loop-lag maximum.
+    func metricsSnapshot() async throws -> RelayMetrics.WorkerSnapshot {
+        try await eventLoop.submit { [self] in
+            defer { worstTickLag = .zero }
+            return RelayMetrics.WorkerSnapshot(
+                worker: index, relay: core.counters, iceTcp: tcpCounters, openTCP: tcpConnections.count,
+                rooms: core.roomCount, participants: core.participantsByRole,
+                loopLagSeconds: Double(worstTickLag.nanoseconds) / 1e9)
+        }.get()
     }
 }
 

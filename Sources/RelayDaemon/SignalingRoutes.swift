@@ -15,10 +15,18 @@ struct SignalingRoutes: Sendable {
     let maxParticipants: Int
     let turn: TurnSettings?
     let tokens: JoinTokenVerifier
+    let metrics: RelayMetrics
     let logger: Logger
 
     func register(on router: Router<BasicWebSocketRequestContext>) {
         router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/metrics") { _, _ in
+            var snapshots: [RelayMetrics.WorkerSnapshot] = []
+            for worker in workers { snapshots.append(try await worker.metricsSnapshot()) }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.render(snapshots))))
+        }
         router.get("/api/config") { _, _ in
             // TURN credentials are issued per request and expire (coturn's use-auth-secret scheme).
             let iceServers = turn.map { [$0.iceServerJSON()] } ?? []
@@ -104,6 +112,7 @@ struct SignalingRoutes: Sendable {
             try await tokens.authorize(authorization: request.headers[.authorization], room: room, role: role)
         } catch {
             logger.notice("join refused", metadata: ["room": "\(room)", "reason": "\(error.code)"])
+            metrics.recordJoin(outcome: error.code)
             var response = Self.error(error.status == 401 ? .unauthorized : .forbidden, error.code, error.message)
             if error.status == 401 { response.headers[.wwwAuthenticate] = "Bearer realm=\"visit-relay\"" }
             return response
@@ -118,6 +127,7 @@ struct SignalingRoutes: Sendable {
             let result = try await workers[workerIndex].join(room: room, role: role, offer: offer)
             let token = Self.newToken()
             await directory.add(token: token, worker: workerIndex, participant: result.participant, room: room)
+            metrics.recordJoin(outcome: "joined")
             logger.info("participant joined", metadata: ["room": "\(room)", "role": "\(role.rawValue)", "participant": "\(result.participant)"])
             var headers = HTTPFields()
             headers[.contentType] = "application/sdp"
@@ -125,7 +135,11 @@ struct SignalingRoutes: Sendable {
             headers[HTTPField.Name("X-Participant-Id")!] = "\(result.participant)"
             return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.answerSDP)))
         } catch let error as JoinError {
-            if case .roomFull = error { return Self.error(.conflict, "room-full", Self.describe(error)) }
+            if case .roomFull = error {
+                metrics.recordJoin(outcome: "room-full")
+                return Self.error(.conflict, "room-full", Self.describe(error))
+            }
+            metrics.recordJoin(outcome: "bad-offer")
             return Self.error(.badRequest, "bad-offer", Self.describe(error))
         }
     }

@@ -184,7 +184,8 @@ struct ServeCommand: AsyncParsableCommand {
         let router = Router(context: BasicWebSocketRequestContext.self)
         let root = settings.webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
         router.middlewares.add(FileMiddleware(root, searchForIndexHtml: true, logger: logger))
-        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, turn: turn, tokens: tokens, logger: logger)
+        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, turn: turn, tokens: tokens,
+            metrics: RelayMetrics(), logger: logger)
             .register(on: router)
         router.get("/r/:room") { _, _ in
             let data = try Data(contentsOf: URL(fileURLWithPath: root + "/index.html"))

@@ -204,6 +204,18 @@ def scenario_rural_4g_visit(processes, relay, results):
                                  "first_frame_ms": {p.name: first_frame_ms(p) for p in (citizen, staff)}}
 
 
+def prometheus():
+    """GET /metrics as {series: value}."""
+    status, text, headers = http("GET", "/metrics")
+    assert status == 200 and headers.get("Content-Type", "").startswith("text/plain"), (status, headers)
+    series = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            series[name] = float(value)
+    return series
+
+
 def scenario_two_chromium(processes, relay, results):
     start_relay(processes, relay)
     citizen = browsers.Chromium(processes, f"{BASE}/r/visit1?role=citizen", "citizen")
@@ -216,6 +228,11 @@ def scenario_two_chromium(processes, relay, results):
         assert transport["tlsVersion"] == "FEFD", f"{page.name}: tlsVersion {transport['tlsVersion']} is not DTLS 1.2"
     relay_stats = json.loads(http("GET", "/api/stats")[1])["workers"][0]
     assert relay_stats["framesAssembled"] >= 100 and relay_stats["keyframesReceived"] >= 1, relay_stats
+    metrics = prometheus()
+    assert metrics.get("visitrelay_rtp_packets_forwarded_total", 0) >= 200, metrics
+    assert metrics.get('visitrelay_participants{role="citizen"}') == 1 and metrics.get("visitrelay_rooms") == 1, metrics
+    assert metrics.get('visitrelay_joins_total{outcome="joined"}') == 2, metrics
+    assert metrics.get("visitrelay_bytes_received_total", 0) > 0 and "visitrelay_worker_loop_lag_seconds" in metrics
     results["two_chromium"] = {
         "relay_frames_assembled": relay_stats["framesAssembled"],
         "progress_seconds": round(elapsed, 2),

@@ -127,6 +127,16 @@ public struct RelayCore: ~Copyable {
     /// Participants of a room in join order (for signaling fan-out).
     public func members(of room: String) -> [ParticipantID] { rooms[room] ?? [] }
 
+    /// Rooms with at least one participant on this worker.
+    public var roomCount: Int { rooms.count }
+
+    /// Participants on this worker by role (for metrics; not for the data path).
+    public var participantsByRole: [ParticipantRole: Int] {
+        var counts: [ParticipantRole: Int] = [:]
+        for participant in participants.values { counts[participant.role, default: 0] += 1 }
+        return counts
+    }
+
     /// Events since the last call, oldest first.
     public mutating func takeEvents() -> [RelayEvent] {
         defer { events.removeAll(keepingCapacity: true) }

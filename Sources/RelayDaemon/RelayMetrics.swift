@@ -1,0 +1,102 @@
+import MediaCore
+import Metrics
+import NIOConcurrencyHelpers
+import Prometheus
+
+/// The relay's Prometheus metrics (`GET /metrics`), through swift-metrics with the swift-prometheus
+/// factory on a registry of our own (no global bootstrap, so tests can make their own).
+///
+/// The data path never touches these: each worker keeps plain integer counters (`RelayCounters`,
+/// `IceTcpCounters`) that only its event loop writes. A scrape reads a snapshot from every worker on
+/// its loop and adds what changed since the previous scrape, so counters stay monotonic.
+final class RelayMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let factory: PrometheusMetricsFactory
+    private let state = NIOLockedValueBox(State())
+
+    private struct State {
+        /// The last snapshot per worker, and per counter name what was already added.
+        var previous: [Int: [String: Int]] = [:]
+    }
+
+    init() {
+        factory = PrometheusMetricsFactory(registry: registry)
+    }
+
+    /// One worker's counters at scrape time.
+    struct WorkerSnapshot: Sendable {
+        var worker: Int
+        var relay: RelayCounters
+        var iceTcp: IceTcpCounters
+        var openTCP: Int
+        var rooms: Int
+        var participants: [ParticipantRole: Int]
+        /// Worst delay of the worker's 10 ms tick behind its schedule since the previous scrape.
+        var loopLagSeconds: Double
+    }
+
+    /// Counters exported as `visitrelay_<name>_total`, read from a snapshot.
+    static let counters: [(name: String, help: String, read: @Sendable (WorkerSnapshot) -> Int)] = [
+        ("datagrams_received", "Datagrams received on UDP and ICE-TCP", { $0.relay.datagramsIn }),
+        ("bytes_received", "Bytes received", { $0.relay.bytesIn }),
+        ("rtp_packets_forwarded", "RTP packets forwarded to receivers", { $0.relay.rtpForwarded }),
+        ("bytes_forwarded", "RTP bytes forwarded to receivers", { $0.relay.bytesForwarded }),
+        ("rtcp_packets_received", "RTCP compound packets received", { $0.relay.rtcpIn }),
+        ("keyframe_requests_sent", "PLI/FIR keyframe requests sent to senders", { $0.relay.keyframeRequestsSent }),
+        ("nacks_sent", "Generic NACK packets sent to senders", { $0.relay.nacksSent }),
+        ("nacked_packets", "Sequence numbers asked for in NACKs to senders", { $0.relay.nackedPackets }),
+        ("recovered_by_retransmission", "Sender retransmissions forwarded as the original packets", { $0.relay.recoveredByRetransmission }),
+        ("retransmissions_sent", "Receiver NACKs answered from the RTX cache", { $0.relay.retransmissionsSent }),
+        ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve", { $0.relay.retransmissionsUnavailable }),
+        ("frames_assembled", "VP8 frames received complete", { $0.relay.framesAssembled }),
+        ("dtls_failures", "DTLS handshakes or records that failed (bad fingerprint, alert, garbage)", { $0.relay.dropped(.dtlsFailed) }),
+        ("ice_tcp_connections_accepted", "ICE-TCP connections accepted", { $0.iceTcp.accepted }),
+        ("ice_tcp_connections_rejected", "ICE-TCP connections refused at the per-worker limit", { $0.iceTcp.rejected }),
+        ("ice_tcp_send_dropped", "Datagrams dropped for a full ICE-TCP send queue or a closed connection", {
+            $0.iceTcp.droppedQueueFull + $0.iceTcp.droppedNoConnection
+        }),
+    ]
+
+    /// Adds one scrape's snapshots and returns the exposition text.
+    func render(_ snapshots: [WorkerSnapshot]) -> String {
+        var rooms = 0
+        var participants: [ParticipantRole: Int] = [:]
+        var lag = 0.0
+        var openTCP = 0
+        state.withLockedValue { state in
+            for snapshot in snapshots {
+                var seen = state.previous[snapshot.worker] ?? [:]
+                func add(_ key: String, _ label: String, dimensions: [(String, String)] = [], value: Int) {
+                    let delta = value - (seen[key] ?? 0)
+                    seen[key] = value
+                    let counter = Counter(label: label, dimensions: dimensions, factory: factory)
+                    if delta > 0 { counter.increment(by: delta) }
+                }
+                for entry in Self.counters {
+                    add(entry.name, "visitrelay_\(entry.name)_total", value: entry.read(snapshot))
+                }
+                for reason in DropReason.allCases {
+                    add("drop." + reason.description, "visitrelay_dropped_total", dimensions: [("reason", reason.description)],
+                        value: snapshot.relay.dropped(reason))
+                }
+                state.previous[snapshot.worker] = seen
+                rooms += snapshot.rooms
+                openTCP += snapshot.openTCP
+                lag = max(lag, snapshot.loopLagSeconds)
+                for (role, count) in snapshot.participants { participants[role, default: 0] += count }
+            }
+        }
+        Gauge(label: "visitrelay_rooms", factory: factory).record(rooms)
+        for role in ParticipantRole.allCases {
+            Gauge(label: "visitrelay_participants", dimensions: [("role", role.rawValue)], factory: factory).record(participants[role] ?? 0)
+        }
+        Gauge(label: "visitrelay_ice_tcp_connections_open", factory: factory).record(openTCP)
+        Gauge(label: "visitrelay_worker_loop_lag_seconds", factory: factory).record(lag)
+        return registry.emitToString()
+    }
+
+    /// A join refused or admitted, by outcome (`joined`, `room-full`, `token-expired`, ...).
+    func recordJoin(outcome: String) {
+        Counter(label: "visitrelay_joins_total", dimensions: [("outcome", outcome)], factory: factory).increment()
+    }
+}

@@ -1,0 +1,44 @@
+import MediaCore
+@testable import RelayDaemon
+import Testing
+
+@Suite("Prometheus metrics")
+struct RelayMetricsTests {
+    static func snapshot(worker: Int, forwarded: Int, drops: Int = 0, lag: Double = 0) -> RelayMetrics.WorkerSnapshot {
+        var relay = RelayCounters()
+        relay.rtpForwarded = forwarded
+        for _ in 0..<drops { relay.drop(.srtpAuthentication) }
+        return .init(
+            worker: worker, relay: relay, iceTcp: IceTcpCounters(), openTCP: 0, rooms: 1,
+            participants: [.citizen: 1, .staff: 1], loopLagSeconds: lag)
+    }
+
+    static func value(_ text: String, _ series: String) -> Double? {
+        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+    }
+
+    @Test("counters sum the workers and stay monotonic across scrapes; gauges show the present")
+    func scrapes() {
+        let metrics = RelayMetrics()
+        var text = metrics.render([Self.snapshot(worker: 0, forwarded: 100, drops: 2), Self.snapshot(worker: 1, forwarded: 50)])
+        #expect(Self.value(text, "visitrelay_rtp_packets_forwarded_total") == 150)
+        #expect(Self.value(text, #"visitrelay_dropped_total{reason="srtp_authentication"}"#) == 2)
+        #expect(Self.value(text, #"visitrelay_participants{role="citizen"}"#) == 2)
+        #expect(Self.value(text, "visitrelay_rooms") == 2)
+        text = metrics.render([Self.snapshot(worker: 0, forwarded: 130, drops: 2, lag: 0.004), Self.snapshot(worker: 1, forwarded: 50)])
+        #expect(Self.value(text, "visitrelay_rtp_packets_forwarded_total") == 180)
+        #expect(Self.value(text, "visitrelay_worker_loop_lag_seconds") == 0.004)
+        #expect(text.contains("# TYPE visitrelay_rtp_packets_forwarded_total counter"))
+    }
+
+    @Test("joins are counted by outcome")
+    func joins() {
+        let metrics = RelayMetrics()
+        metrics.recordJoin(outcome: "joined")
+        metrics.recordJoin(outcome: "joined")
+        metrics.recordJoin(outcome: "token-expired")
+        let text = metrics.render([])
+        #expect(Self.value(text, #"visitrelay_joins_total{outcome="joined"}"#) == 2)
+        #expect(Self.value(text, #"visitrelay_joins_total{outcome="token-expired"}"#) == 1)
+    }
+}
