@@ -5,7 +5,8 @@ RUN_CONFIG ?= release
 # Parallel test workers: the machines have 2 cores.
 TEST_FLAGS ?= --parallel
 
-.PHONY: run test deps deps-test build build-tests unit-tests e2e bench fuzz clean
+.PHONY: run test deps deps-test build build-tests unit-tests systemd-check e2e bench fuzz install clean
+PREFIX ?= /usr/local
 
 ## make run: install what is missing, build, start the relay on its embedded defaults.
 run: deps
@@ -13,7 +14,7 @@ run: deps
 	exec $$($(SWIFT) build -c $(RUN_CONFIG) --show-bin-path)/visit-relay
 
 ## make test: install what is missing, build, run every test (unit, then real browsers).
-test: deps-test unit-tests e2e
+test: deps-test unit-tests systemd-check e2e
 
 deps:
 	@scripts/install-deps.sh build
@@ -29,6 +30,21 @@ build-tests: deps-test
 
 unit-tests: build-tests
 	$(SWIFT) test --skip-build $(TEST_FLAGS)
+
+## The shipped unit passes `systemd-analyze verify` and rates 2.0 or lower in `systemd-analyze security`.
+systemd-check: build-tests
+	scripts/check-systemd.sh $$($(SWIFT) build --show-bin-path)/visit-relay
+
+## make install: the release binary, the unit, the sysusers snippet and the default configuration.
+install: deps
+	$(SWIFT) build -c release --product visit-relay
+	install -D -m 0755 $$($(SWIFT) build -c release --show-bin-path)/visit-relay $(DESTDIR)$(PREFIX)/bin/visit-relay
+	cp -R $$($(SWIFT) build -c release --show-bin-path)/VisitRelay_RelayDaemon.resources $(DESTDIR)$(PREFIX)/bin/
+	install -D -m 0644 systemd/visit-relay.service $(DESTDIR)/etc/systemd/system/visit-relay.service
+	install -D -m 0644 systemd/visit-relay.sysusers.conf $(DESTDIR)/usr/lib/sysusers.d/visit-relay.conf
+	test -e $(DESTDIR)/etc/visit-relay/visit-relay.yaml || install -D -m 0644 systemd/visit-relay.yaml $(DESTDIR)/etc/visit-relay/visit-relay.yaml
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/visit-relay/README.md
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemd-sysusers && systemctl daemon-reload; fi
 
 ## Real Chromium and Firefox visits through the relay, in a loopback-only network namespace (root).
 e2e: build-tests

@@ -33,6 +33,8 @@ actor SessionDirectory {
 
     func session(_ token: String) -> Session? { sessions[token] }
 
+    var sessionCount: Int { sessions.count }
+
     func remove(token: String) -> Session? {
         guard let session = sessions.removeValue(forKey: token) else { return nil }
         byParticipant[session.participant] = nil

@@ -13,8 +13,7 @@ struct SignalingRoutes: Sendable {
     let workers: [MediaWorker]
     let directory: SessionDirectory
     let maxParticipants: Int
-    let turn: TurnSettings?
-    let tokens: JoinTokenVerifier
+    let runtime: RuntimeSettings
     let metrics: RelayMetrics
     let logger: Logger
 
@@ -29,7 +28,8 @@ struct SignalingRoutes: Sendable {
         }
         router.get("/api/config") { _, _ in
             // TURN credentials are issued per request and expire (coturn's use-auth-secret scheme).
-            let iceServers = turn.map { [$0.iceServerJSON()] } ?? []
+            let current = runtime.current
+            let iceServers = current.turn.map { [$0.iceServerJSON()] } ?? []
             var response = Self.json(.ok, #"{"maxParticipants":\#(maxParticipants),"iceServers":[\#(iceServers.joined(separator: ","))]}"#)
             response.headers[.cacheControl] = "no-store"
             return response
@@ -109,7 +109,7 @@ struct SignalingRoutes: Sendable {
             return Self.error(.badRequest, "bad-role", "role must be citizen, staff or interpreter")
         }
         do {
-            try await tokens.authorize(authorization: request.headers[.authorization], room: room, role: role)
+            try await runtime.current.tokens.authorize(authorization: request.headers[.authorization], room: room, role: role)
         } catch {
             logger.notice("join refused", metadata: ["room": "\(room)", "reason": "\(error.code)"])
             metrics.recordJoin(outcome: error.code)

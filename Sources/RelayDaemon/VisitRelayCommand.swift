@@ -7,6 +7,7 @@ import MediaCore
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import UnixSignals
 
 /// `visit-relay`: the VisitRelay daemon. With no arguments it runs on its embedded defaults: the web
 /// client and signaling on http://127.0.0.1:8080, media on UDP and ICE-TCP 127.0.0.1:40000.
@@ -119,11 +120,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (settings, turn, tokens) = try await resolvedConfiguration()
-        let logger = {
-            var logger = Logger(label: "visit-relay")
-            logger.logLevel = settings.logLevel
-            return logger
-        }()
+        let runtime = RuntimeSettings(tokens: tokens, turn: turn, logLevel: settings.logLevel)
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: runtime.logLevel) }
+        let logger = Logger(label: "visit-relay")
         let (httpHost, httpPort) = (settings.httpListen.host, settings.httpListen.port)
         let (udpHost, udpPort) = (settings.udp.host, settings.udp.port)
         let workers = settings.workers
@@ -184,7 +183,7 @@ struct ServeCommand: AsyncParsableCommand {
         let router = Router(context: BasicWebSocketRequestContext.self)
         let root = settings.webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
         router.middlewares.add(FileMiddleware(root, searchForIndexHtml: true, logger: logger))
-        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, turn: turn, tokens: tokens,
+        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, runtime: runtime,
             metrics: RelayMetrics(), logger: logger)
             .register(on: router)
         router.get("/r/:room") { _, _ in
@@ -194,13 +193,25 @@ struct ServeCommand: AsyncParsableCommand {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
 
-        let media = MediaService(workers: mediaWorkers, directory: directory, group: group, logger: logger)
+        let media = MediaService(workers: mediaWorkers, group: group, logger: logger)
+        let notifier = SystemdNotifier()
+        let drain = DrainService(directory: directory, grace: .seconds(settings.shutdownGraceSeconds), notifier: notifier, logger: logger)
+        let overrides = self.overrides
+        let configPath = config
+        let lifecycle = LifecycleService(
+            notifier: notifier, workers: mediaWorkers, runtime: runtime,
+            reload: {
+                let settings = try RelayConfiguration.load(path: configPath, environment: ProcessInfo.processInfo.environment, overrides: overrides)
+                return (try await settings.joinTokenVerifier(), try settings.turnSettings(), settings)
+            },
+            initial: settings, logger: logger)
         let app = Application(
             router: router,
             server: .http1WebSocketUpgrade(webSocketRouter: router),
             configuration: .init(address: .hostname(httpHost, port: httpPort), serverName: "visit-relay"),
-            services: [media],
+            services: [media, lifecycle],
             onServerRunning: { _ in
+                notifier.notify("READY=1\nSTATUS=serving\nMAINPID=\(getpid())")
                 let udpList = mediaWorkers.map { "\($0.boundAddress)" }.joined(separator: ", ")
                 let tcpText = tcpBase.map { host, port in "; ICE-TCP \(host):\(port)\(workers > 1 ? "+" : "")" } ?? "; ICE-TCP off"
                 let turnText = turn.map { "; TURN \($0.urls.joined(separator: " "))" } ?? ""
@@ -208,24 +219,50 @@ struct ServeCommand: AsyncParsableCommand {
                     "visit-relay \(MediaCore.version) ready: open http://\(httpHost):\(httpPort)/ (media UDP \(udpList)\(tcpText)\(turnText); DTLS fingerprint \(identity.fingerprint.hex))")
             },
             logger: logger)
-        try await app.runService()
+        // Graceful shutdown runs in reverse order: first the drain (clients told, joins refused,
+        // sessions given the grace period) while signaling and media still run, then the application.
+        let serviceGroup = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app), .init(service: drain)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await serviceGroup.run()
     }
 
 }
 
-/// Runs the media workers for the application's lifetime; on SIGTERM/SIGINT tells clients the
-/// relay is draining and closes the sockets.
+/// Runs the media workers for the application's lifetime and closes their sockets at its end.
 struct MediaService: Service {
     let workers: [MediaWorker]
-    let directory: SessionDirectory
     let group: MultiThreadedEventLoopGroup
     let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
-        logger.info("stopping: draining sessions")
-        await directory.startDraining()
+        logger.info("stopping media workers")
         for worker in workers { await worker.stop() }
         try await group.shutdownGracefully()
+    }
+}
+
+/// SIGTERM/SIGINT: tells systemd (`STOPPING=1`) and every client (`bye: draining`), refuses new
+/// joins, and waits until the sessions have left or the grace period is over. It is shut down
+/// before the application, so signaling and media keep running meanwhile.
+struct DrainService: Service {
+    let directory: SessionDirectory
+    let grace: Duration
+    let notifier: SystemdNotifier
+    let logger: Logger
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        notifier.notify("STOPPING=1\nSTATUS=draining")
+        logger.info("draining: joins refused, clients told", metadata: ["grace_seconds": "\(grace.components.seconds)"])
+        await directory.startDraining()
+        let deadline = ContinuousClock.now + grace
+        while await directory.sessionCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        let left = await directory.sessionCount
+        logger.info("drained", metadata: ["sessions_left": "\(left)"])
     }
 }

@@ -101,6 +101,9 @@ struct ConfigurationKey: Sendable {
             }
             c.logLevel = level
         },
+        .init(path: "shutdown.grace_seconds", defaultText: "10", help: "After SIGTERM: seconds sessions may take to leave before the relay exits, 0-300.") { c, v in
+            c.shutdownGraceSeconds = try integer(v, in: 0...300)
+        },
         .init(path: "web.root", defaultText: "the built-in web client", help: "Directory served as the web client.") { c, v in
             c.webRoot = try scalar(v)
         },

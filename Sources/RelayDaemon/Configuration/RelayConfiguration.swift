@@ -32,6 +32,8 @@ struct RelayConfiguration: Sendable, Equatable {
     var tokenPublicKeyFile: String?
     /// `logging.level`
     var logLevel: Logger.Level = .info
+    /// `shutdown.grace_seconds`: after SIGTERM, how long sessions may take to leave before exit.
+    var shutdownGraceSeconds = 10
     /// `web.root`: a directory served instead of the built-in web client.
     var webRoot: String?
 

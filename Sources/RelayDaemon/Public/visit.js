@@ -45,7 +45,7 @@ const roomMatch = location.pathname.match(/^\/r\/([A-Za-z0-9_-]{1,64})\/?$/);
 // State exposed for tests (window.visitRelay).
 const state = {
   joined: false, connectionState: 'new', participantId: null, slots: [], error: null,
-  joinStartedAt: null, joinedAt: null, connectedAt: null, firstRemoteFrameAt: null, reconnects: 0,
+  lastBye: null, joinStartedAt: null, joinedAt: null, connectedAt: null, firstRemoteFrameAt: null, reconnects: 0,
 };
 let pc = null, ws = null, session = null, localStream = null, backoffMs = 1000, ended = false, disconnectedSince = null;
 const slotStreams = new Map();
@@ -106,7 +106,9 @@ function openEvents() {
   ws.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === 'room') showRoom(event);
-    if (event.type === 'bye' && event.reason === 'draining') { setStatus('draining'); scheduleReconnect(); }
+    if (event.type === 'bye') state.lastBye = event.reason;
+    // The relay is stopping: leave properly (so it need not wait for us), then rejoin with back-off.
+    if (event.type === 'bye' && event.reason === 'draining') { teardown(true); scheduleReconnect(); setStatus('draining'); }
   };
   ws.onclose = () => { if (!ended && state.joined) scheduleReconnect(); };
 }
