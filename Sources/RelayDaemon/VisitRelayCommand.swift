@@ -1,7 +1,10 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import HummingbirdWebSocket
+import NIOSSL
 import Logging
 import MediaCore
 import NIOCore
@@ -109,17 +112,17 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     /// The configuration in effect, or a validation error naming the file line, variable or option.
-    func resolvedConfiguration() async throws -> (RelayConfiguration, TurnSettings?, JoinTokenVerifier) {
+    func resolvedConfiguration() async throws -> (RelayConfiguration, TurnSettings?, JoinTokenVerifier, TLSConfiguration?) {
         do {
             let settings = try RelayConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-            return (settings, try settings.turnSettings(), try await settings.joinTokenVerifier())
+            return (settings, try settings.turnSettings(), try await settings.joinTokenVerifier(), try settings.tlsConfiguration())
         } catch {
             throw ValidationError("\(error)")
         }
     }
 
     func run() async throws {
-        let (settings, turn, tokens) = try await resolvedConfiguration()
+        let (settings, turn, tokens, tls) = try await resolvedConfiguration()
         let runtime = RuntimeSettings(tokens: tokens, turn: turn, logLevel: settings.logLevel)
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: runtime.logLevel) }
         let logger = Logger(label: "visit-relay")
@@ -205,9 +208,11 @@ struct ServeCommand: AsyncParsableCommand {
                 return (try await settings.joinTokenVerifier(), try settings.turnSettings(), settings)
             },
             initial: settings, logger: logger)
+        let plain: HTTPServerBuilder = .http1WebSocketUpgrade(webSocketRouter: router)
+        let server = try tls.map { try HTTPServerBuilder.tls(plain, tlsConfiguration: $0) } ?? plain
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router),
+            server: server,
             configuration: .init(address: .hostname(httpHost, port: httpPort), serverName: "visit-relay"),
             services: [media, lifecycle],
             onServerRunning: { _ in
@@ -216,7 +221,7 @@ struct ServeCommand: AsyncParsableCommand {
                 let tcpText = tcpBase.map { host, port in "; ICE-TCP \(host):\(port)\(workers > 1 ? "+" : "")" } ?? "; ICE-TCP off"
                 let turnText = turn.map { "; TURN \($0.urls.joined(separator: " "))" } ?? ""
                 logger.info(
-                    "visit-relay \(MediaCore.version) ready: open http://\(httpHost):\(httpPort)/ (media UDP \(udpList)\(tcpText)\(turnText); DTLS fingerprint \(identity.fingerprint.hex))")
+                    "visit-relay \(MediaCore.version) ready: open \(tls == nil ? "http" : "https")://\(httpHost):\(httpPort)/ (media UDP \(udpList)\(tcpText)\(turnText); DTLS fingerprint \(identity.fingerprint.hex))")
             },
             logger: logger)
         // Graceful shutdown runs in reverse order: first the drain (clients told, joins refused,

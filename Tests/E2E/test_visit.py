@@ -314,20 +314,62 @@ def scenario_udp_blocked_ice_tcp(processes, relay, results):
 TURN_SECRET = "e2e-turn-shared-secret-0123456789"
 
 
-def start_coturn(processes):
-    """coturn on TLS 127.0.0.1:5349 with a fresh self-signed certificate, in use-auth-secret mode."""
-    directory = processes.tempdir("vr-coturn-")
+def self_signed_certificate(directory, name):
+    """A fresh P-256 certificate for 127.0.0.1, its key, and the SPKI pin a test browser trusts it by
+    (`--ignore-certificate-errors-spki-list`), as it would trust a real certificate."""
     cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-                    "-subj", "/CN=turn.visitrelay.test", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
+                    "-subj", f"/CN={name}", "-addext", "subjectAltName=IP:127.0.0.1", "-days", "1",
                     "-keyout", key, "-out", cert],
                    check=True, capture_output=True)
-    # The SPKI pin lets the test browser trust exactly this certificate, as a real certificate would be.
     public_key = subprocess.run(["openssl", "x509", "-in", cert, "-pubkey", "-noout"], check=True, capture_output=True).stdout
     der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=public_key, check=True, capture_output=True).stdout
     import base64
     import hashlib
-    spki_pin = base64.b64encode(hashlib.sha256(der).digest()).decode()
+    return cert, key, base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+
+def scenario_https_visit(processes, relay, results):
+    """Signaling, the web client and the events WebSocket over HTTPS (http.tls_certificate/tls_key)."""
+    import ssl
+    import urllib.request
+    directory = processes.tempdir("vr-https-")
+    cert, key, spki_pin = self_signed_certificate(directory, "visit.visitrelay.test")
+    config = os.path.join(directory, "visit-relay.yaml")
+    with open(config, "w") as f:
+        f.write(f"http:\n  listen: 127.0.0.1:8443\n  tls_certificate: {cert}\n  tls_key: {key}\n")
+    log = open(os.path.join(directory, "relay.log"), "wb")
+    processes.start([relay, "--config", config], stdout=log, stderr=log)
+    context = ssl.create_default_context(cafile=cert)
+    wait_for(lambda: _https_ok("https://127.0.0.1:8443/healthz", context), 15, "the relay to answer over HTTPS")
+    try:
+        urllib.request.urlopen("http://127.0.0.1:8443/healthz", timeout=2).read()
+        raise AssertionError("plain HTTP answered on the HTTPS port")
+    except OSError:
+        pass
+    base = "https://127.0.0.1:8443"
+    pin = [f"--ignore-certificate-errors-spki-list={spki_pin}"]
+    citizen = browsers.Chromium(processes, f"{base}/r/secure?role=citizen", "citizen", extra_args=pin)
+    staff = browsers.Chromium(processes, f"{base}/r/secure?role=staff", "staff", extra_args=pin)
+    wait_joined([citizen, staff])
+    elapsed = require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=15)
+    wait_for(lambda: all(s["participant"] for s in citizen.state()["slots"][:1]), 5, "room events over WSS")
+    results["https_visit"] = {"progress_seconds": round(elapsed, 2), "secure_context": citizen.evaluate("isSecureContext")}
+
+
+def _https_ok(url, context):
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, context=context, timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def start_coturn(processes):
+    """coturn on TLS 127.0.0.1:5349 with a fresh self-signed certificate, in use-auth-secret mode."""
+    directory = processes.tempdir("vr-coturn-")
+    cert, key, spki_pin = self_signed_certificate(directory, "turn.visitrelay.test")
     log = os.path.join(directory, "turnserver.log")
     processes.start(["turnserver", "-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
                      "--listening-port=3478", "--tls-listening-port=5349", "--cert", cert, "--pkey", key,
@@ -603,6 +645,7 @@ SCENARIOS = {
     "turn_tls": scenario_turn_tls,
     "join_tokens": scenario_join_tokens,
     "systemd_lifecycle": scenario_systemd_lifecycle,
+    "https_visit": scenario_https_visit,
 }
 
 

@@ -44,6 +44,8 @@ struct ConfigurationTests {
             """
             http:
               listen: 0.0.0.0:8443
+              tls_certificate: /etc/visit-relay/cert.pem
+              tls_key: /etc/visit-relay/key.pem
             media:
               udp: 10.0.0.5:50000
               tcp: "off"
@@ -68,6 +70,7 @@ struct ConfigurationTests {
               root: /srv/web
             """)
         #expect(configuration.httpListen == HostPort(host: "0.0.0.0", port: 8443))
+        #expect(configuration.tlsCertificateFile == "/etc/visit-relay/cert.pem" && configuration.tlsKeyFile == "/etc/visit-relay/key.pem")
         #expect(configuration.udp == HostPort(host: "10.0.0.5", port: 50000) && configuration.tcpListen == nil)
         #expect(configuration.workers == 2 && configuration.announce == ["198.51.100.7:50000", "198.51.100.7:50001"])
         #expect(configuration.announceTCP == ["198.51.100.7:443", "198.51.100.7:444"])
@@ -105,6 +108,7 @@ struct ConfigurationTests {
     func crossKey() {
         #expect(error("media:\n  workers: 2\n  announce: [1.2.3.4:5]\n")?.key == "media.announce")
         #expect(error("turn:\n  urls: [turn:x:3478]\n")?.key == "turn.secret_file")
+        #expect(error("http:\n  tls_certificate: /c.pem\n")?.key == "http.tls_key")
     }
 
     @Test("environment variables override the file, and a misspelt one is an error")

@@ -53,6 +53,12 @@ struct ConfigurationKey: Sendable {
         .init(path: "http.listen", defaultText: "127.0.0.1:8080", help: "Signaling and web client address (host:port).") { c, v in
             c.httpListen = try hostPort(v)
         },
+        .init(path: "http.tls_certificate", defaultText: "none (plain HTTP)", help: "PEM certificate chain; with http.tls_key, serve HTTPS.") { c, v in
+            c.tlsCertificateFile = try scalar(v)
+        },
+        .init(path: "http.tls_key", defaultText: "none", help: "PEM private key for http.tls_certificate.") { c, v in
+            c.tlsKeyFile = try scalar(v)
+        },
         .init(path: "media.udp", defaultText: "127.0.0.1:40000", help: "UDP media base address; worker i binds port+i.") { c, v in
             c.udp = try hostPort(v)
         },

@@ -93,6 +93,9 @@ extension RelayConfiguration {
                 "tokens.hs256_secret_file",
                 "http.listen \(httpListen) is not loopback: set tokens.hs256_secret_file or tokens.es256_public_key_file (tokenless joins are for loopback only)")
         }
+        if (tlsCertificateFile == nil) != (tlsKeyFile == nil) {
+            throw fail(tlsCertificateFile == nil ? "http.tls_certificate" : "http.tls_key", "http.tls_certificate and http.tls_key go together")
+        }
         if turnURLs.isEmpty && turnSecretFile != nil {
             throw fail("turn.urls", "turn.secret_file is set but turn.urls is empty")
         }

@@ -8,6 +8,10 @@ import Logging
 struct RelayConfiguration: Sendable, Equatable {
     /// `http.listen`: signaling and the web client.
     var httpListen = HostPort(host: "127.0.0.1", port: 8080)
+    /// `http.tls_certificate`, `http.tls_key`: PEM files; both set, signaling and the web client are
+    /// served over HTTPS (browsers allow the camera only on secure origins beyond localhost).
+    var tlsCertificateFile: String?
+    var tlsKeyFile: String?
     /// `media.udp`: the first worker's UDP socket; worker i binds port+i.
     var udp = HostPort(host: "127.0.0.1", port: 40000)
     /// `media.tcp`: the ICE-TCP listener base; nil (`off`) disables ICE-TCP. Unset: the UDP address.
