@@ -216,6 +216,16 @@ final class MediaWorker: @unchecked Sendable {
         try await eventLoop.submit { [self] in (core.counters, tcpCounters, tcpConnections.count) }.get()
     }
 
+    func setLimits(_ changes: [(ParticipantID, BitrateLimits)]) async throws {
+        try await eventLoop.submit { [self] in
+            for (participant, limits) in changes { core.setBitrateLimits(participant, limits) }
+        }.get()
+    }
+
+    func participantReports() async throws -> [ParticipantReport] {
+        try await eventLoop.submit { [self] in core.participantReports() }.get()
+    }
+
     /// Everything the metrics endpoint reports about this worker; resets the loop-lag maximum.
     func metricsSnapshot() async throws -> RelayMetrics.WorkerSnapshot {
         try await eventLoop.submit { [self] in

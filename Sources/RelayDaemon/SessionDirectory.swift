@@ -7,6 +7,7 @@ actor SessionDirectory {
         let worker: Int
         let participant: ParticipantID
         let room: String
+        let role: ParticipantRole
         var events: AsyncStream<String>.Continuation?
     }
 
@@ -26,14 +27,16 @@ actor SessionDirectory {
         return chosen
     }
 
-    func add(token: String, worker: Int, participant: ParticipantID, room: String) {
-        sessions[token] = Session(worker: worker, participant: participant, room: room)
+    func add(token: String, worker: Int, participant: ParticipantID, room: String, role: ParticipantRole) {
+        sessions[token] = Session(worker: worker, participant: participant, room: room, role: role)
         byParticipant[participant] = token
     }
 
     func session(_ token: String) -> Session? { sessions[token] }
 
     var sessionCount: Int { sessions.count }
+
+    var allSessions: [Session] { Array(sessions.values) }
 
     func remove(token: String) -> Session? {
         guard let session = sessions.removeValue(forKey: token) else { return nil }

@@ -15,6 +15,7 @@ struct SignalingRoutes: Sendable {
     let maxParticipants: Int
     let runtime: RuntimeSettings
     let metrics: RelayMetrics
+    let limits: LimitController
     let logger: Logger
 
     func register(on router: Router<BasicWebSocketRequestContext>) {
@@ -53,6 +54,7 @@ struct SignalingRoutes: Sendable {
                 return Self.error(.notFound, "no-session", "no such session")
             }
             try await workers[session.worker].leave(session.participant)
+            limits.forget(session.participant)
             return Response(status: .noContent)
         }
         router.patch("/api/sessions/:session") { request, context in
@@ -126,7 +128,8 @@ struct SignalingRoutes: Sendable {
         do {
             let result = try await workers[workerIndex].join(room: room, role: role, offer: offer)
             let token = Self.newToken()
-            await directory.add(token: token, worker: workerIndex, participant: result.participant, room: room)
+            await directory.add(token: token, worker: workerIndex, participant: result.participant, room: room, role: role)
+            await limits.apply(to: workers, directory: directory)
             metrics.recordJoin(outcome: "joined")
             logger.info("participant joined", metadata: ["room": "\(room)", "role": "\(role.rawValue)", "participant": "\(result.participant)"])
             var headers = HTTPFields()

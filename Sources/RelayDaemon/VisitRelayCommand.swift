@@ -186,8 +186,11 @@ struct ServeCommand: AsyncParsableCommand {
         let router = Router(context: BasicWebSocketRequestContext.self)
         let root = settings.webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
         router.middlewares.add(FileMiddleware(root, searchForIndexHtml: true, logger: logger))
+        let limits = LimitController(LimitPolicy(ceilingKbps: settings.limitCeilingKbps, roles: settings.roleLimits))
         SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, runtime: runtime,
-            metrics: RelayMetrics(), logger: logger)
+            metrics: RelayMetrics(), limits: limits, logger: logger)
+            .register(on: router)
+        AdminRoutes(workers: mediaWorkers, directory: directory, limits: limits, token: try settings.adminToken(), logger: logger)
             .register(on: router)
         router.get("/r/:room") { _, _ in
             let data = try Data(contentsOf: URL(fileURLWithPath: root + "/index.html"))
@@ -205,7 +208,15 @@ struct ServeCommand: AsyncParsableCommand {
             notifier: notifier, workers: mediaWorkers, runtime: runtime,
             reload: {
                 let settings = try RelayConfiguration.load(path: configPath, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-                return (try await settings.joinTokenVerifier(), try settings.turnSettings(), settings)
+                let result = (try await settings.joinTokenVerifier(), try settings.turnSettings(), settings)
+                // The file's ceiling and role limits replace the running ones; room and participant
+                // limits set through the admin API stay.
+                limits.update { policy in
+                    policy.ceilingKbps = settings.limitCeilingKbps
+                    policy.roles = settings.roleLimits
+                }
+                await limits.apply(to: mediaWorkers, directory: directory)
+                return result
             },
             initial: settings, logger: logger)
         let plain: HTTPServerBuilder = .http1WebSocketUpgrade(webSocketRouter: router)

@@ -506,6 +506,91 @@ def scenario_join_tokens(processes, relay, results):
     results["join_tokens"] = {"refusal_cases": len(cases) - 1}
 
 
+ADMIN_TOKEN = "e2e-admin-token-0123456789abcdef"
+
+
+def admin(method, path, body=None, token=ADMIN_TOKEN):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else b""
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(f"{BASE}/admin/v1{path}", data=data if method == "PUT" else None, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read().decode() or "null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read().decode() or "null")
+
+
+def video_send_kbps(page, seconds=3.0):
+    """The page's outbound video rate over `seconds`, from bytesSent in getStats()."""
+    def sent():
+        return sum(s["bytesSent"] for s in page.stats()["outbound"] if s["kind"] == "video")
+    before, began = sent(), time.time()
+    time.sleep(seconds)
+    return (sent() - before) * 8 / 1000 / (time.time() - began)
+
+
+def scenario_admin_limits(processes, relay, results):
+    """The admin API: 401 without its token; rooms with rates; a citizen up limit set live reaches
+    the citizen's Chromium as REMB and its video rate drops below the cap; lifting it lets it rise."""
+    directory = processes.tempdir("vr-admin-")
+    token_file = os.path.join(directory, "admin-token")
+    with open(token_file, "w") as f:
+        f.write(ADMIN_TOKEN + "\n")
+    config = os.path.join(directory, "visit-relay.yaml")
+    with open(config, "w") as f:
+        f.write(f"admin:\n  token_file: {token_file}\nlimits:\n  ceiling_kbps: 5000\n")
+    start_relay(processes, relay, ["--config", config])
+    for token in (None, "not-the-admin-token-at-all-no"):
+        status, body = admin("GET", "/rooms", token=token)
+        assert status == 401 and body["error"] == "admin-unauthorized", (token, status, body)
+    citizen = browsers.Chromium(processes, f"{BASE}/r/adm1?role=citizen", "citizen")
+    staff = browsers.Chromium(processes, f"{BASE}/r/adm1?role=staff", "staff")
+    wait_joined([citizen, staff])
+    require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=15)
+    before = video_send_kbps(citizen)
+
+    status, rooms = admin("GET", "/rooms")
+    assert status == 200 and len(rooms) == 1 and rooms[0]["room"] == "adm1", rooms
+    by_role = {p["role"]: p for p in rooms[0]["participants"]}
+    assert set(by_role) == {"citizen", "staff"} and all(p["connected"] for p in by_role.values()), by_role
+    assert by_role["citizen"]["bitrateInKbps"] > 50 and by_role["staff"]["bitrateOutKbps"] > 50, by_role
+    assert by_role["citizen"]["rttMs"] is not None, by_role
+
+    for path, body, status_wanted in [
+        ("/limits", {"roles": {"king": {"upKbps": 100}}}, 400),
+        ("/limits", {"roles": {"citizen": {"upKbps": 5}}}, 400),
+        ("/rooms/adm1/limits", "not json", 400),
+        ("/participants/999999/limits", {"upKbps": 100}, 404),
+    ]:
+        status, answer = admin("PUT", path, body)
+        assert status == status_wanted, (path, status, answer)
+
+    cap = 120
+    citizen_id = by_role["citizen"]["id"]
+    status, policy = admin("PUT", f"/participants/{citizen_id}/limits", {"upKbps": cap})
+    assert status == 200 and policy["participants"][citizen_id]["upKbps"] == cap, policy
+    applied = time.time()
+    wait_for(lambda: video_send_kbps(citizen, 1.0) < cap * 1.15, 15, f"the citizen's video to fall under {cap} kbit/s")
+    took = time.time() - applied
+    capped = video_send_kbps(citizen)
+    assert capped < cap * 1.15, capped
+    status, rooms = admin("GET", "/rooms")
+    citizen_row = next(p for p in rooms[0]["participants"] if p["role"] == "citizen")
+    assert citizen_row["senderCapKbps"] == cap and citizen_row["limits"]["upKbps"] == cap, citizen_row
+    assert prometheus().get("visitrelay_rembs_sent_total", 0) >= 1
+    require_progress([staff], frames_needed=20, audio_needed=20, timeout=10)  # still decoding, at the cap
+
+    status, _ = admin("PUT", f"/participants/{citizen_id}/limits", {})
+    assert status == 200
+    wait_for(lambda: video_send_kbps(citizen, 1.0) > cap * 1.5, 20, "the citizen's video to rise again")
+    results["admin_limits"] = {"before_kbps": round(before), "cap_kbps": cap, "capped_kbps": round(capped),
+                               "seconds_to_cap": round(took, 1)}
+
+
 class NotifySocket:
     """A fake systemd: the AF_UNIX datagram socket a service's sd_notify messages go to."""
 
@@ -646,6 +731,7 @@ SCENARIOS = {
     "join_tokens": scenario_join_tokens,
     "systemd_lifecycle": scenario_systemd_lifecycle,
     "https_visit": scenario_https_visit,
+    "admin_limits": scenario_admin_limits,
 }
 
 

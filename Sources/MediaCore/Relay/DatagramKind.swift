@@ -82,6 +82,8 @@ public struct RelayCounters: Sendable, Equatable {
     /// Receiver NACKs answered from the RTX cache, and requests that could not be served.
     public var retransmissionsSent = 0
     public var retransmissionsUnavailable = 0
+    /// REMB caps sent to senders (operator bitrate limits).
+    public var rembsSent = 0
     public private(set) var drops = [Int](repeating: 0, count: DropReason.allCases.count)
 
     public init() {}

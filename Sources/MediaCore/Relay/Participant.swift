@@ -74,8 +74,16 @@ final class Participant {
     var lastReport: ContinuousClock.Instant?
     /// Round-trip time to this participant, from its receiver reports on our sender reports.
     var rtt: Duration = .milliseconds(100)
+    /// False until a report block gave a real RTT (`rtt` is a starting guess until then).
+    var rttMeasured = false
     /// Our RTCP sender SSRC towards this participant (for receiver-only reports and feedback).
     let rtcpSSRC: UInt32
+    /// Operator bitrate limits (bits/s): what this participant may send, and may be sent.
+    var limits = BitrateLimits()
+    /// SRTP/SRTCP bytes from and to this participant, and the rates over the last second.
+    var traffic = ParticipantTraffic()
+    /// The last REMB cap sent to this participant as a sender, and when.
+    var lastRemb: (bitrateBps: UInt64, at: ContinuousClock.Instant)?
 
     init(
         id: ParticipantID, room: String, role: ParticipantRole, joinedAt: ContinuousClock.Instant,

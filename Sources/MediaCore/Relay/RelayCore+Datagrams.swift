@@ -114,6 +114,7 @@ extension RelayCore {
             counters.drop(.srtpBeforeDtls)
             return
         }
+        participant.traffic.bytesIn &+= UInt64(packet.count)
         var plainLength = 0
         do throws(SrtpError) {
             var bytes = packet.mutableBytes

@@ -147,6 +147,8 @@ extension RelayCore {
         }
         sendNacks(now: now, into: &output)
         sendKeyframeRequests(now: now, into: &output)
+        sendRembs(now: now, into: &output)
+        sampleTraffic(now: now)
         sendReports(now: now, into: &output)
     }
 

@@ -50,7 +50,10 @@ extension RelayCore {
                 video = Self.published(section, accepted: accepted)
                 if configuration.relayNack { video?.nack = NackGenerator(now: now) }
                 video?.frames = FrameAssembler()
-                answered.append(.init(section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false, feedback: videoFeedback))
+                // goog-remb: the relay caps this sender with REMB (operator bitrate limits).
+                answered.append(.init(
+                    section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false,
+                    feedback: videoFeedback.union(["goog-remb"])))
             } else if receives {
                 if section.kind == "audio" { receivingAudio.append(answered.count) } else { receivingVideo.append(answered.count) }
                 answered.append(.init(

@@ -95,6 +95,7 @@ extension RelayCore {
                     let units = nowMiddle &- lsr &- dlsr  // 1/65536 s
                     guard units < 65_536 * 10 else { continue }  // implausible (> 10 s): ignore
                     participant.rtt = max(.milliseconds(1), .microseconds(Int64(units) * 1_000_000 / 65_536))
+                    participant.rttMeasured = true
                 }
             }
             offset += length

@@ -186,6 +186,7 @@ public struct RelayCore: ~Copyable {
             }
         }
         if !appended { counters.drop(.outputFull) }
+        if appended && wrote { participant.traffic.bytesOut &+= UInt64(output.datagram(at: output.count - 1).bytes.count) }
         return appended && wrote
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MediaCore
 
 /// One documented configuration key: its dotted path, what it does, its default, and how a value is
 /// applied. The table is the single source for the file loader, the environment overrides
@@ -99,6 +100,30 @@ struct ConfigurationKey: Sendable {
         },
         .init(path: "tokens.es256_public_key_file", defaultText: "none", help: "PEM file with the ES256 public key join tokens are signed with.") { c, v in
             c.tokenPublicKeyFile = try scalar(v)
+        },
+        .init(path: "limits.ceiling_kbps", defaultText: "none", help: "Global ceiling on every participant's up and down rate, kbit/s (32-100000).") { c, v in
+            c.limitCeilingKbps = try integer(v, in: KbpsPair.allowed)
+        },
+        .init(path: "limits.citizen_up_kbps", defaultText: "none", help: "What a citizen may send, kbit/s (32-100000).") { c, v in
+            c.roleLimits[.citizen, default: KbpsPair()].upKbps = try integer(v, in: KbpsPair.allowed)
+        },
+        .init(path: "limits.citizen_down_kbps", defaultText: "none", help: "What a citizen may be sent, kbit/s (32-100000).") { c, v in
+            c.roleLimits[.citizen, default: KbpsPair()].downKbps = try integer(v, in: KbpsPair.allowed)
+        },
+        .init(path: "limits.staff_up_kbps", defaultText: "none", help: "What staff may send, kbit/s (32-100000).") { c, v in
+            c.roleLimits[.staff, default: KbpsPair()].upKbps = try integer(v, in: KbpsPair.allowed)
+        },
+        .init(path: "limits.staff_down_kbps", defaultText: "none", help: "What staff may be sent, kbit/s (32-100000).") { c, v in
+            c.roleLimits[.staff, default: KbpsPair()].downKbps = try integer(v, in: KbpsPair.allowed)
+        },
+        .init(path: "limits.interpreter_up_kbps", defaultText: "none", help: "What an interpreter may send, kbit/s (32-100000).") { c, v in
+            c.roleLimits[.interpreter, default: KbpsPair()].upKbps = try integer(v, in: KbpsPair.allowed)
+        },
+        .init(path: "limits.interpreter_down_kbps", defaultText: "none", help: "What an interpreter may be sent, kbit/s (32-100000).") { c, v in
+            c.roleLimits[.interpreter, default: KbpsPair()].downKbps = try integer(v, in: KbpsPair.allowed)
+        },
+        .init(path: "admin.token_file", defaultText: "none (admin API off)", help: "File with the bearer token of the admin API (/admin/v1).") { c, v in
+            c.adminTokenFile = try scalar(v)
         },
         .init(path: "logging.level", defaultText: "info", help: "trace, debug, info, notice, warning, error or critical.") { c, v in
             let text = try scalar(v)

@@ -166,6 +166,21 @@ extension RelayConfiguration {
         return configuration
     }
 
+    /// The admin API's bearer token, read from `admin.token_file`; nil leaves the API off.
+    func adminToken() throws(ConfigurationError) -> String? {
+        guard let adminTokenFile else { return nil }
+        let token: String
+        do {
+            token = try String(contentsOfFile: adminTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            throw ConfigurationError(source: .commandLine(option: "configuration"), key: "admin.token_file", message: "cannot read \(adminTokenFile): \(error.localizedDescription)")
+        }
+        guard token.utf8.count >= 24 else {
+            throw ConfigurationError(source: .commandLine(option: "configuration"), key: "admin.token_file", message: "the admin token must have at least 24 characters")
+        }
+        return token
+    }
+
     /// The join-token verifier; reads the key files.
     func joinTokenVerifier() async throws(ConfigurationError) -> JoinTokenVerifier {
         func read(_ path: String?, key: String) throws(ConfigurationError) -> String? {

@@ -1,4 +1,5 @@
 import Logging
+import MediaCore
 
 /// Everything the daemon reads from its configuration file (YAML), environment and command line.
 /// The defaults are the embedded configuration: started with no file, the relay serves loopback only.
@@ -34,6 +35,11 @@ struct RelayConfiguration: Sendable, Equatable {
     /// tokenless joins, allowed only while `http.listen` is loopback.
     var tokenSecretFile: String?
     var tokenPublicKeyFile: String?
+    /// `limits.*`: the global ceiling and per-role limits, kbit/s.
+    var limitCeilingKbps: Int?
+    var roleLimits: [ParticipantRole: KbpsPair] = [:]
+    /// `admin.token_file`: the bearer token of the admin API; unset, the admin API is off.
+    var adminTokenFile: String?
     /// `logging.level`
     var logLevel: Logger.Level = .info
     /// `shutdown.grace_seconds`: after SIGTERM, how long sessions may take to leave before exit.

@@ -1,0 +1,70 @@
+/// Byte counters of one participant's transport and the bit rates over the last sampling second.
+struct ParticipantTraffic: Sendable {
+    var bytesIn: UInt64 = 0
+    var bytesOut: UInt64 = 0
+    var rateInBps: UInt64 = 0
+    var rateOutBps: UInt64 = 0
+    var sampledAt: ContinuousClock.Instant?
+    var sampledIn: UInt64 = 0
+    var sampledOut: UInt64 = 0
+
+    mutating func sample(now: ContinuousClock.Instant) {
+        guard let last = sampledAt else {
+            sampledAt = now
+            return
+        }
+        let elapsed = now - last
+        guard elapsed >= .seconds(1) else { return }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        rateInBps = UInt64(Double(bytesIn - sampledIn) * 8 / seconds)
+        rateOutBps = UInt64(Double(bytesOut - sampledOut) * 8 / seconds)
+        sampledIn = bytesIn
+        sampledOut = bytesOut
+        sampledAt = now
+    }
+}
+
+/// What operators see of one participant (the admin API): role, since when, path quality, rates,
+/// limits. Read off the worker's core on its event loop, never on the data path.
+public struct ParticipantReport: Sendable, Equatable {
+    public let id: ParticipantID
+    public let room: String
+    public let role: ParticipantRole
+    public let joinedAt: ContinuousClock.Instant
+    public let connected: Bool
+    /// From the participant's receiver reports on our streams (RFC 3550 §6.4.1); nil before one.
+    public let roundTripTime: Duration?
+    /// Fraction of its video the relay has not received (cumulative, 0...1).
+    public let lossUp: Double
+    public let bitrateInBps: UInt64
+    public let bitrateOutBps: UInt64
+    public let limits: BitrateLimits
+    /// The REMB cap this participant's sending is under, if any.
+    public let senderCapBps: UInt64?
+    /// Whether the participant is sending video the relay forwards.
+    public let sendsVideo: Bool
+}
+
+extension RelayCore {
+    mutating func sampleTraffic(now: ContinuousClock.Instant) {
+        for participant in participants.values { participant.traffic.sample(now: now) }
+    }
+
+    /// Reports on every participant of this worker, by room then join order.
+    public func participantReports() -> [ParticipantReport] {
+        rooms.keys.sorted().flatMap { room in
+            (rooms[room] ?? []).compactMap { id -> ParticipantReport? in
+                guard let p = participants[id] else { return nil }
+                let stats = p.video?.statistics
+                let received = Double(stats?.received ?? 0)
+                let lost = Double(max(0, stats?.cumulativeLost ?? 0))
+                return ParticipantReport(
+                    id: id, room: room, role: p.role, joinedAt: p.joinedAt, connected: p.isMediaReady,
+                    roundTripTime: p.rttMeasured ? p.rtt : nil,
+                    lossUp: received + lost > 0 ? lost / (received + lost) : 0,
+                    bitrateInBps: p.traffic.rateInBps, bitrateOutBps: p.traffic.rateOutBps,
+                    limits: p.limits, senderCapBps: senderCap(id), sendsVideo: stats?.started == true)
+            }
+        }
+    }
+}
