@@ -14,6 +14,7 @@ let benchmarks: @Sendable () -> Void = {
     repairBenchmarks()
     rtcpBenchmarks()
     rtpBenchmarks()
+    stunBenchmarks()
 }
 
 /// The harness's own cost: an empty loop, to read the other figures against.

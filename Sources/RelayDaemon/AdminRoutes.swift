@@ -24,6 +24,7 @@ struct AdminRoutes: Sendable {
         var connectedForSeconds: Double
         var rttMs: Double?
         var lossUp: Double
+        var lossDown: Double
         var bitrateInKbps: Double
         var bitrateOutKbps: Double
         var video: String
@@ -123,7 +124,7 @@ struct AdminRoutes: Sendable {
                     ParticipantJSON(
                         id: "\(r.id.rawValue)", role: r.role.rawValue, connected: r.connected,
                         connectedForSeconds: Self.seconds(now - r.joinedAt),
-                        rttMs: r.roundTripTime.map { Self.seconds($0) * 1000 }, lossUp: r.lossUp,
+                        rttMs: r.roundTripTime.map { Self.seconds($0) * 1000 }, lossUp: r.lossUp, lossDown: r.lossDown,
                         bitrateInKbps: Double(r.bitrateInBps) / 1000, bitrateOutKbps: Double(r.bitrateOutBps) / 1000,
                         video: r.sendsVideo ? "forwarding" : "none",
                         limits: KbpsPair(upKbps: r.limits.upBps.map { Int($0 / 1000) }, downKbps: r.limits.downBps.map { Int($0 / 1000) }),

@@ -36,6 +36,8 @@ public struct ParticipantReport: Sendable, Equatable {
     public let roundTripTime: Duration?
     /// Fraction of its video the relay has not received (cumulative, 0...1).
     public let lossUp: Double
+    /// Fraction lost on what the relay sends the participant, from its last receiver report.
+    public let lossDown: Double
     public let bitrateInBps: UInt64
     public let bitrateOutBps: UInt64
     public let limits: BitrateLimits
@@ -62,6 +64,7 @@ extension RelayCore {
                     id: id, room: room, role: p.role, joinedAt: p.joinedAt, connected: p.isMediaReady,
                     roundTripTime: p.rttMeasured ? p.rtt : nil,
                     lossUp: received + lost > 0 ? lost / (received + lost) : 0,
+                    lossDown: Double(p.lossDown) / 256,
                     bitrateInBps: p.traffic.rateInBps, bitrateOutBps: p.traffic.rateOutBps,
                     limits: p.limits, senderCapBps: senderCap(id), sendsVideo: stats?.started == true)
             }

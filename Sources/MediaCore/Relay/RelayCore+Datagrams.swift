@@ -24,32 +24,47 @@ extension RelayCore {
 
     // MARK: STUN (ICE-lite responder)
 
+    /// An ICE-lite agent answers Binding requests only (RFC 8445 §7.3): the USERNAME must name one
+    /// of our participants and its remote ufrag, MESSAGE-INTEGRITY must verify under our password.
     private mutating func receiveStun(
         _ packet: UnsafeRawBufferPointer, from source: TransportAddress, now: ContinuousClock.Instant,
         into output: inout OutgoingDatagrams
     ) {
-        let request: StunBindingRequestSummary
-        switch StunWire.bindingRequest(packet) {
-        case .success(let summary): request = summary
-        case .failure(let reason):
-            counters.drop(reason)
+        let message: STUNMessageView
+        do {
+            message = try STUNMessageView(validating: packet.bytes)
+        } catch {
+            counters.drop(.stunMalformed)
             return
         }
-        guard let id = byUfrag[request.localUfrag], let participant = participants[id] else {
+        guard message.messageType == .bindingRequest else {
+            counters.drop(.stunNotRequest)
+            return
+        }
+        // Ufrags are short ASCII (RFC 8839 §5.4): Swift keeps up to 15 bytes inline, no allocation.
+        guard let names = message.iceUsername, message.integrityOffset != nil,
+            let id = byUfrag[String(decoding: UnsafeRawBufferPointer(rebasing: packet[names.receiver]), as: UTF8.self)],
+            let participant = participants[id]
+        else {
             counters.drop(.stunUnknownUsername)
             return
         }
-        guard request.remoteUfrag == participant.ice.remoteUfrag,
-            StunWire.verifyIntegrity(packet, password: participant.ice.local.pwd)
+        guard participant.ice.remoteUfrag.utf8.elementsEqual(packet[names.sender]),
+            message.verifyIntegrity(password: participant.ice.local.pwd)
         else {
             counters.drop(.stunBadIntegrity)
             return
         }
-        _ = participant.ice.handleAuthenticatedRequest(from: source, useCandidate: request.useCandidate, now: now)
+        _ = participant.ice.handleAuthenticatedRequest(from: source, useCandidate: message.useCandidate, now: now)
         byAddress[source] = id
-        let password = participant.ice.local.pwd
+        var response = STUNMessage(type: .bindingSuccess, transactionID: message.transactionID)
+        response.xorMappedAddress = source.stunAddress
+        response.integrityPassword = participant.ice.local.pwd
         output.append(to: source) { slot in
-            StunWire.bindingSuccess(for: packet, mappedAddress: source, password: password, into: slot)
+            guard response.encodedSize <= slot.count else { return 0 }
+            var out = OutputRawSpan(buffer: slot, initializedCount: 0)
+            response.encode(into: &out)
+            return out.finalize(for: slot)
         }
     }
 

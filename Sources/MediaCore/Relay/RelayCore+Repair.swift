@@ -90,8 +90,11 @@ extension RelayCore {
                     let ssrc = RtcpWire.read32(packet, block)
                     let lsr = RtcpWire.read32(packet, block + 16)
                     let dlsr = RtcpWire.read32(packet, block + 20)
-                    guard lsr != 0, participant.slots.contains(where: { $0.audio.ssrc == ssrc || $0.video.ssrc == ssrc })
-                    else { continue }
+                    guard participant.slots.contains(where: { $0.audio.ssrc == ssrc || $0.video.ssrc == ssrc }) else { continue }
+                    // Fraction lost (RFC 3550 §6.4.1) on what we send it: the worst stream's last report.
+                    participant.lossDown = max(participant.lossDownPending ? participant.lossDown : 0, packet[block + 4])
+                    participant.lossDownPending = true
+                    guard lsr != 0 else { continue }
                     let units = nowMiddle &- lsr &- dlsr  // 1/65536 s
                     guard units < 65_536 * 10 else { continue }  // implausible (> 10 s): ignore
                     participant.rtt = max(.milliseconds(1), .microseconds(Int64(units) * 1_000_000 / 65_536))
@@ -100,6 +103,7 @@ extension RelayCore {
             }
             offset += length
         }
+        participant.lossDownPending = false
     }
 }
 

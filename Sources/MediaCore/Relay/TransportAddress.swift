@@ -65,6 +65,20 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
         return out
     }
 
+    /// As STUN carries it: IPv4 for IPv4-mapped addresses, IPv6 otherwise.
+    public var stunAddress: STUNAddress {
+        if let v4 = ipv4 { return .ipv4(v4, port: port) }
+        return .ipv6(high: high, low: low, port: port)
+    }
+
+    /// A STUN address on a transport.
+    public init(_ address: STUNAddress, transport: TransportProtocol = .udp) {
+        switch address {
+        case .ipv4(let v4, let port): self.init(ipv4: v4, port: port, transport: transport)
+        case .ipv6(let high, let low, let port): self.init(ipv6High: high, low: low, port: port, transport: transport)
+        }
+    }
+
     /// The address without the port, as text ("127.0.0.1" or "::1"-style full form).
     public var host: String {
         if let v4 = ipv4 {

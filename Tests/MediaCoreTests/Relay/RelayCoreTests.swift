@@ -166,6 +166,7 @@ struct RelayCoreTests {
         let checkLength = check.count - 64
         check.withUnsafeMutableBytes { harness.core.receive($0, length: checkLength, from: moved.address, now: harness.now, into: &harness.output) }
         try harness.deliver()
+        #expect(staff.lastMappedAddress == moved.address, "the response reflects the new port")
         // Media from the citizen now reaches the staff at the new port.
         staff.received.removeAll()
         try harness.send(citizen.rtp(video: true, payload: [42]), from: citizen)

@@ -23,6 +23,8 @@ final class RelayTestClient {
     var receivedRTCP: [[UInt8]] = []
     /// Binding success responses received.
     var stunResponses = 0
+    /// XOR-MAPPED-ADDRESS of the last Binding success response: where the relay saw us.
+    var lastMappedAddress: TransportAddress?
     /// SRTP packets our receive context rejected as replays.
     var replayed = 0
 
@@ -100,28 +102,20 @@ final class RelayTestClient {
 
     /// A Binding request (RFC 8445 §7.2.2) from this client, integrity under the relay's password.
     func bindingRequest(useCandidate: Bool = true, password: String? = nil, username: String? = nil) -> [UInt8] {
-        var message: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42]
-        message += (0..<12).map { _ in UInt8.random(in: 0...255) }
-        func attribute(_ type: UInt16, _ value: [UInt8]) {
-            message += [UInt8(type >> 8), UInt8(type & 0xFF), UInt8(value.count >> 8), UInt8(value.count & 0xFF)]
-            message += value
-            while message.count % 4 != 0 { message.append(0) }
+        var generator = SystemRandomNumberGenerator()
+        var request = STUNMessage(type: .bindingRequest, transactionID: .random(using: &generator))
+        request.username = username ?? "\(relayUfrag):\(ice.ufrag)"
+        request.priority = 0x6e00_01ff
+        request.iceControlling = 0x0102_0304_0506_0708
+        request.useCandidate = useCandidate
+        request.integrityPassword = password ?? relayPassword
+        request.fingerprint = false  // Chromium sends FINGERPRINT; the relay must not need it
+        var message = [UInt8](repeating: 0, count: request.encodedSize)
+        message.withUnsafeMutableBytes { buffer in
+            var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
+            request.encode(into: &out)
+            _ = out.finalize(for: buffer)
         }
-        attribute(0x0006, Array((username ?? "\(relayUfrag):\(ice.ufrag)").utf8))
-        attribute(0x0024, [0x6e, 0x00, 0x01, 0xff])
-        attribute(0x802A, [1, 2, 3, 4, 5, 6, 7, 8])  // ICE-CONTROLLING
-        if useCandidate { attribute(0x0025, []) }
-        let integrityOffset = message.count
-        message += [0x00, 0x08, 0x00, 0x14] + [UInt8](repeating: 0, count: 20)
-        let length = message.count - 20
-        message[2] = UInt8(length >> 8)
-        message[3] = UInt8(length & 0xFF)
-        var mac = [UInt8](repeating: 0, count: 20)
-        var key = Array((password ?? relayPassword).utf8)
-        var hmac = key.withUnsafeMutableBytes { HmacSha1(key: UnsafeRawBufferPointer($0)) }
-        message.withUnsafeBytes { hmac.update(UnsafeRawBufferPointer(rebasing: $0[0..<integrityOffset])) }
-        mac.withUnsafeMutableBytes { hmac.finalize(into: $0) }
-        message.replaceSubrange((integrityOffset + 4)..<(integrityOffset + 24), with: mac)
         return message
     }
 
@@ -179,7 +173,13 @@ final class RelayTestClient {
     func receive(_ datagram: [UInt8], now: ContinuousClock.Instant) throws {
         switch DatagramKind(firstByte: datagram[0], secondByte: datagram[1]) {
         case .stun:
-            if datagram[0] == 0x01 && datagram[1] == 0x01 { stunResponses += 1 }
+            // A success response must verify under the relay's password and carry our mapped address.
+            let response = try STUNMessageView(validating: datagram.span.bytes)
+            guard response.messageType == .bindingSuccess, response.verifyIntegrity(password: relayPassword),
+                response.fingerprintOffset != nil, let mapped = response.xorMappedAddress
+            else { throw RelayTestClientError.badStunResponse }
+            lastMappedAddress = TransportAddress(mapped, transport: address.transport)
+            stunResponses += 1
         case .dtls:
             if case .connected(let keys) = dtls.receive(datagram.span.bytes, now: now) {
                 srtpOut = try SrtpContext(profile: keys.profile, keyAndSalt: keys.local, direction: .outbound)
@@ -214,4 +214,8 @@ extension SrtpContext {
     mutating func protectRTCPIfNeeded(_ bytes: inout MutableRawSpan, plainLength: Int, rtcp: Bool) throws(SrtpError) -> Int {
         rtcp ? try protectRTCP(&bytes, length: plainLength) : try protectRTP(&bytes, length: plainLength)
     }
+}
+
+enum RelayTestClientError: Error {
+    case badStunResponse
 }

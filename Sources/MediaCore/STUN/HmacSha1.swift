@@ -136,19 +136,32 @@ struct HmacSha1 {
     }
 }
 
-/// CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320) for STUN FINGERPRINT (RFC 8489 §14.7).
-enum Crc32 {
+/// CRC-32 (ISO-HDLC, reflected polynomial 0xEDB88320) for STUN FINGERPRINT (RFC 8489 §14.7), fed
+/// in pieces like `HmacSha1` so a writer can checksum what it appends as it goes.
+struct Crc32 {
     static let table: [UInt32] = (0..<256).map { index in
         var c = UInt32(index)
         for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
         return c
     }
 
-    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        table.withUnsafeBufferPointer { t in
+    private var state: UInt32 = 0xFFFF_FFFF
+
+    init() {}
+
+    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+        var crc = state
+        Self.table.withUnsafeBufferPointer { t in
             for byte in bytes { crc = t[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
         }
-        return crc ^ 0xFFFF_FFFF
+        state = crc
+    }
+
+    var value: UInt32 { state ^ 0xFFFF_FFFF }
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc = Crc32()
+        crc.update(bytes)
+        return crc.value
     }
 }
