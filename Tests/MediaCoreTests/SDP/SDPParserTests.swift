@@ -2,7 +2,7 @@ import Testing
 
 @testable import MediaCore
 
-/// A hand-written Chromium-shaped offer (not a capture; real captures are still to come).
+/// A hand-written Chromium-shaped offer; real captures are in Tests/Fixtures (BrowserOfferTests).
 let chromiumShapedOffer = """
     v=0
     o=- 4611731400430051336 2 IN IP4 127.0.0.1

@@ -1,0 +1,43 @@
+@testable import MediaCore
+import Testing
+
+/// RTP and SRTCP datagrams Chromium sent visit-relay, captured off `lo` by
+/// `scripts/capture-fixtures.py`. SRTP leaves the RTP header in the clear and SRTCP its first 8 bytes.
+@Suite("Datagrams captured from Chromium")
+struct BrowserCaptureTests {
+    @Test("every RTP datagram parses, and each stream's sequence numbers and timestamps advance")
+    func rtp() throws {
+        let datagrams = try BrowserFixtures.datagrams("chromium-srtp.hex")
+        #expect(datagrams.count >= 100)
+        var last: [UInt32: (sequence: UInt16, timestamp: UInt32)] = [:]
+        var payloadTypes: Set<UInt8> = []
+        for datagram in datagrams {
+            #expect(DatagramKind(firstByte: datagram[0], secondByte: datagram[1]) == .rtp)
+            let view = try RTPPacketView(validating: datagram.span.bytes)
+            let ssrc = view.ssrc, sequence = view.sequenceNumber, timestamp = view.timestamp
+            payloadTypes.insert(view.payloadType)
+            // The relay's own reader agrees with the general view.
+            let summary = try #require(datagram.withUnsafeBytes { RtpWire.header($0) })
+            #expect(summary.ssrc == ssrc && summary.sequence == sequence && summary.headerLength == view.payloadOffset)
+            if let previous = last[ssrc] {
+                // In order on loopback; the capture socket may miss a few in a burst.
+                #expect((1..<64).contains(sequence &- previous.sequence))
+                #expect(Int32(bitPattern: timestamp &- previous.timestamp) >= 0)
+            }
+            last[ssrc] = (sequence, timestamp)
+            #expect(view.payloadLength >= 10, "SRTP: encrypted payload and a 10-byte tag at least")
+        }
+        #expect(payloadTypes == [96, 111], "VP8 and Opus as the relay's answer negotiated them")
+        #expect(last.count >= 2, "an audio and a video SSRC from each Chromium")
+    }
+
+    @Test("SRTCP headers read as sender and receiver reports")
+    func rtcp() throws {
+        let headers = try BrowserFixtures.datagrams("chromium-srtcp-headers.hex")
+        #expect(!headers.isEmpty)
+        for header in headers {
+            #expect(DatagramKind(firstByte: header[0], secondByte: header[1]) == .rtcp)
+            #expect(header[0] >> 6 == 2 && [200, 201].contains(header[1]), "a compound packet starts with SR or RR (RFC 3550 §6.1)")
+        }
+    }
+}
