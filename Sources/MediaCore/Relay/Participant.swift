@@ -78,8 +78,6 @@ final class Participant {
     var rttMeasured = false
     /// Fraction lost (1/256) the participant last reported on the streams we send it.
     var lossDown: UInt8 = 0
-    /// Within one compound packet: later blocks take the worst with earlier ones.
-    var lossDownPending = false
     /// Our RTCP sender SSRC towards this participant (for receiver-only reports and feedback).
     let rtcpSSRC: UInt32
     /// Operator bitrate limits (bits/s): what this participant may send, and may be sent.

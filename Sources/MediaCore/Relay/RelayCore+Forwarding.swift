@@ -7,15 +7,17 @@ extension RelayCore {
         _ packet: UnsafeRawBufferPointer, from sender: Participant, now: ContinuousClock.Instant,
         into output: inout OutgoingDatagrams
     ) {
-        guard var header = RtpWire.header(packet) else {
+        var header: RtpHeaderSummary
+        do {
+            header = RtpHeaderSummary(try RTPPacketView(validating: packet.bytes))
+        } catch {
             counters.drop(.rtpMalformed)
             return
         }
         var skipBytes = 0  // bytes after the header not forwarded (the RTX OSN)
         var isRetransmission = false
         if let apt = sender.video?.rtxPayloadTypes[header.payloadType] {
-            let padding = packet[0] & 0x20 != 0 ? Int(packet[packet.count - 1]) : 0
-            guard packet.count - header.headerLength - padding > 2 else {
+            guard packet.count - header.headerLength - header.paddingLength > 2 else {
                 counters.drop(.paddingOnly)  // a bandwidth probe: nothing to repair
                 return
             }
@@ -79,15 +81,21 @@ extension RelayCore {
             let outSSRC = isAudio ? receiver.slots[slot].audio.ssrc : receiver.slots[slot].video.ssrc
             let cache = isAudio ? nil : receiver.slots[slot].videoCache
             let headerLength = header.headerLength
+            let extensionOffset = header.extensionOffset
             let sent = sendProtected(to: receiver, rtcp: false, into: &output) { slot in
                 guard outLength <= slot.count else { return 0 }
                 slot.copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<headerLength]))
                 UnsafeMutableRawBufferPointer(rebasing: slot[headerLength..<outLength])
                     .copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[(headerLength + skipBytes)...]))
                 let out = UnsafeMutableRawBufferPointer(rebasing: slot[0..<outLength])
-                RtpWire.rewrite(
-                    out, ssrc: outSSRC, sequence: mapping.sequence, timestamp: mapping.timestamp,
-                    payloadType: outPayloadType)
+                var rewritten = MutableRawSpan(_unsafeBytes: out)
+                RTPPacketRewriter.setSSRC(outSSRC, in: &rewritten)
+                RTPPacketRewriter.setSequenceNumber(mapping.sequence, in: &rewritten)
+                RTPPacketRewriter.setTimestamp(mapping.timestamp, in: &rewritten)
+                RTPPacketRewriter.setPayloadType(outPayloadType, in: &rewritten)
+                if let extensionOffset {
+                    RTPPacketRewriter.remapExtensionIDs(RtpHeaderSummary.stripAllExtensions, blockOffset: extensionOffset, in: &rewritten)
+                }
                 cache?.store(UnsafeRawBufferPointer(out), sequence: mapping.sequence, now: now)
                 return outLength
             }
@@ -104,33 +112,22 @@ extension RelayCore {
     /// the RTP marker ends it; §4.3: keyframe) to the sender's frame assembler.
     mutating func assembleFrame(_ packet: UnsafeRawBufferPointer, header: RtpHeaderSummary, payloadStart: Int, in sender: Participant) {
         guard sender.video?.frames != nil else { return }
-        let padding = packet[0] & 0x20 != 0 ? Int(packet[packet.count - 1]) : 0
-        let payloadEnd = packet.count - padding
+        let payloadEnd = packet.count - header.paddingLength
         guard payloadEnd > payloadStart else { return }
         let payload = UnsafeRawBufferPointer(rebasing: packet[payloadStart..<payloadEnd])
         guard let descriptor = try? VP8PayloadDescriptorView(validating: payload.bytes) else { return }
         let keyframesBefore = sender.video?.frames?.keyframes ?? 0
         let completed = sender.video?.frames?.insert(
             sequence: header.sequence, timestamp: header.timestamp, frameStart: descriptor.isFrameStart,
-            frameEnd: packet[1] & 0x80 != 0, keyframe: descriptor.isKeyframe) ?? false
+            frameEnd: header.marker, keyframe: descriptor.isKeyframe) ?? false
         if completed { counters.framesAssembled += 1 }
         counters.keyframesReceived += (sender.video?.frames?.keyframes ?? 0) - keyframesBefore
     }
 
-    /// RTCP from a participant: keyframe requests for what we send it go to the slot's source.
-    mutating func receiveRTCP(
-        _ packet: UnsafeRawBufferPointer, from participant: Participant, now: ContinuousClock.Instant,
-        into output: inout OutgoingDatagrams
-    ) {
-        recordSenderReports(packet, from: participant, now: now)
-        updateRoundTripTime(packet, from: participant, now: now)
-        let ok = RtcpWire.forEachKeyframeRequest(packet) { mediaSSRC in
-            guard let slot = participant.slots.first(where: { $0.video.ssrc == mediaSSRC }), let source = slot.source
-            else { return }
-            pendingKeyframeRequests.insert(source)
-        }
-        if !ok { counters.drop(.rtcpMalformed) }
-        answerNacks(packet, from: participant, now: now, into: &output)
+    /// A receiver asked for a keyframe of the stream it knows as `mediaSSRC`: the slot's source owes one.
+    mutating func requestKeyframe(for mediaSSRC: UInt32, asked participant: Participant) {
+        guard let slot = participant.slots.first(where: { $0.video.ssrc == mediaSSRC }), let source = slot.source else { return }
+        pendingKeyframeRequests.insert(source)
     }
 
     /// Runs due timers: DTLS retransmission, consent freshness, keyframe requests.
@@ -167,8 +164,12 @@ extension RelayCore {
             source.lastKeyframeRequest = now
             pendingKeyframeRequests.remove(id)
             let senderSSRC = source.rtcpSSRC
+            let pli = RTCPPictureLossIndication(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC)
             let appended = sendProtected(to: source, rtcp: true, into: &output) { slot in
-                RtcpWire.pictureLossIndication(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, into: slot)
+                guard pli.encodedSize <= slot.count else { return 0 }
+                var out = OutputRawSpan(buffer: slot, initializedCount: 0)
+                pli.encode(into: &out)
+                return out.finalize(for: slot)
             }
             if appended { counters.keyframeRequestsSent += 1 }
         }

@@ -2,16 +2,8 @@
 /// sends its own sender reports for the streams it sends them and receiver reports for the streams
 /// it receives from them, and reads their sender reports for LSR/DLSR.
 extension RelayCore {
-    /// One report block's worth of data (RFC 3550 §6.4.1).
-    struct ReportBlock {
-        var ssrc: UInt32
-        var fractionLost: UInt8
-        var cumulativeLost: Int32
-        var extendedHighestSequence: UInt32
-        var jitter: UInt32
-        var lastSenderReport: UInt32
-        var delaySinceLastSenderReport: UInt32
-    }
+    /// Our CNAME in every SDES (RFC 3550 §6.5.1).
+    static let cname: [UInt8] = Array("visit-relay".utf8)
 
     /// Records an inbound RTP packet in its stream's reception statistics.
     func recordReception(_ header: RtpHeaderSummary, audio: Bool, in sender: Participant, now: ContinuousClock.Instant) {
@@ -25,22 +17,6 @@ extension RelayCore {
         }
     }
 
-    /// Notes a participant's sender reports (PT 200) for the LSR/DLSR of our receiver reports.
-    func recordSenderReports(_ packet: UnsafeRawBufferPointer, from participant: Participant, now: ContinuousClock.Instant) {
-        var offset = 0
-        while offset + 20 <= packet.count {
-            let length = 4 * (Int(packet[offset + 2]) << 8 | Int(packet[offset + 3]) + 1)
-            guard length >= 4, offset + length <= packet.count else { return }
-            if packet[offset + 1] == 200, length >= 28 {
-                let ssrc = RtcpWire.read32(packet, offset + 4)
-                let middle = RtcpWire.read32(packet, offset + 10)
-                if participant.audio?.ssrc == ssrc { participant.audio?.lastSenderReport = (middle, now) }
-                if participant.video?.ssrc == ssrc { participant.video?.lastSenderReport = (middle, now) }
-            }
-            offset += length
-        }
-    }
-
     /// Sends every participant whose interval has passed one compound RTCP packet: an SR per stream
     /// we send it (the first carrying report blocks for what we receive from it), or an RR when we
     /// send it nothing yet, then SDES with our CNAME (RFC 3550 §6.1).
@@ -49,7 +25,7 @@ extension RelayCore {
             guard participant.isMediaReady else { continue }
             if let last = participant.lastReport, now - last < configuration.reportInterval { continue }
             participant.lastReport = now
-            var blocks: [ReportBlock] = []
+            var blocks: [RTCPReportBlock] = []
             for audio in [true, false] {
                 guard let stream = audio ? participant.audio : participant.video, let ssrc = stream.ssrc,
                     stream.statistics?.started == true
@@ -64,10 +40,10 @@ extension RelayCore {
                     dlsr = UInt32(clamping: Int64((Double(seconds) + Double(attoseconds) / 1e18) * 65_536))
                 }
                 blocks.append(
-                    ReportBlock(
+                    RTCPReportBlock(
                         ssrc: ssrc, fractionLost: fraction, cumulativeLost: statistics.cumulativeLost,
                         extendedHighestSequence: statistics.extendedHighestSequence, jitter: statistics.jitter,
-                        lastSenderReport: lsr, delaySinceLastSenderReport: dlsr))
+                        lastSR: lsr, delaySinceLastSR: dlsr))
             }
             var senders: [(ssrc: UInt32, rtpTimestamp: UInt32, packets: UInt32, octets: UInt32)] = []
             for slot in participant.slots {
@@ -81,96 +57,39 @@ extension RelayCore {
             let ntp = self.ntp(at: now)
             let rtcpSSRC = participant.rtcpSSRC
             _ = sendProtected(to: participant, rtcp: true, into: &output) { buffer in
-                var offset = 0
-                if senders.isEmpty {
-                    offset = RtcpWire.receiverReport(ssrc: rtcpSSRC, blocks: blocks, into: buffer, at: offset)
-                } else {
-                    for (index, sender) in senders.enumerated() {
-                        offset = RtcpWire.senderReport(
-                            ssrc: sender.ssrc, ntp: ntp, rtpTimestamp: sender.rtpTimestamp, packets: sender.packets,
-                            octets: sender.octets, blocks: index == 0 ? blocks : [], into: buffer, at: offset)
-                    }
-                }
-                return RtcpWire.sourceDescription(
-                    ssrc: senders.first?.ssrc ?? rtcpSSRC, cname: "visit-relay", into: buffer, at: offset)
+                Self.writeReports(senders: senders, blocks: blocks, ntp: ntp, rtcpSSRC: rtcpSSRC, into: buffer)
             }
         }
     }
-}
 
-extension RtcpWire {
-    static func read32(_ p: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
-        UInt32(p[at]) << 24 | UInt32(p[at + 1]) << 16 | UInt32(p[at + 2]) << 8 | UInt32(p[at + 3])
-    }
-
-    static func write32(_ p: UnsafeMutableRawBufferPointer, _ at: Int, _ v: UInt32) {
-        for i in 0..<4 { p[at + i] = UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32(i))) }
-    }
-
-    /// Writes the common header (RFC 3550 §6.4.1) for a packet of `length` bytes.
-    static func header(count: Int, type: UInt8, length: Int, into p: UnsafeMutableRawBufferPointer, at offset: Int) {
-        p[offset] = 0x80 | UInt8(count & 0x1F)
-        p[offset + 1] = type
-        let words = length / 4 - 1
-        p[offset + 2] = UInt8(words >> 8)
-        p[offset + 3] = UInt8(words & 0xFF)
-    }
-
-    static func reportBlocks(_ blocks: [RelayCore.ReportBlock], into p: UnsafeMutableRawBufferPointer, at start: Int) -> Int {
-        var offset = start
-        for block in blocks {
-            write32(p, offset, block.ssrc)
-            write32(p, offset + 4, UInt32(block.fractionLost) << 24 | (UInt32(bitPattern: block.cumulativeLost) & 0xFF_FFFF))
-            write32(p, offset + 8, block.extendedHighestSequence)
-            write32(p, offset + 12, block.jitter)
-            write32(p, offset + 16, block.lastSenderReport)
-            write32(p, offset + 20, block.delaySinceLastSenderReport)
-            offset += 24
+    /// One compound packet: an SR per stream we send (the first with the report blocks), or an RR
+    /// when we send nothing yet, then SDES with our CNAME. Returns its length, 0 if it does not fit.
+    static func writeReports(
+        senders: [(ssrc: UInt32, rtpTimestamp: UInt32, packets: UInt32, octets: UInt32)], blocks: [RTCPReportBlock],
+        ntp: UInt64, rtcpSSRC: UInt32, into buffer: UnsafeMutableRawBufferPointer
+    ) -> Int {
+        let none: [RTCPReportBlock] = []
+        var size = 0
+        if senders.isEmpty {
+            size += RTCPReceiverReport(ssrc: rtcpSSRC, reportBlocks: blocks.span).encodedSize
+        } else {
+            size += RTCPSenderReport(ssrc: 0, ntpTimestamp: 0, rtpTimestamp: 0, packetCount: 0, octetCount: 0, reportBlocks: blocks.span).encodedSize
+            size += (senders.count - 1) * RTCPSenderReport(ssrc: 0, ntpTimestamp: 0, rtpTimestamp: 0, packetCount: 0, octetCount: 0, reportBlocks: none.span).encodedSize
         }
-        return offset
-    }
-
-    /// SR (RFC 3550 §6.4.1). Returns the offset after it, or 0 if it does not fit.
-    static func senderReport(
-        ssrc: UInt32, ntp: UInt64, rtpTimestamp: UInt32, packets: UInt32, octets: UInt32,
-        blocks: [RelayCore.ReportBlock], into p: UnsafeMutableRawBufferPointer, at offset: Int
-    ) -> Int {
-        let length = 28 + 24 * blocks.count
-        guard offset + length <= p.count else { return 0 }
-        header(count: blocks.count, type: 200, length: length, into: p, at: offset)
-        write32(p, offset + 4, ssrc)
-        write32(p, offset + 8, UInt32(truncatingIfNeeded: ntp >> 32))
-        write32(p, offset + 12, UInt32(truncatingIfNeeded: ntp))
-        write32(p, offset + 16, rtpTimestamp)
-        write32(p, offset + 20, packets)
-        write32(p, offset + 24, octets)
-        return reportBlocks(blocks, into: p, at: offset + 28)
-    }
-
-    /// RR (RFC 3550 §6.4.2). Returns the offset after it, or 0 if it does not fit.
-    static func receiverReport(
-        ssrc: UInt32, blocks: [RelayCore.ReportBlock], into p: UnsafeMutableRawBufferPointer, at offset: Int
-    ) -> Int {
-        let length = 8 + 24 * blocks.count
-        guard offset + length <= p.count else { return 0 }
-        header(count: blocks.count, type: 201, length: length, into: p, at: offset)
-        write32(p, offset + 4, ssrc)
-        return reportBlocks(blocks, into: p, at: offset + 8)
-    }
-
-    /// SDES with one chunk carrying a CNAME item (RFC 3550 §6.5). Returns the offset after it.
-    static func sourceDescription(ssrc: UInt32, cname: String, into p: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
-        let name = Array(cname.utf8.prefix(255))
-        // chunk: SSRC, CNAME item (type, length, text), a terminating zero, padded to 32 bits.
-        let chunk = (4 + 2 + name.count + 1 + 3) & ~3
-        let length = 4 + chunk
-        guard offset > 0, offset + length <= p.count else { return 0 }
-        header(count: 1, type: 202, length: length, into: p, at: offset)
-        write32(p, offset + 4, ssrc)
-        p[offset + 8] = 1  // CNAME
-        p[offset + 9] = UInt8(name.count)
-        for (i, byte) in name.enumerated() { p[offset + 10 + i] = byte }
-        for i in (offset + 10 + name.count)..<(offset + length) { p[i] = 0 }
-        return offset + length
+        let sdes = RTCPSourceDescription(ssrc: senders.first?.ssrc ?? rtcpSSRC, cname: cname.span)
+        size += sdes.encodedSize
+        guard size <= buffer.count else { return 0 }
+        var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
+        if senders.isEmpty {
+            RTCPReceiverReport(ssrc: rtcpSSRC, reportBlocks: blocks.span).encode(into: &out)
+        }
+        for (index, sender) in senders.enumerated() {
+            RTCPSenderReport(
+                ssrc: sender.ssrc, ntpTimestamp: ntp, rtpTimestamp: sender.rtpTimestamp, packetCount: sender.packets,
+                octetCount: sender.octets, reportBlocks: index == 0 ? blocks.span : none.span
+            ).encode(into: &out)
+        }
+        sdes.encode(into: &out)
+        return out.finalize(for: buffer)
     }
 }

@@ -16,9 +16,7 @@ struct BrowserCaptureTests {
             let view = try RTPPacketView(validating: datagram.span.bytes)
             let ssrc = view.ssrc, sequence = view.sequenceNumber, timestamp = view.timestamp
             payloadTypes.insert(view.payloadType)
-            // The relay's own reader agrees with the general view.
-            let summary = try #require(datagram.withUnsafeBytes { RtpWire.header($0) })
-            #expect(summary.ssrc == ssrc && summary.sequence == sequence && summary.headerLength == view.payloadOffset)
+            #expect(view.csrcCount == 0 && view.paddingLength == 0)
             if let previous = last[ssrc] {
                 // In order on loopback; the capture socket may miss a few in a burst.
                 #expect((1..<64).contains(sequence &- previous.sequence))

@@ -196,7 +196,7 @@ final class RelayTestClient {
                 replayed += 1  // a browser's SRTP drops these the same way
                 return
             }
-            let header = packet.withUnsafeBytes { RtpWire.header($0) }!
+            let header = RtpHeaderSummary(try RTPPacketView(validating: packet.span.bytes.extracting(0..<length)))
             received.append((header.ssrc, header.sequence, header.payloadType, Array(packet[header.headerLength..<length])))
         case .rtcp:
             var packet = datagram
