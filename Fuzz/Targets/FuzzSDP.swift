@@ -6,7 +6,24 @@
         let section = sdp.media[index]
         _ = (sdp.resolvedValue(of: "ice-ufrag", media: index), sdp.fingerprint(media: index))
         _ = (section.direction, section.extMaps, section.rids.count, section.ssrcs)
-        for map in section.rtpMaps { _ = section.formatParameters(for: map.payloadType) }
+        for map in section.rtpMaps {
+            _ = (section.formatParameters(for: map.payloadType), section.formatParameterText(for: map.payloadType))
+            // A typed value written back parses to itself.
+            var probe = SDPMediaSection(kind: "video", port: 9, proto: "RTP/AVP", formats: [])
+            probe.add("rtpmap", map.attributeValue)
+            precondition(probe.rtpMaps == [map], "rtpmap round trip")
+        }
+        for candidate in section.candidates {
+            var probe = SDPMediaSection(kind: "audio", port: 9, proto: "RTP/AVP", formats: [])
+            probe.add("candidate", candidate.attributeValue)
+            precondition(probe.candidates == [candidate] || candidate.address.contains(" "), "candidate round trip")
+        }
+        for feedback in section.rtcpFeedback() {
+            var probe = SDPMediaSection(kind: "video", port: 9, proto: "RTP/AVP", formats: [])
+            probe.add("rtcp-fb", feedback.attributeValue)
+            precondition(probe.rtcpFeedback() == [feedback], "rtcp-fb round trip")
+        }
+        _ = (section.ssrcGroups, section.simulcast)
     }
     let again = try? SDPParser(maxBytes: Int.max, maxLines: Int.max).parse(sdp.text)
     precondition(again == sdp, "SDP round trip changed the model")

@@ -29,61 +29,66 @@ struct AnswerWriter {
     var tcpCandidate: TransportAddress? = nil
     var sections: [AnsweredSection]
 
-    var text: String {
-        var lines: [String] = [
-            "v=0",
-            "o=- \(sessionID) 2 IN IP4 127.0.0.1",
-            "s=-",
-            "t=0 0",
-        ]
+    /// The answer as SDP text, built as a `SessionDescription` from the typed attribute values.
+    var text: String { description.text }
+
+    var description: SessionDescription {
+        var sdp = SessionDescription(origin: "- \(sessionID) 2 IN IP4 127.0.0.1")
+        sdp.timings = ["0 0"]
         let bundled = sections.filter { !$0.rejected }.map(\.section.mid)
-        if !bundled.isEmpty { lines.append("a=group:BUNDLE " + bundled.joined(separator: " ")) }
-        lines.append("a=ice-lite")
-        lines.append("a=msid-semantic: WMS *")
+        if !bundled.isEmpty { sdp.add("group", "BUNDLE " + bundled.joined(separator: " ")) }
+        sdp.add("ice-lite")
+        sdp.add("msid-semantic", " WMS *")
         for answered in sections {
             let section = answered.section
             if answered.rejected {
-                let formats = section.kind == "application" ? "webrtc-datachannel" : "0"
-                lines.append("m=\(section.kind) 0 \(section.proto) \(formats)")
-                lines.append("c=IN IP4 0.0.0.0")
-                lines.append("a=mid:\(section.mid)")
-                lines.append("a=inactive")
+                var media = SDPMediaSection(
+                    kind: section.kind, port: 0, proto: section.proto,
+                    formats: [section.kind == "application" ? "webrtc-datachannel" : "0"], connection: "IN IP4 0.0.0.0")
+                media.add("mid", section.mid)
+                media.add("inactive")
+                sdp.media.append(media)
                 continue
             }
-            let payloadTypes = answered.codecs.map { String($0.payloadType) }.joined(separator: " ")
-            lines.append("m=\(section.kind) 9 \(section.proto) \(payloadTypes)")
-            lines.append("c=IN IP4 0.0.0.0")
-            lines.append("a=rtcp:9 IN IP4 0.0.0.0")
-            lines.append("a=ice-ufrag:\(ice.ufrag)")
-            lines.append("a=ice-pwd:\(ice.pwd)")
-            lines.append("a=fingerprint:\(fingerprint.sdpValue)")
-            lines.append("a=setup:passive")
-            lines.append("a=mid:\(section.mid)")
-            lines.append("a=\(answered.direction)")
-            lines.append("a=rtcp-mux")
-            if section.rtcpRsize { lines.append("a=rtcp-rsize") }
+            var media = SDPMediaSection(
+                kind: section.kind, port: 9, proto: section.proto, formats: answered.codecs.map { String($0.payloadType) },
+                connection: "IN IP4 0.0.0.0")
+            media.add("rtcp", "9 IN IP4 0.0.0.0")
+            media.add("ice-ufrag", ice.ufrag)
+            media.add("ice-pwd", ice.pwd)
+            media.add("fingerprint", fingerprint.sdpValue)
+            media.add("setup", "passive")
+            media.add("mid", section.mid)
+            media.add(answered.direction)
+            media.add("rtcp-mux")
+            if section.rtcpRsize { media.add("rtcp-rsize") }
             for codec in answered.codecs {
-                let channels = codec.channels.map { "/\($0)" } ?? ""
-                lines.append("a=rtpmap:\(codec.payloadType) \(codec.name)/\(codec.clockRate)\(channels)")
-                if let fmtp = codec.fmtp { lines.append("a=fmtp:\(codec.payloadType) \(fmtp)") }
+                let channels = codec.channels.flatMap { UInt8(exactly: $0) }
+                media.add("rtpmap", SDPRtpMap(payloadType: codec.payloadType, codec: codec.name, clockRate: codec.clockRate, channels: channels).attributeValue)
+                if let fmtp = codec.fmtp { media.add("fmtp", "\(codec.payloadType) \(fmtp)") }
                 for feedback in codec.feedback where answered.feedback.contains(feedback) {
-                    lines.append("a=rtcp-fb:\(codec.payloadType) \(feedback)")
+                    let parts = feedback.split(separator: " ", maxSplits: 1)
+                    media.add("rtcp-fb", SDPRtcpFeedback(
+                        payloadType: codec.payloadType, type: String(parts[0]), parameter: parts.count > 1 ? String(parts[1]) : nil).attributeValue)
                 }
             }
             if let sending = answered.sending {
-                lines.append("a=msid:\(sending.streamID) \(sending.trackID)")
-                lines.append("a=ssrc:\(sending.ssrc) cname:visit-relay")
-                lines.append("a=ssrc:\(sending.ssrc) msid:\(sending.streamID) \(sending.trackID)")
+                media.add("msid", "\(sending.streamID) \(sending.trackID)")
+                media.add("ssrc", "\(sending.ssrc) cname:visit-relay")
+                media.add("ssrc", "\(sending.ssrc) msid:\(sending.streamID) \(sending.trackID)")
             }
-            lines.append(
-                "a=candidate:1 1 udp \(IceCandidatePriority.udpHost) \(candidate.host) \(candidate.port) typ host generation 0")
+            media.add("candidate", SDPCandidate(
+                foundation: "1", transport: "udp", priority: IceCandidatePriority.udpHost, address: candidate.host, port: candidate.port
+            ).attributeValue)
             if let tcp = tcpCandidate {
                 // RFC 6544 §4.5: a passive candidate announces the listening port; RFC 8839 §5.1.
-                lines.append(
-                    "a=candidate:2 1 tcp \(IceCandidatePriority.tcpPassiveHost) \(tcp.host) \(tcp.port) typ host tcptype passive generation 0")
+                media.add("candidate", SDPCandidate(
+                    foundation: "2", transport: "tcp", priority: IceCandidatePriority.tcpPassiveHost, address: tcp.host, port: tcp.port,
+                    tcpType: "passive").attributeValue)
             }
-            lines.append("a=end-of-candidates")
+            media.add("end-of-candidates")
+            sdp.media.append(media)
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
+        return sdp
     }
 }

@@ -1,146 +1,55 @@
 extension OfferSummary {
     /// Largest offer accepted, in bytes (signaling enforces the same bound before this).
-    static let maxOfferBytes = 64 * 1024
+    static let maxOfferBytes = SDPParser.defaultMaxBytes
 
-    /// Reads the parts of an offer the relay uses. Line syntax follows RFC 8866 §5 (`<type>=<value>`,
-    /// CRLF or LF); lines the relay does not use are skipped. Session-level ICE and fingerprint
-    /// attributes apply to every section unless a section has its own (JSEP RFC 9429 §5.8).
-    /// Errors name the 1-based line.
+    /// Reads the parts of an offer the relay uses, from the general SDP parser (RFC 8866 §5) and
+    /// its typed accessors. Session-level ICE, fingerprint and setup apply to every section unless a
+    /// section has its own (JSEP RFC 9429 §5.8); with BUNDLE the first section's win. Attribute lines
+    /// the relay does not use, or that do not parse, are ignored as RFC 8866 §5 allows.
     static func parse(_ text: String) throws(JoinError) -> OfferSummary {
-        guard text.utf8.count <= maxOfferBytes else {
-            throw .badOffer("offer is \(text.utf8.count) bytes; the limit is \(maxOfferBytes)")
+        let sdp: SessionDescription
+        do {
+            sdp = try SDPParser(maxBytes: maxOfferBytes).parse(text)
+        } catch {
+            throw .badOffer(Self.describe(error))
         }
-        var sessionUfrag: String?
-        var sessionPassword: String?
-        var sessionFingerprint: DtlsFingerprint?
-        var sessionSetup: String?
-        var mediaUfrag: String?
-        var mediaPassword: String?
-        var mediaFingerprint: DtlsFingerprint?
-        var mediaSetup: String?
-        var sections: [Section] = []
-        var sawVersion = false
-
-        func fail(_ line: Int, _ why: String) -> JoinError { .badOffer("line \(line): \(why)") }
-
-        var lineNumber = 0
-        // "\r\n" is one Character in Swift, and isNewline covers it and a bare "\n" alike.
-        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
-            lineNumber += 1
-            if line.isEmpty { continue }
-            guard line.count >= 2, line.dropFirst().first == "=" else {
-                throw fail(lineNumber, "expected <type>=<value>, got \"\(line.prefix(40))\"")
-            }
-            let type = line.first!
-            let value = line.dropFirst(2)
-            switch type {
-            case "v":
-                guard value == "0" else { throw fail(lineNumber, "unsupported version \"\(value.prefix(20))\"") }
-                sawVersion = true
-            case "m":
-                let fields = value.split(separator: " ")
-                guard fields.count >= 4, let port = Int(fields[1]) else {
-                    throw fail(lineNumber, "malformed media line \"m=\(value.prefix(60))\"")
-                }
-                sections.append(
-                    Section(
-                        kind: String(fields[0]), mid: String(sections.count), port: port, proto: String(fields[2]),
-                        direction: "sendrecv",
-                        codecs: fields[3...].compactMap { UInt8($0) }.map {
-                            Codec(payloadType: $0, name: "", clockRate: 0, channels: nil, fmtp: nil, feedback: [])
-                        },
-                        ssrcs: [], fidGroups: [], rtcpRsize: false))
-            case "a":
-                let (name, attribute) = splitAttribute(value)
-                let inMedia = !sections.isEmpty
-                switch name {
-                case "ice-ufrag":
-                    if inMedia { mediaUfrag = mediaUfrag ?? String(attribute) } else { sessionUfrag = String(attribute) }
-                case "ice-pwd":
-                    if inMedia { mediaPassword = mediaPassword ?? String(attribute) } else { sessionPassword = String(attribute) }
-                case "fingerprint":
-                    let parts = attribute.split(separator: " ")
-                    guard parts.count == 2 else { throw fail(lineNumber, "malformed fingerprint") }
-                    guard parts[0].lowercased() == DtlsFingerprint.hashFunction else { continue }
-                    guard let fingerprint = DtlsFingerprint(hex: parts[1]) else {
-                        throw fail(lineNumber, "malformed sha-256 fingerprint")
-                    }
-                    if inMedia { mediaFingerprint = mediaFingerprint ?? fingerprint } else { sessionFingerprint = fingerprint }
-                case "setup":
-                    if inMedia { mediaSetup = mediaSetup ?? String(attribute) } else { sessionSetup = String(attribute) }
-                case "mid" where inMedia:
-                    sections[sections.count - 1].mid = String(attribute)
-                case "sendrecv", "sendonly", "recvonly", "inactive":
-                    if inMedia { sections[sections.count - 1].direction = String(name) }
-                case "bundle-only" where inMedia:
-                    sections[sections.count - 1].bundleOnly = true
-                case "rtcp-rsize" where inMedia:
-                    sections[sections.count - 1].rtcpRsize = true
-                case "rtpmap" where inMedia:
-                    let parts = attribute.split(separator: " ", maxSplits: 1)
-                    guard parts.count == 2, let pt = UInt8(parts[0]) else { throw fail(lineNumber, "malformed rtpmap") }
-                    let encoding = parts[1].split(separator: "/")
-                    guard encoding.count >= 2, let rate = UInt32(encoding[1]) else {
-                        throw fail(lineNumber, "malformed rtpmap encoding \"\(parts[1])\"")
-                    }
-                    updateCodec(&sections[sections.count - 1], pt) {
-                        $0.name = String(encoding[0])
-                        $0.clockRate = rate
-                        $0.channels = encoding.count > 2 ? Int(encoding[2]) : nil
-                    }
-                case "fmtp" where inMedia:
-                    let parts = attribute.split(separator: " ", maxSplits: 1)
-                    guard parts.count == 2, let pt = UInt8(parts[0]) else { throw fail(lineNumber, "malformed fmtp") }
-                    updateCodec(&sections[sections.count - 1], pt) { $0.fmtp = String(parts[1]) }
-                case "rtcp-fb" where inMedia:
-                    let parts = attribute.split(separator: " ", maxSplits: 1)
-                    guard parts.count == 2 else { throw fail(lineNumber, "malformed rtcp-fb") }
-                    let feedback = String(parts[1])
-                    if parts[0] == "*" {
-                        for i in sections[sections.count - 1].codecs.indices {
-                            sections[sections.count - 1].codecs[i].feedback.append(feedback)
-                        }
-                    } else if let pt = UInt8(parts[0]) {
-                        updateCodec(&sections[sections.count - 1], pt) { $0.feedback.append(feedback) }
-                    }
-                case "ssrc" where inMedia:
-                    if let ssrcText = attribute.split(separator: " ").first, let ssrc = UInt32(ssrcText),
-                        !sections[sections.count - 1].ssrcs.contains(ssrc)
-                    {
-                        sections[sections.count - 1].ssrcs.append(ssrc)
-                    }
-                case "ssrc-group" where inMedia:
-                    let parts = attribute.split(separator: " ")
-                    if parts.count == 3, parts[0] == "FID", let primary = UInt32(parts[1]), let rtx = UInt32(parts[2]) {
-                        sections[sections.count - 1].fidGroups.append((primary, rtx))
-                    }
-                default:
-                    continue
-                }
-            default:
-                continue  // o, s, t, c, b and others: not needed by the relay (RFC 8866 §5 allows skipping)
-            }
-        }
-        guard sawVersion else { throw .badOffer("line 1: an SDP offer starts with v=0") }
-        guard !sections.isEmpty else { throw .badOffer("the offer has no media sections") }
-        guard let ufrag = mediaUfrag ?? sessionUfrag, let password = mediaPassword ?? sessionPassword else {
+        guard !sdp.media.isEmpty else { throw .badOffer("the offer has no media sections") }
+        func first(_ name: String) -> String? { sdp.media.lazy.compactMap { $0.value(of: name) }.first ?? sdp.value(of: name) }
+        guard let ufrag = first("ice-ufrag"), let password = first("ice-pwd") else {
             throw .badOffer("the offer has no a=ice-ufrag/a=ice-pwd")
         }
-        guard let fingerprint = mediaFingerprint ?? sessionFingerprint else {
-            throw .badOffer("the offer has no a=fingerprint:sha-256")
-        }
+        // A section may carry several fingerprints (sha-1 and sha-256): take the first sha-256 one.
+        let fingerprints = sdp.media.flatMap { $0.values(of: "fingerprint") } + sdp.attributes.filter { $0.name == "fingerprint" }.compactMap(\.value)
+        guard let fingerprint = fingerprints.lazy.compactMap(SDPFingerprint.init(attributeValue:))
+            .first(where: { $0.hashFunction == DtlsFingerprint.hashFunction }).flatMap({ DtlsFingerprint(bytes: $0.bytes) })
+        else { throw .badOffer("the offer has no a=fingerprint:sha-256") }
         return OfferSummary(
-            iceUfrag: ufrag, icePassword: password, fingerprint: fingerprint,
-            setup: mediaSetup ?? sessionSetup ?? "actpass", sections: sections)
+            iceUfrag: ufrag, icePassword: password, fingerprint: fingerprint, setup: first("setup") ?? "actpass",
+            sections: sdp.media.enumerated().map { index, media in Self.section(media, index: index) })
     }
 
-    private static func splitAttribute(_ value: Substring) -> (Substring, Substring) {
-        guard let colon = value.firstIndex(of: ":") else { return (value, "") }
-        return (value[..<colon], value[value.index(after: colon)...])
+    private static func section(_ media: SDPMediaSection, index: Int) -> Section {
+        let rtpMaps = media.rtpMaps
+        let codecs = media.formats.compactMap(UInt8.init).map { pt in
+            let map = rtpMaps.first { $0.payloadType == pt }
+            return Codec(
+                payloadType: pt, name: map?.codec ?? "", clockRate: map?.clockRate ?? 0, channels: map?.channels.map(Int.init),
+                fmtp: media.formatParameterText(for: pt),
+                feedback: media.rtcpFeedback(for: pt).map { $0.type + ($0.parameter.map { " " + $0 } ?? "") })
+        }
+        return Section(
+            kind: media.kind, mid: media.mid ?? String(index), port: Int(media.port), proto: media.proto,
+            direction: media.direction.rawValue, codecs: codecs, ssrcs: media.ssrcs,
+            fidGroups: media.ssrcGroups.filter { $0.semantics == "FID" && $0.ssrcs.count == 2 }.map { ($0.ssrcs[0], $0.ssrcs[1]) },
+            rtcpRsize: media.values(of: "rtcp-rsize").count > 0, bundleOnly: media.values(of: "bundle-only").count > 0)
     }
 
-    private static func updateCodec(_ section: inout Section, _ pt: UInt8, _ change: (inout Codec) -> Void) {
-        guard let index = section.codecs.firstIndex(where: { $0.payloadType == pt }) else { return }
-        change(&section.codecs[index])
+    static func describe(_ error: SDPParseError) -> String {
+        switch error {
+        case .tooLarge(let size, let limit): "offer is \(size) bytes; the limit is \(limit)"
+        case .tooManyLines(let limit): "offer has more than \(limit) lines"
+        case .malformedLine(let line, let text): "line \(line): expected <type>=<value>, got \"\(text.prefix(40))\""
+        case .missingVersion: "line 1: an SDP offer starts with v=0"
+        }
     }
 }

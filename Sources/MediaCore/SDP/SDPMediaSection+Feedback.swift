@@ -17,6 +17,11 @@ public struct SDPRtcpFeedback: Equatable, Sendable {
 public struct SDPSsrcGroup: Equatable, Sendable {
     public var semantics: String
     public var ssrcs: [UInt32]
+
+    public init(semantics: String, ssrcs: [UInt32]) {
+        self.semantics = semantics
+        self.ssrcs = ssrcs
+    }
 }
 
 /// `a=simulcast:` (RFC 8853 §5.1): send and receive streams, each a list of alternatives (`a,b`)

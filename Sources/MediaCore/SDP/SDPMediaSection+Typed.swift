@@ -13,6 +13,13 @@ public struct SDPRtpMap: Equatable, Sendable {
     public var clockRate: UInt32
     /// Channel count for audio, or nil.
     public var channels: UInt8?
+
+    public init(payloadType: UInt8, codec: String, clockRate: UInt32, channels: UInt8? = nil) {
+        self.payloadType = payloadType
+        self.codec = codec
+        self.clockRate = clockRate
+        self.channels = channels
+    }
 }
 
 /// `a=extmap:<id>[/<direction>] <uri>` (RFC 8285 §8).
@@ -42,6 +49,15 @@ extension SDPMediaSection {
                 payloadType: pt, codec: String(codec[0]), clockRate: clock,
                 channels: codec.count > 2 ? UInt8(codec[2]) : nil)
         }
+    }
+
+    /// The text of payload type `pt`'s `a=fmtp` line after the payload type, as written.
+    public func formatParameterText(for pt: UInt8) -> String? {
+        for value in values(of: "fmtp") {
+            let parts = value.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, UInt8(parts[0]) == pt { return String(parts[1]) }
+        }
+        return nil
     }
 
     /// `a=fmtp` parameters of payload type `pt` as key/value pairs in order (RFC 8866 §6.15).

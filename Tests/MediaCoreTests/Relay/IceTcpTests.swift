@@ -17,8 +17,8 @@ struct IceTcpTests {
         #expect(candidates.count >= 2)
         let udp = try #require(candidates.first { $0.contains(" udp ") })
         let tcp = try #require(candidates.first { $0.contains(" tcp ") })
-        #expect(udp == "a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host generation 0")
-        #expect(tcp == "a=candidate:2 1 tcp 1516240895 127.0.0.1 40100 typ host tcptype passive generation 0")
+        #expect(udp == "a=candidate:1 1 udp 2130706431 127.0.0.1 40000 typ host")
+        #expect(tcp == "a=candidate:2 1 tcp 1516240895 127.0.0.1 40100 typ host tcptype passive")
         let priority = { (line: Substring) in UInt32(line.split(separator: " ")[3])! }
         #expect(priority(tcp) < priority(udp))
     }

@@ -395,7 +395,7 @@ struct RelayCoreTests {
         #expect(throws: JoinError.roomFull(room: "full", limit: 3)) {
             _ = try harness.core.join(room: "full", role: .staff, offer: late.offer(slots: 2), now: harness.now)
         }
-        #expect(throws: JoinError.badOffer("line 1: expected <type>=<value>, got \"hello\"")) {
+        #expect(throws: JoinError.badOffer("line 1: an SDP offer starts with v=0")) {
             _ = try harness.core.join(room: "other", role: .staff, offer: "hello\r\n", now: harness.now)
         }
         let noFingerprint = late.offer(slots: 2).split(separator: "\r\n").filter { !$0.hasPrefix("a=fingerprint") }
