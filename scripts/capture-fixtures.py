@@ -3,7 +3,7 @@
 
 - SDP offers from headless Chromium and Firefox ESR (fake camera and microphone): audio and video,
   and video with three simulcast encodings (rid l/m/h), after ICE gathering (candidates included).
-- RTP and RTCP datagrams of a Chromium-to-Chromium visit through visit-relay, read off `lo` with a
+- STUN, RTP and RTCP datagrams of a Chromium-to-Chromium visit through visit-relay, read off `lo` with a
   packet socket (SRTP leaves RTP headers and their extensions in the clear; SRTCP its first 8 bytes).
 
 Usage (root): python3 scripts/capture-fixtures.py [--relay .build/debug/visit-relay]
@@ -106,7 +106,7 @@ def capture_datagrams(processes, relay, seconds=6, per_type=60):
     browsers.wait_http("http://127.0.0.1:8080/healthz")
     for role in ("citizen", "staff"):
         browsers.Chromium(processes, f"http://127.0.0.1:8080/r/capture?role={role}", role)
-    rtp, rtcp = [], []
+    rtp, rtcp, stun = [], [], []
     per_payload_type = {}
     deadline = time.time() + 20 + seconds
     started = None
@@ -125,6 +125,9 @@ def capture_datagrams(processes, relay, seconds=6, per_type=60):
         if struct.unpack("!H", frame[udp + 2:udp + 4])[0] != 40000:
             continue
         payload = frame[udp + 8:]
+        if payload and payload[0] <= 3 and len(stun) < 12:
+            stun.append(payload.hex())  # STUN (RFC 7983): connectivity checks, never encrypted
+            continue
         if not payload or not 128 <= payload[0] <= 191:
             continue
         started = started or time.time()
@@ -134,7 +137,7 @@ def capture_datagrams(processes, relay, seconds=6, per_type=60):
         elif per_payload_type.get(payload[1] & 0x7F, 0) < per_type:  # audio and video alike
             per_payload_type[payload[1] & 0x7F] = per_payload_type.get(payload[1] & 0x7F, 0) + 1
             rtp.append(payload.hex())
-    for name, lines in (("chromium-srtp.hex", rtp), ("chromium-srtcp-headers.hex", rtcp)):
+    for name, lines in (("chromium-srtp.hex", rtp), ("chromium-srtcp-headers.hex", rtcp), ("chromium-stun.hex", stun)):
         path = os.path.join(FIXTURES, name)
         with open(path, "w") as f:
             f.write(f"# {len(lines)} datagrams Chromium sent visit-relay (scripts/capture-fixtures.py), one per line\n")

@@ -29,6 +29,25 @@ struct BrowserCaptureTests {
         #expect(last.count >= 2, "an audio and a video SSRC from each Chromium")
     }
 
+    @Test("Chromium's connectivity checks parse as ICE Binding requests with a valid FINGERPRINT")
+    func stun() throws {
+        let datagrams = try BrowserFixtures.datagrams("chromium-stun.hex")
+        #expect(!datagrams.isEmpty)
+        var nominated = false
+        for datagram in datagrams {
+            #expect(DatagramKind(firstByte: datagram[0], secondByte: datagram[1]) == .stun)
+            let message = try STUNMessageView(validating: datagram.span.bytes)  // checks FINGERPRINT
+            let type = message.messageType, priority = message.priority, controlling = message.iceControlling
+            let names = message.iceUsername, integrity = message.integrityOffset, fingerprint = message.fingerprintOffset
+            #expect(type == .bindingRequest)
+            #expect(priority != nil && controlling != nil, "Chromium is the controlling agent against an ICE-lite relay")
+            #expect(names.map { !$0.receiver.isEmpty && !$0.sender.isEmpty } == true)
+            #expect(integrity != nil && fingerprint == datagram.count - 8)
+            if message.useCandidate { nominated = true }
+        }
+        #expect(nominated, "aggressive or regular nomination: some check carries USE-CANDIDATE")
+    }
+
     @Test("SRTCP headers read as sender and receiver reports")
     func rtcp() throws {
         let headers = try BrowserFixtures.datagrams("chromium-srtcp-headers.hex")
