@@ -107,3 +107,27 @@ struct BrowserOfferTests {
         }
     }
 }
+
+/// Safari cannot run here, so `Tests/Fixtures/safari-shaped-offer.sdp` is hand-written in the shape
+/// iPad Safari (WebKit's libwebrtc) offers: H.264 High and Constrained Baseline before VP8, RED,
+/// ULPFEC, G.722/PCMU, a public srflx candidate.
+@Suite("An iPad-Safari-shaped offer (hand-written)")
+struct SafariShapedOfferTests {
+    /// The relay forwards without transcoding, so one video codec serves the whole room; it is VP8,
+    /// which Safari offers too (after H.264).
+    @Test("the relay answers it with VP8 and its RTX, and Opus")
+    func answersH264() throws {
+        let offer = try BrowserFixtures.text("safari-shaped-offer.sdp")
+        let sdp = try SDPParser().parse(offer)
+        #expect(sdp.media[0].candidates.map(\.type) == ["host", "srflx"])
+        #expect(sdp.media[1].ssrcGroups == [SDPSsrcGroup(semantics: "FID", ssrcs: [3_340_281_177, 1_949_628_401])])
+        var core = RelayCore(configuration: RelayCoreConfiguration(announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000)),
+                             identity: try DtlsIdentity(commonName: "relay"), seed: 1)
+        let answer = try SDPParser().parse(try core.join(room: "ipad", role: .citizen, offer: offer, now: .now).answerSDP)
+        #expect(answer.media[0].rtpMaps.map(\.codec) == ["opus"], "no G.722, PCMU, RED or DTMF")
+        let video = answer.media[1].rtpMaps
+        #expect(video.map(\.codec) == ["VP8", "rtx"] && video.map(\.payloadType) == [100, 101], "Safari's payload types kept")
+        #expect(answer.media[1].formatParameterText(for: 101) == "apt=100", "RTX for VP8")
+        #expect(answer.media[1].values(of: "rtcp-rsize").count == 1, "rtcp-rsize echoed")
+    }
+}
