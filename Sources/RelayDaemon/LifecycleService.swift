@@ -89,6 +89,7 @@ struct LifecycleService: Service {
         if old.announceTCP != new.announceTCP { keys.append("media.announce_tcp") }
         if old.maxParticipants != new.maxParticipants { keys.append("rooms.max_participants") }
         if old.relayNack != new.relayNack { keys.append("repair.relay_nack") }
+        if old.transportFeedback != new.transportFeedback { keys.append("bwe.transport_feedback") }
         if old.webRoot != new.webRoot { keys.append("web.root") }
         return keys
     }

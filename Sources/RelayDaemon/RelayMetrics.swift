@@ -48,6 +48,7 @@ final class RelayMetrics: Sendable {
         ("recovered_by_retransmission", "Sender retransmissions forwarded as the original packets", { $0.relay.recoveredByRetransmission }),
         ("retransmissions_sent", "Receiver NACKs answered from the RTX cache", { $0.relay.retransmissionsSent }),
         ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve", { $0.relay.retransmissionsUnavailable }),
+        ("transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders", { $0.relay.transportFeedbackSent }),
         ("rembs_sent", "REMB messages sent to cap senders at the operator's bitrate limits", { $0.relay.rembsSent }),
         ("frames_assembled", "VP8 frames received complete", { $0.relay.framesAssembled }),
         ("dtls_failures", "DTLS handshakes or records that failed (bad fingerprint, alert, garbage)", { $0.relay.dropped(.dtlsFailed) }),

@@ -87,6 +87,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Override repair.relay_nack: on or off.")
     var relayNack: String?
 
+    @Option(help: "Override bwe.transport_feedback: on or off.")
+    var transportFeedback: String?
+
     @Option(help: "Override web.root: directory of the web client.")
     var webRoot: String?
 
@@ -107,6 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
         add("--turn-ttl", "turn.ttl_seconds", turnTtl)
         add("--max-participants", "rooms.max_participants", maxParticipants.map(String.init))
         add("--relay-nack", "repair.relay_nack", relayNack)
+        add("--transport-feedback", "bwe.transport_feedback", transportFeedback)
         add("--web-root", "web.root", webRoot)
         return list
     }
@@ -158,7 +162,7 @@ struct ServeCommand: AsyncParsableCommand {
                     announcedTCPAddress: tcpBase == nil ? nil : announcedTCP?[index] ?? boundTCP,
                     maxParticipantsPerRoom: maxParticipants,
                     wallClock: WallClockReference(instant: .now, unixSeconds: Date().timeIntervalSince1970),
-                    relayNack: settings.relayNack),
+                    relayNack: settings.relayNack, transportFeedback: settings.transportFeedback),
                 identity: identity, seed: UInt64.random(in: 0...UInt64.max),
                 firstParticipantID: UInt64(index) << 48 | 1)
             let worker = MediaWorker(index: index, eventLoop: group.next(), core: core, boundAddress: bound, logger: logger)

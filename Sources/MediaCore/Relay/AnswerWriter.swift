@@ -19,6 +19,8 @@ struct AnswerWriter {
         var rejected: Bool
         /// The rtcp-fb values answered for this section (RFC 4585 §4.2, RFC 5104 §7.1).
         var feedback: Set<String> = []
+        /// Header extensions answered (RFC 8285 §8), with the offerer's ids.
+        var extensions: [SDPExtMap] = []
     }
 
     var sessionID: UInt64
@@ -62,6 +64,7 @@ struct AnswerWriter {
             media.add(answered.direction)
             media.add("rtcp-mux")
             if section.rtcpRsize { media.add("rtcp-rsize") }
+            for extensionMap in answered.extensions { media.add("extmap", "\(extensionMap.id) \(extensionMap.uri)") }
             for codec in answered.codecs {
                 let channels = codec.channels.flatMap { UInt8(exactly: $0) }
                 media.add("rtpmap", SDPRtpMap(payloadType: codec.payloadType, codec: codec.name, clockRate: codec.clockRate, channels: channels).attributeValue)

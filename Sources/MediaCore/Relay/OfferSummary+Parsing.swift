@@ -41,7 +41,8 @@ extension OfferSummary {
             kind: media.kind, mid: media.mid ?? String(index), port: Int(media.port), proto: media.proto,
             direction: media.direction.rawValue, codecs: codecs, ssrcs: media.ssrcs,
             fidGroups: media.ssrcGroups.filter { $0.semantics == "FID" && $0.ssrcs.count == 2 }.map { ($0.ssrcs[0], $0.ssrcs[1]) },
-            rtcpRsize: media.values(of: "rtcp-rsize").count > 0, bundleOnly: media.values(of: "bundle-only").count > 0)
+            rtcpRsize: media.values(of: "rtcp-rsize").count > 0, bundleOnly: media.values(of: "bundle-only").count > 0,
+            extMaps: media.extMaps)
     }
 
     static func describe(_ error: SDPParseError) -> String {

@@ -23,6 +23,8 @@ struct OfferSummary: Sendable {
         var rtcpRsize: Bool
         /// `a=bundle-only` (RFC 9143 §6): port 0 then means "in the bundle", not "rejected".
         var bundleOnly = false
+        /// `a=extmap` lines (RFC 8285 §8).
+        var extMaps: [SDPExtMap] = []
     }
 
     var iceUfrag: String

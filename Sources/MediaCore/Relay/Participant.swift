@@ -76,6 +76,10 @@ final class Participant {
     var rtt: Duration = .milliseconds(100)
     /// False until a report block gave a real RTT (`rtt` is a starting guess until then).
     var rttMeasured = false
+    /// Transport-wide congestion control (RelayCoreConfiguration.transportFeedback): the extension id
+    /// of the transport-wide sequence number in what it sends, and the arrivals to report back.
+    var transportSequenceExtension: UInt8?
+    var transportFeedback: TransportFeedbackGenerator?
     /// Fraction lost (1/256) the participant last reported on the streams we send it.
     var lossDown: UInt8 = 0
     /// Our RTCP sender SSRC towards this participant (for receiver-only reports and feedback).

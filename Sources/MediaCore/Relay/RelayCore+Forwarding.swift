@@ -8,12 +8,17 @@ extension RelayCore {
         into output: inout OutgoingDatagrams
     ) {
         var header: RtpHeaderSummary
+        var transportSequence: UInt16?
         do {
-            header = RtpHeaderSummary(try RTPPacketView(validating: packet.bytes))
+            let view = try RTPPacketView(validating: packet.bytes)
+            header = RtpHeaderSummary(view)
+            if let id = sender.transportSequenceExtension { transportSequence = view.transportWideSequenceNumber(id: id) }
         } catch {
             counters.drop(.rtpMalformed)
             return
         }
+        // Every packet counts for congestion control, probes and retransmissions included.
+        if let transportSequence { sender.transportFeedback?.record(sequence: transportSequence, arrival: now) }
         var skipBytes = 0  // bytes after the header not forwarded (the RTX OSN)
         var isRetransmission = false
         if let apt = sender.video?.rtxPayloadTypes[header.payloadType] {
@@ -145,6 +150,7 @@ extension RelayCore {
         sendNacks(now: now, into: &output)
         sendKeyframeRequests(now: now, into: &output)
         sendRembs(now: now, into: &output)
+        sendTransportFeedback(now: now, into: &output)
         sampleTraffic(now: now)
         sendReports(now: now, into: &output)
     }

@@ -7,6 +7,8 @@ struct Negotiation {
     var video: PublishedStream?
     var slots: [ReceiveSlot]
     var answerSDP: String
+    /// The transport-wide sequence number's extension id in what the participant sends, if agreed.
+    var transportSequenceExtension: UInt8?
 }
 
 extension RelayCore {
@@ -15,6 +17,8 @@ extension RelayCore {
         "audio": [("opus", 48_000)],
         "video": [("VP8", 90_000)],
     ]
+
+    static let transportSequenceURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 
     /// Parses an offer and builds our answer for the fixed-slot layout of docs/signaling.md: the
     /// first sending audio and video sections are what the participant publishes; later receiving
@@ -33,6 +37,17 @@ extension RelayCore {
         var receivingAudio: [Int] = []
         var receivingVideo: [Int] = []
         let videoFeedback: Set<String> = configuration.relayNack ? ["nack", "nack pli", "ccm fir"] : ["nack pli", "ccm fir"]
+        // Transport-wide congestion control on what the participant sends: the extension with the
+        // offerer's id (one id across the bundle) and transport-cc feedback on its codecs.
+        var transportSequenceExtension: UInt8?
+        func transportCC(_ section: OfferSummary.Section) -> (extensions: [SDPExtMap], feedback: Set<String>) {
+            guard configuration.transportFeedback,
+                let map = section.extMaps.first(where: { $0.uri == Self.transportSequenceURI }),
+                transportSequenceExtension == nil || transportSequenceExtension == map.id
+            else { return ([], []) }
+            transportSequenceExtension = map.id
+            return ([SDPExtMap(id: map.id, direction: nil, uri: map.uri)], ["transport-cc"])
+        }
         for section in summary.sections {
             var accepted = Self.accept(section)
             guard section.port != 0 || section.bundleOnly, section.proto.contains("SAVPF"), !accepted.isEmpty else {
@@ -43,7 +58,10 @@ extension RelayCore {
             let receives = section.direction == "recvonly" || section.direction == "sendrecv"
             if sends && section.kind == "audio" && audio == nil {
                 audio = Self.published(section, accepted: accepted)
-                answered.append(.init(section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false))
+                let congestion = transportCC(section)
+                answered.append(.init(
+                    section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false,
+                    feedback: congestion.feedback, extensions: congestion.extensions))
             } else if sends && section.kind == "video" && video == nil {
                 // With relay-side repair the sender may retransmit to us with RTX (RFC 4588).
                 if configuration.relayNack { accepted += Self.rtxCodecs(section, repairing: accepted) }
@@ -51,9 +69,10 @@ extension RelayCore {
                 if configuration.relayNack { video?.nack = NackGenerator(now: now) }
                 video?.frames = FrameAssembler()
                 // goog-remb: the relay caps this sender with REMB (operator bitrate limits).
+                let congestion = transportCC(section)
                 answered.append(.init(
                     section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false,
-                    feedback: videoFeedback.union(["goog-remb"])))
+                    feedback: videoFeedback.union(["goog-remb"]).union(congestion.feedback), extensions: congestion.extensions))
             } else if receives {
                 if section.kind == "audio" { receivingAudio.append(answered.count) } else { receivingVideo.append(answered.count) }
                 answered.append(.init(
@@ -102,7 +121,8 @@ extension RelayCore {
             sections: answered)
         return Negotiation(
             remoteUfrag: summary.iceUfrag, remotePassword: summary.icePassword, remoteFingerprint: summary.fingerprint,
-            audio: audio, video: video, slots: slots, answerSDP: writer.text)
+            audio: audio, video: video, slots: slots, answerSDP: writer.text,
+            transportSequenceExtension: transportSequenceExtension)
     }
 
     /// The offered codecs the relay accepts, in the offerer's order.

@@ -72,6 +72,10 @@ public struct RelayCore: ~Copyable {
             audio: negotiation.audio, video: negotiation.video, slots: negotiation.slots,
             rtcpSSRC: UInt32.random(in: 1...UInt32.max, using: &random))
         _ = participant.dtls.start(now: now)
+        if let extensionID = negotiation.transportSequenceExtension {
+            participant.transportSequenceExtension = extensionID
+            participant.transportFeedback = TransportFeedbackGenerator(origin: now)
+        }
         participants[id] = participant
         byUfrag[credentials.ufrag] = id
         rooms[room, default: []].append(id)
@@ -201,4 +205,6 @@ public struct RelayCore: ~Copyable {
 
     /// Reused for the sequence numbers of one NACK (no allocation per tick).
     var nackScratch: [UInt16] = []
+    /// Reused for the arrivals of one transport-wide feedback round (grows once, to the ring size).
+    var feedbackScratch: [RTCPTransportFeedbackArrival] = []
 }

@@ -23,6 +23,10 @@ public struct RelayCoreConfiguration: Sendable {
     /// RTX forwarded as the original packets, and retransmissions from a cache towards receivers.
     /// Off, the relay negotiates no NACK at all (for comparison).
     public var relayNack: Bool
+    /// Transport-wide congestion control feedback towards senders that offer it (draft-holmer-rmcat-
+    /// transport-wide-cc-extensions-01), so each browser's own estimator sees its uplink through the
+    /// relay. Off, senders get no delay feedback and stay near their start rate.
+    public var transportFeedback: Bool
 
     public init(
         announcedAddress: TransportAddress,
@@ -31,9 +35,11 @@ public struct RelayCoreConfiguration: Sendable {
         consentTimeout: Duration = .seconds(30),
         wallClock: WallClockReference? = nil,
         reportInterval: Duration = .seconds(1),
-        relayNack: Bool = true
+        relayNack: Bool = true,
+        transportFeedback: Bool = true
     ) {
         self.relayNack = relayNack
+        self.transportFeedback = transportFeedback
         self.announcedAddress = announcedAddress
         self.announcedTCPAddress = announcedTCPAddress.map { $0.on(.tcp) }
         self.maxParticipantsPerRoom = maxParticipantsPerRoom

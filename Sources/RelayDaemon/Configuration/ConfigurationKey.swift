@@ -82,6 +82,9 @@ struct ConfigurationKey: Sendable {
         .init(path: "repair.relay_nack", defaultText: "true", help: "Relay-side loss repair (NACK and RTX).") { c, v in
             c.relayNack = try boolean(v)
         },
+        .init(path: "bwe.transport_feedback", defaultText: "true", help: "Transport-wide congestion control feedback to senders (transport-cc).") { c, v in
+            c.transportFeedback = try boolean(v)
+        },
         .init(path: "turn.urls", defaultText: "[]", help: "TURN server URLs for web clients (turn: or turns:).") { c, v in
             let urls = v.items
             for url in urls where !(url.hasPrefix("turn:") || url.hasPrefix("turns:")) {

@@ -27,6 +27,8 @@ struct RelayConfiguration: Sendable, Equatable {
     var maxParticipants = 4
     /// `repair.relay_nack`
     var relayNack = true
+    /// `bwe.transport_feedback`
+    var transportFeedback = true
     /// `turn.urls`, `turn.secret_file`, `turn.ttl_seconds`
     var turnURLs: [String] = []
     var turnSecretFile: String?

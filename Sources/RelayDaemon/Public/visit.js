@@ -202,7 +202,9 @@ async function stats() {
         jitter: s.jitter || 0, bytesReceived: s.bytesReceived || 0,
       });
     } else if (s.type === 'outbound-rtp') {
-      out.outbound.push({ kind: s.kind, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0 });
+      out.outbound.push({ kind: s.kind, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0,
+        targetBitrate: s.targetBitrate || null, frameWidth: s.frameWidth || null, framesPerSecond: s.framesPerSecond || null,
+        qualityLimitationReason: s.qualityLimitationReason || null, retransmittedBytesSent: s.retransmittedBytesSent || 0 });
     } else if (s.type === 'transport') {
       out.transport = {
         dtlsState: s.dtlsState, tlsVersion: s.tlsVersion, dtlsCipher: s.dtlsCipher, srtpCipher: s.srtpCipher,
@@ -214,6 +216,7 @@ async function stats() {
   report.forEach((s) => {
     if (s.type === 'candidate-pair' && (s.id === pairId || (!pairId && s.nominated))) {
       out.candidatePair = { state: s.state, currentRoundTripTime: s.currentRoundTripTime, availableOutgoingBitrate: s.availableOutgoingBitrate,
+        bytesSent: s.bytesSent || 0, bytesReceived: s.bytesReceived || 0,
         localCandidateId: s.localCandidateId, remoteCandidateId: s.remoteCandidateId };
     }
   });

@@ -65,7 +65,8 @@ final class RelayTestClient {
                 lines += ["a=rtpmap:\(audioPT) opus/48000/2", "a=rtcp-fb:\(audioPT) transport-cc",
                           "a=fmtp:\(audioPT) minptime=10;useinbandfec=1", "a=rtpmap:0 PCMU/8000"]
             } else {
-                lines += ["a=rtpmap:\(videoPT) VP8/90000", "a=rtcp-fb:\(videoPT) goog-remb", "a=rtcp-fb:\(videoPT) nack",
+                lines += ["a=rtpmap:\(videoPT) VP8/90000", "a=rtcp-fb:\(videoPT) goog-remb", "a=rtcp-fb:\(videoPT) transport-cc",
+                          "a=rtcp-fb:\(videoPT) nack",
                           "a=rtcp-fb:\(videoPT) nack pli", "a=rtcp-fb:\(videoPT) ccm fir",
                           "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=\(videoPT)", "a=rtpmap:45 AV1/90000"]
             }
@@ -124,11 +125,13 @@ final class RelayTestClient {
         if video { videoSequence &+= 1 } else { audioSequence &+= 1 }
         let sequence = video ? videoSequence : audioSequence
         let ssrc = video ? videoSSRC : audioSSRC
+        transportSequence &+= 1
+        let transport = transportSequence
         var packet: [UInt8] = [
             0x90, (marker ? 0x80 : 0) | (video ? 96 : 111), UInt8(sequence >> 8), UInt8(sequence & 0xFF),
             0, 0, 0x10, 0, UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
             0xBE, 0xDE, 0x00, 0x01,  // one-byte extensions, 1 word
-            0x31, 0x00, 0x07, 0x00,  // id 3 (transport-wide seq) = 7, one padding byte
+            0x31, UInt8(transport >> 8), UInt8(transport & 0xFF), 0x00,  // id 3: transport-wide seq, one padding byte
         ] + payload
         let plainLength = packet.count
         packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
@@ -137,6 +140,9 @@ final class RelayTestClient {
         let length = try srtpOut!.protectRTP(&bytes, length: plainLength)
         return Array(packet[0..<length])
     }
+
+    /// The transport-wide sequence number of the last RTP packet sent (shared by audio and video).
+    var transportSequence: UInt16 = 65_530
 
     /// An RTX packet (RFC 4588 §4): payload type 97, RTX SSRC, its own sequence number, OSN first.
     var rtxSequence: UInt16 = 9000
