@@ -50,6 +50,14 @@ struct ConfigurationKey: Sendable {
         "VISITRELAY_" + path.uppercased().replacingOccurrences(of: ".", with: "_")
     }
 
+    /// `limits.<role>_up_kbps` or `limits.<role>_down_kbps`.
+    static func roleLimit(_ role: ParticipantRole, up: Bool, _ what: String) -> ConfigurationKey {
+        .init(path: "limits.\(role.rawValue)_\(up ? "up" : "down")_kbps", defaultText: "none", help: "\(what), kbit/s (32-100000).") { c, v in
+            let kbps = try integer(v, in: KbpsPair.allowed)
+            if up { c.roleLimits[role, default: KbpsPair()].upKbps = kbps } else { c.roleLimits[role, default: KbpsPair()].downKbps = kbps }
+        }
+    }
+
     static let all: [ConfigurationKey] = [
         .init(path: "http.listen", defaultText: "127.0.0.1:8080", help: "Signaling and web client address (host:port).") { c, v in
             c.httpListen = try hostPort(v)
@@ -107,24 +115,12 @@ struct ConfigurationKey: Sendable {
         .init(path: "limits.ceiling_kbps", defaultText: "none", help: "Global ceiling on every participant's up and down rate, kbit/s (32-100000).") { c, v in
             c.limitCeilingKbps = try integer(v, in: KbpsPair.allowed)
         },
-        .init(path: "limits.citizen_up_kbps", defaultText: "none", help: "What a citizen may send, kbit/s (32-100000).") { c, v in
-            c.roleLimits[.citizen, default: KbpsPair()].upKbps = try integer(v, in: KbpsPair.allowed)
-        },
-        .init(path: "limits.citizen_down_kbps", defaultText: "none", help: "What a citizen may be sent, kbit/s (32-100000).") { c, v in
-            c.roleLimits[.citizen, default: KbpsPair()].downKbps = try integer(v, in: KbpsPair.allowed)
-        },
-        .init(path: "limits.staff_up_kbps", defaultText: "none", help: "What staff may send, kbit/s (32-100000).") { c, v in
-            c.roleLimits[.staff, default: KbpsPair()].upKbps = try integer(v, in: KbpsPair.allowed)
-        },
-        .init(path: "limits.staff_down_kbps", defaultText: "none", help: "What staff may be sent, kbit/s (32-100000).") { c, v in
-            c.roleLimits[.staff, default: KbpsPair()].downKbps = try integer(v, in: KbpsPair.allowed)
-        },
-        .init(path: "limits.interpreter_up_kbps", defaultText: "none", help: "What an interpreter may send, kbit/s (32-100000).") { c, v in
-            c.roleLimits[.interpreter, default: KbpsPair()].upKbps = try integer(v, in: KbpsPair.allowed)
-        },
-        .init(path: "limits.interpreter_down_kbps", defaultText: "none", help: "What an interpreter may be sent, kbit/s (32-100000).") { c, v in
-            c.roleLimits[.interpreter, default: KbpsPair()].downKbps = try integer(v, in: KbpsPair.allowed)
-        },
+        roleLimit(.citizen, up: true, "What a citizen may send"),
+        roleLimit(.citizen, up: false, "What a citizen may be sent"),
+        roleLimit(.staff, up: true, "What staff may send"),
+        roleLimit(.staff, up: false, "What staff may be sent"),
+        roleLimit(.interpreter, up: true, "What an interpreter may send"),
+        roleLimit(.interpreter, up: false, "What an interpreter may be sent"),
         .init(path: "admin.token_file", defaultText: "none (admin API off)", help: "File with the bearer token of the admin API (/admin/v1).") { c, v in
             c.adminTokenFile = try scalar(v)
         },
