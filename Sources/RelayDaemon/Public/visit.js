@@ -262,6 +262,7 @@ window.visitRelay = {
   stats,
   get joinedAt() { return state.joinedAt; },
   get firstRemoteFrameAt() { return state.firstRemoteFrameAt; },
+  descriptions: () => ({ local: pc && pc.localDescription && pc.localDescription.sdp, remote: pc && pc.remoteDescription && pc.remoteDescription.sdp }),
 };
 
 function startVisit() {
