@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MediaCore", targets: ["MediaCore"]),
         .executable(name: "visit-relay", targets: ["RelayDaemon"]),
         .executable(name: "link-emulator", targets: ["LinkEmulator"]),
+        .executable(name: "relay-load", targets: ["RelayLoad"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -36,6 +37,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // C modules. CSrtp is a real C target (the DTLS datagram BIO needs C callbacks);
@@ -91,6 +93,20 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings),
+
+        // The load harness: simulated visits with real ICE, DTLS, SRTP, VP8 and Opus (Benchmarks/RelayLoad).
+        .executableTarget(
+            name: "RelayLoad",
+            dependencies: [
+                "MediaCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
+            path: "Benchmarks/RelayLoad",
+            swiftSettings: swiftSettings
+        ),
 
         // The link emulator: a pure, clock-driven link model and the UDP proxy built on it.
         .target(name: "LinkModel", swiftSettings: swiftSettings),
