@@ -39,14 +39,15 @@ struct LoadReport {
     var cpuMicrosecondsPerPacket: Double? { relayCPUSeconds.map { forwarded > 0 ? $0 * 1e6 / forwarded : 0 } }
     func latencyMs(_ percentile: Double) -> Double { Double(latency.valueAtPercentile(percentile)) / 1000 }
 
-    var table: String {
+    static let header = """
+        | visits | participants | forwarded pkt/s | forwarded Mbit/s | relay CPU | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss | relay NACKs |
+        | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+        """
+
+    var row: String {
         let cpu = relayCPUSeconds.map { String(format: "%.0f %%", $0 / seconds * 100) } ?? "n/a"
         let perPacket = cpuMicrosecondsPerPacket.map { String(format: "%.1f µs", $0) } ?? "n/a"
-        return """
-            | visits | participants | forwarded pkt/s | forwarded Mbit/s | relay CPU | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss | relay NACKs |
-            | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-            | \(visits) | \(participants) | \(Int(forwardedPerSecond)) | \(String(format: "%.2f", forwardedBytes * 8 / seconds / 1e6)) | \(cpu) | \(perPacket) | \(String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))) | \(String(format: "%.3f %%", loss * 100)) | \(Int(nacks)) |
-            """
+        return "| \(visits) | \(participants) | \(Int(forwardedPerSecond)) | \(String(format: "%.2f", forwardedBytes * 8 / seconds / 1e6)) | \(cpu) | \(perPacket) | \(String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))) | \(String(format: "%.3f %%", loss * 100)) | \(Int(nacks)) |"
     }
 
     var json: String {

@@ -34,15 +34,71 @@ struct RelayLoadCommand: AsyncParsableCommand {
     @Option(help: "Event loop threads for the simulated clients.")
     var threads = 1
 
+    @Option(help: "steady: --visits for --seconds; ramp: add --step visits per step until loss > 1 % or p99 > 10 ms.")
+    var mode: Mode = .steady
+
+    @Option(help: "Visits added per ramp step.")
+    var step = 5
+
+    @Option(help: "Most visits a ramp goes to.")
+    var maxVisits = 400
+
+    enum Mode: String, ExpressibleByArgument { case steady, ramp }
+
     func run() async throws {
         let signaling = SignalingClient(base: "http://\(http)")
         let media = try LoopedMedia(videoKbps: videoKbps)
-        print("relay-load: \(visits) visit(s), VP8 loop \(media.frames.count) frames at \(media.videoBitrate / 1000) kbit/s + Opus, \(seconds) s")
+        print("relay-load: \(mode.rawValue), VP8 loop \(media.frames.count) frames at \(media.videoBitrate / 1000) kbit/s + Opus, \(seconds) s per step")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        var participants: [LoadParticipant] = []
-        var channels: [any Channel] = []
-        var sessions: [String] = []
-        for visit in 0..<visits {
+        var fleet = Fleet(signaling: signaling, media: media, group: group)
+        var reports: [LoadReport] = []
+        var target = mode == .steady ? visits : step
+        while true {
+            try await fleet.grow(to: target)
+            let report = try await fleet.measure(seconds: seconds, relayPid: relayPid)
+            print(report.row)
+            reports.append(report)
+            let good = report.loss <= 0.01 && report.latencyMs(99) <= 10
+            if mode == .steady || !good || target + step > maxVisits { break }
+            target += step
+        }
+        print(LoadReport.header + "\n" + reports.map(\.row).joined(separator: "\n"))
+        if mode == .ramp {
+            let good = reports.filter { $0.loss <= 0.01 && $0.latencyMs(99) <= 10 }
+            print("last good step: \(good.last.map { "\($0.visits) visits, \(Int($0.forwardedPerSecond)) forwarded packets/s" } ?? "none")")
+        }
+        if let json {
+            try ("[\n" + reports.map(\.json).joined(separator: ",\n") + "\n]\n").write(toFile: json, atomically: true, encoding: .utf8)
+        }
+        await fleet.leave()
+        try await group.shutdownGracefully()
+    }
+
+}
+
+/// The simulated participants, two per visit, each on its own UDP socket.
+struct Fleet {
+    let signaling: SignalingClient
+    let media: LoopedMedia
+    let group: MultiThreadedEventLoopGroup
+    var participants: [LoadParticipant] = []
+    var channels: [any Channel] = []
+    var sessions: [String] = []
+
+    init(signaling: SignalingClient, media: LoopedMedia, group: MultiThreadedEventLoopGroup) {
+        self.signaling = signaling
+        self.media = media
+        self.group = group
+    }
+
+    var visits: Int { participants.count / 2 }
+
+    /// Joins visits until there are `target`, waits for every new participant's DTLS, starts them
+    /// sending and lets 2 s pass (slots assigned, first keyframes through).
+    mutating func grow(to target: Int) async throws {
+        var added: [(LoadParticipant, any Channel)] = []
+        while visits < target {
+            let visit = visits
             for role in ["citizen", "staff"] {
                 let participant = try LoadParticipant(name: "\(role)\(visit)", media: media, seed: UInt32(participants.count + 1))
                 let joined = try await signaling.join(room: "load-\(visit)", role: role, offer: participant.offer(slots: 1))
@@ -54,64 +110,57 @@ struct RelayLoadCommand: AsyncParsableCommand {
                 participants.append(participant)
                 channels.append(channel)
                 sessions.append(joined.session)
+                added.append((participant, channel))
             }
         }
-        let connectDeadline = ContinuousClock.now + .seconds(20)
-        while try await !allConnected(participants, channels) {
-            guard ContinuousClock.now < connectDeadline else { throw ValidationError("not every participant connected within 20 s") }
-            try await Task.sleep(for: .milliseconds(50))
+        let deadline = ContinuousClock.now + .seconds(30)
+        for (participant, channel) in added {
+            while try await !channel.eventLoop.submit({ participant.snapshot.connected }).get() {
+                guard ContinuousClock.now < deadline else { throw ValidationError("\(participant.name) did not connect within 30 s") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await channel.eventLoop.submit { participant.setSending(true) }.get()
         }
-        try await onEach(participants, channels) { $0.setSending(true) }
-        try await Task.sleep(for: .seconds(2))  // warm-up: slots assigned, first keyframes through
-        try await onEach(participants, channels) { $0.resetCounters() }
-        let countersBefore = try await signaling.counters()
+        try await Task.sleep(for: .seconds(2))
+    }
+
+    /// Resets every counter, measures for `seconds`, and reports.
+    func measure(seconds: Int, relayPid: Int32?) async throws -> LoadReport {
+        try await onEach { $0.resetCounters() }
+        let before = try await signaling.counters()
         let cpuBefore = relayPid.flatMap(ProcessCPU.seconds)
         let began = ContinuousClock.now
-        for second in 1...seconds {
-            try await Task.sleep(for: .seconds(1))
-            let partial = try await snapshots(participants, channels)
-            let received = partial.reduce(0) { $0 + $1.receivedPackets }
-            print("  \(second) s: \(received) packets received")
-        }
-        try await onEach(participants, channels) { $0.setSending(false) }
+        try await Task.sleep(for: .seconds(seconds))
         let elapsed = ContinuousClock.now - began
-        try await Task.sleep(for: .milliseconds(300))  // in flight
+        let snapshots = try await self.snapshots()
         let cpuAfter = relayPid.flatMap(ProcessCPU.seconds)
-        let countersAfter = try await signaling.counters()
-        let report = LoadReport(
-            visits: visits, participants: participants.count, elapsed: elapsed,
-            snapshots: try await snapshots(participants, channels),
-            forwarded: (countersAfter["visitrelay_rtp_packets_forwarded_total"] ?? 0) - (countersBefore["visitrelay_rtp_packets_forwarded_total"] ?? 0),
-            forwardedBytes: (countersAfter["visitrelay_bytes_forwarded_total"] ?? 0) - (countersBefore["visitrelay_bytes_forwarded_total"] ?? 0),
-            nacks: (countersAfter["visitrelay_nacks_sent_total"] ?? 0) - (countersBefore["visitrelay_nacks_sent_total"] ?? 0),
-            relayCPUSeconds: zip2(cpuBefore, cpuAfter).map { $1 - $0 })
-        print(report.table)
-        if let json { try report.json.write(toFile: json, atomically: true, encoding: .utf8) }
+        let after = try await signaling.counters()
+        func delta(_ name: String) -> Double { (after[name] ?? 0) - (before[name] ?? 0) }
+        var cpu: Double?
+        if let cpuBefore, let cpuAfter { cpu = cpuAfter - cpuBefore }
+        return LoadReport(
+            visits: visits, participants: participants.count, elapsed: elapsed, snapshots: snapshots,
+            forwarded: delta("visitrelay_rtp_packets_forwarded_total"), forwardedBytes: delta("visitrelay_bytes_forwarded_total"),
+            nacks: delta("visitrelay_nacks_sent_total"), relayCPUSeconds: cpu)
+    }
+
+    func leave() async {
+        for channel in channels { try? await channel.eventLoop.submit {}.get() }
         for session in sessions { await signaling.leave(session) }
         for channel in channels { try? await channel.close() }
-        try await group.shutdownGracefully()
     }
 
-    func zip2(_ a: Double?, _ b: Double?) -> (Double, Double)? {
-        guard let a, let b else { return nil }
-        return (a, b)
-    }
-
-    func onEach(_ participants: [LoadParticipant], _ channels: [any Channel], _ body: @escaping @Sendable (LoadParticipant) -> Void) async throws {
+    func onEach(_ body: @escaping @Sendable (LoadParticipant) -> Void) async throws {
         for (participant, channel) in zip(participants, channels) {
             try await channel.eventLoop.submit { body(participant) }.get()
         }
     }
 
-    func snapshots(_ participants: [LoadParticipant], _ channels: [any Channel]) async throws -> [LoadParticipant.Snapshot] {
+    func snapshots() async throws -> [LoadParticipant.Snapshot] {
         var result: [LoadParticipant.Snapshot] = []
         for (participant, channel) in zip(participants, channels) {
             result.append(try await channel.eventLoop.submit { participant.snapshot }.get())
         }
         return result
-    }
-
-    func allConnected(_ participants: [LoadParticipant], _ channels: [any Channel]) async throws -> Bool {
-        try await snapshots(participants, channels).allSatisfy(\.connected)
     }
 }

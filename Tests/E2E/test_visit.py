@@ -908,6 +908,24 @@ def scenario_hostile_traffic(processes, relay, results):
     assert after_rss - before_rss < 20 * 1024, f"relay memory grew by {after_rss - before_rss} KiB"
 
 
+def scenario_load_smoke(processes, relay, results):
+    """relay-load for 10 s with two simulated visits (real ICE, DTLS, SRTP, VP8, Opus): every packet
+    forwarded arrives, none lost, relay-added latency measured."""
+    relay_process = start_relay(processes, relay)
+    output = os.path.join(processes.tempdir("vr-load-"), "load.json")
+    load = subprocess.run([os.path.join(os.path.dirname(relay), "relay-load"), "--http", HTTP, "--visits", "2", "--seconds", "10",
+                           "--relay-pid", str(relay_process.pid), "--json", output],
+                          capture_output=True, text=True, timeout=120)
+    assert load.returncode == 0, load.stdout[-2000:] + load.stderr[-2000:]
+    with open(output) as f:
+        report = json.load(f)[0]
+    results["load_smoke"] = {k: report[k] for k in ("forwardedPerSecond", "forwardedMbps", "loss", "latencyMs",
+                                                    "cpuMicrosecondsPerForwardedPacket")}
+    assert report["received"] > 4000, report  # 4 participants receive about 130 packets/s each
+    assert report["loss"] < 0.01 and abs(report["forwarded"] - report["received"]) <= report["forwarded"] * 0.01, report
+    assert report["latencyMs"]["p50"] < 20, report
+
+
 def scenario_reconnect(processes, relay, results):
     """The relay is killed (-9) and restarted under a live visit: both web clients rejoin by themselves."""
     first = start_relay(processes, relay)
@@ -945,6 +963,7 @@ SCENARIOS = {
     "admin_limits": scenario_admin_limits,
     "capped_uplink": scenario_capped_uplink,
     "hostile_traffic": scenario_hostile_traffic,
+    "load_smoke": scenario_load_smoke,
 }
 
 
