@@ -5,7 +5,7 @@ RUN_CONFIG ?= release
 # Parallel test workers: the machines have 2 cores.
 TEST_FLAGS ?= --parallel
 
-.PHONY: run test deps deps-test build build-tests unit-tests systemd-check e2e bench fuzz install clean
+.PHONY: run test deps deps-test build build-tests unit-tests systemd-check e2e bench load fuzz install clean
 PREFIX ?= /usr/local
 
 ## make run: install what is missing, build, start the relay on its embedded defaults.
@@ -50,9 +50,17 @@ install: deps
 e2e: build-tests
 	python3 Tests/E2E/test_visit.py --relay $$($(SWIFT) build --show-bin-path)/visit-relay --results .build/e2e-results.json
 
-## make bench: the micro-benchmarks (package-benchmark), in their own scratch path.
+## make bench: the micro-benchmarks (package-benchmark), in their own scratch path, then a short
+## load run (10 visits, 10 s) against a release relay.
 bench: deps
 	VISITRELAY_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark --target MediaCoreBenchmarks
+	scripts/load-run.sh --visits 10 --seconds 10
+
+## make load: a load ramp against a release relay (LOAD_ARGS to change it); report in .build/load.json,
+## plot in .build/load-ramp.svg.
+LOAD_ARGS ?= --mode ramp --step 10 --seconds 5 --max-visits 400
+load: deps
+	scripts/load-run.sh $(LOAD_ARGS)
 
 ## make fuzz: build every libFuzzer target in Fuzz/Targets and run each for FUZZ_SECONDS (default 30).
 fuzz: deps

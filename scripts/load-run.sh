@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs relay-load against a release build of visit-relay on loopback, one media worker.
+#   scripts/load-run.sh --mode ramp --step 10 --seconds 5      (make load)
+#   scripts/load-run.sh --visits 10 --seconds 10               (the short run in make bench)
+# The JSON report goes to .build/load.json and, for a ramp, a plot to .build/load-ramp.svg.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product visit-relay
+swift build -c release --product relay-load
+bin="$(swift build -c release --show-bin-path)"
+VISITRELAY_LOGGING_LEVEL=warning "$bin/visit-relay" --http 127.0.0.1:18080 --udp 127.0.0.1:48000 > .build/load-relay.log 2>&1 &
+relay=$!
+trap 'kill $relay 2>/dev/null || true' EXIT
+python3 - <<'PY'
+import time, urllib.request
+for _ in range(100):
+    try:
+        urllib.request.urlopen("http://127.0.0.1:18080/healthz", timeout=1)
+        break
+    except OSError:
+        time.sleep(0.1)
+PY
+"$bin/relay-load" --http 127.0.0.1:18080 --relay-pid "$relay" --json .build/load.json "$@"
+if grep -q -- "ramp" <<< "$*"; then python3 scripts/plot-ramp.py .build/load.json .build/load-ramp.svg; fi
