@@ -49,6 +49,7 @@ final class RelayMetrics: Sendable {
         ("retransmissions_sent", "Receiver NACKs answered from the RTX cache", { $0.relay.retransmissionsSent }),
         ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve", { $0.relay.retransmissionsUnavailable }),
         ("transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders", { $0.relay.transportFeedbackSent }),
+        ("address_latches", "Participants moved to a new address by authenticated SRTP (handover, NAT rebinding)", { $0.relay.addressLatches }),
         ("rembs_sent", "REMB messages sent to cap senders at the operator's bitrate limits", { $0.relay.rembsSent }),
         ("frames_assembled", "VP8 frames received complete", { $0.relay.framesAssembled }),
         ("dtls_failures", "DTLS handshakes or records that failed (bad fingerprint, alert, garbage)", { $0.relay.dropped(.dtlsFailed) }),

@@ -11,7 +11,9 @@
 /// - A 4G handover or NAT rebinding shows up as authenticated requests from a new address. Media moves
 ///   there without signaling when the request nominates it, or when the selected address has been
 ///   silent for `rebindingSilence` (browsers send consent checks every few seconds and do not
-///   re-nominate after a rebinding).
+///   re-nominate after a rebinding). Before that check comes, SRTP from the new address that
+///   authenticates under the participant's keys makes it valid too, and authenticated media from a
+///   valid address moves the selection once the selected one has been silent `mediaLatchSilence`.
 /// - Consent freshness (RFC 7675 §5.1): sending stops when no authenticated request arrived on the
 ///   selected address for `consentTimeout` (30 s).
 public struct IceLiteAgent: Sendable {
@@ -111,10 +113,30 @@ public struct IceLiteAgent: Sendable {
             lastReceiveOnSelected = now
             return .none
         }
+        // Media, unlike a check, flows every 20 ms: 200 ms without it on the selected address is a move.
         let silentSince = lastReceiveOnSelected ?? lastConsent ?? now
-        guard isValid(source), now - silentSince >= rebindingSilence else { return .none }
+        guard isValid(source), now - silentSince >= Self.mediaLatchSilence else { return .none }
         return select(source, now: now)
     }
+
+    /// An SRTP packet from `source`, a new address, authenticated under this participant's keys: the
+    /// modem handed over or the NAT rebound, and the browser keeps sending on the pair it nominated
+    /// without a new check for seconds. Holding the keys proves the sender (SRTP's replay window
+    /// stops an old packet replayed from elsewhere), so the address becomes valid, and media moves
+    /// there once the selected address has been silent for `mediaLatchSilence`.
+    public mutating func adoptAuthenticatedMediaSource(_ source: TransportAddress, now: ContinuousClock.Instant) -> Change {
+        guard case .connected(let current) = state, current != source else { return .none }
+        if !isValid(source) {
+            if valid.count == Self.maxValidAddresses { valid.removeFirst() }
+            valid.append((source, now))
+        }
+        let silentSince = lastReceiveOnSelected ?? lastConsent ?? now
+        guard now - silentSince >= Self.mediaLatchSilence else { return .none }
+        return select(source, now: now)
+    }
+
+    /// How long the selected address must be silent before authenticated media from a new one moves it.
+    public static let mediaLatchSilence: Duration = .milliseconds(200)
 
     /// Checks consent freshness; returns true when consent has just expired.
     public mutating func checkConsent(now: ContinuousClock.Instant) -> Bool {

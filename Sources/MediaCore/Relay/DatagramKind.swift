@@ -84,6 +84,8 @@ public struct RelayCounters: Sendable, Equatable {
     public var retransmissionsUnavailable = 0
     /// REMB caps sent to senders (operator bitrate limits).
     public var rembsSent = 0
+    /// Times authenticated SRTP from a new address moved a participant there (handover, NAT rebinding).
+    public var addressLatches = 0
     /// Transport-wide congestion control feedback packets sent to senders.
     public var transportFeedbackSent = 0
     public private(set) var drops = [Int](repeating: 0, count: DropReason.allCases.count)

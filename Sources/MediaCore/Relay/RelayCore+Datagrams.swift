@@ -121,7 +121,12 @@ extension RelayCore {
         _ packet: UnsafeMutableRawBufferPointer, isRTCP: Bool, from source: TransportAddress,
         now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
     ) {
-        guard let id = byAddress[source], let participant = participants[id] else {
+        var known = byAddress[source]
+        // From an address we do not know, RTP may still come from a participant whose modem handed
+        // over: find it by SSRC and let SRTP authentication decide (a bounded number per tick).
+        let latching = known == nil && !isRTCP && source.transport == .udp
+        if latching { known = latchCandidate(packet, from: source) }
+        guard let id = known, let participant = participants[id] else {
             counters.drop(.unknownAddress)
             return
         }
@@ -138,8 +143,13 @@ extension RelayCore {
                 ? try participant.srtpInbound?.unprotectRTCP(&bytes, length: packet.count) ?? 0
                 : try participant.srtpInbound?.unprotectRTP(&bytes, length: packet.count) ?? 0
         } catch {
-            counters.drop(error == .replayed ? .srtpReplay : .srtpAuthentication)
+            counters.drop(latching ? .unknownAddress : error == .replayed ? .srtpReplay : .srtpAuthentication)
             return
+        }
+        if latching {
+            byAddress[source] = id
+            counters.addressLatches += 1
+            _ = participant.ice.adoptAuthenticatedMediaSource(source, now: now)
         }
         _ = participant.ice.noteAuthenticatedPacket(from: source, now: now)
         let plain = UnsafeRawBufferPointer(rebasing: packet[0..<plainLength])
@@ -149,5 +159,21 @@ extension RelayCore {
         } else {
             forward(plain, from: participant, now: now, into: &output)
         }
+    }
+
+    /// The participant whose SRTP an RTP packet from an unknown address claims to be (by its SSRC),
+    /// within this tick's budget of authentication attempts.
+    /// Only on the transport the participant already uses: a browser on ICE-TCP does not move to UDP
+    /// without a check.
+    private mutating func latchCandidate(_ packet: UnsafeMutableRawBufferPointer, from source: TransportAddress) -> ParticipantID? {
+        guard packet.count >= 12, latchAttemptsLeft > 0 else { return nil }
+        let ssrc = UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11])
+        for participant in participants.values where participant.isMediaReady && participant.ice.selectedAddress?.transport == source.transport {
+            if participant.audio?.ssrc == ssrc || participant.video?.ssrc == ssrc || participant.video?.rtxSSRC == ssrc {
+                latchAttemptsLeft -= 1
+                return participant.id
+            }
+        }
+        return nil
     }
 }

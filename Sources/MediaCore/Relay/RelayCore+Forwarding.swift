@@ -137,6 +137,7 @@ extension RelayCore {
 
     /// Runs due timers: DTLS retransmission, consent freshness, keyframe requests.
     public mutating func handleTimers(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
+        latchAttemptsLeft = Self.latchAttemptsPerTick
         for participant in participants.values {
             if let deadline = participant.dtls.nextTimeout, now >= deadline {
                 let event = participant.dtls.handleTimeout(now: now)

@@ -205,6 +205,9 @@ public struct RelayCore: ~Copyable {
 
     /// Reused for the sequence numbers of one NACK (no allocation per tick).
     var nackScratch: [UInt16] = []
+    /// SRTP authentication attempts left this tick for packets from unknown addresses (handover latching).
+    var latchAttemptsLeft = RelayCore.latchAttemptsPerTick
+    static let latchAttemptsPerTick = 32
     /// Reused for the arrivals of one transport-wide feedback round (grows once, to the ring size).
     var feedbackScratch: [RTCPTransportFeedbackArrival] = []
 }

@@ -22,6 +22,12 @@ struct RelayHarness: ~Copyable {
             identity: identity, seed: 42)
     }
 
+    /// Hands the relay one datagram from `address` (which may be no client's) without delivering.
+    mutating func receive(_ datagram: [UInt8], from address: TransportAddress) {
+        var copy = datagram + [UInt8](repeating: 0, count: 64)
+        copy.withUnsafeMutableBytes { core.receive($0, length: datagram.count, from: address, now: now, into: &output) }
+    }
+
     /// Sends one datagram from `client` and delivers whatever the relay sends in response.
     mutating func send(_ datagram: [UInt8], from client: RelayTestClient) throws {
         var copy = datagram + [UInt8](repeating: 0, count: 64)
@@ -147,7 +153,7 @@ struct RelayCoreTests {
         #expect(!citizen.receivedRTCP.contains { $0[1] == 200 || $0[1] == 201 })
     }
 
-    @Test("a handover to a new source port moves media without signaling; the old port is then not trusted more")
+    @Test("a handover to a new source port: a check from there moves media without signaling")
     func handover() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, staff, _, _) = try harness.visit(room: "ho", ports: (50_061, 50_062))
@@ -155,12 +161,6 @@ struct RelayCoreTests {
         let moved = try RelayTestClient(port: 50_063, relayFingerprint: Self.relayIdentity.fingerprint, seed: 9)
         harness.clients[moved.address] = staff
         harness.now += .seconds(2)
-        // SRTP from the new port before any check there is dropped (not a valid address yet).
-        let packet = try staff.rtp(video: true, payload: [1])
-        var copy = packet + [UInt8](repeating: 0, count: 64)
-        copy.withUnsafeMutableBytes { harness.core.receive($0, length: packet.count, from: moved.address, now: harness.now, into: &harness.output) }
-        var counters = harness.core.counters
-        #expect(counters.dropped(.unknownAddress) == 1)
         // An authenticated check from the new port (no nomination), after the old one fell silent:
         var check = staff.bindingRequest(useCandidate: false) + [UInt8](repeating: 0, count: 64)
         let checkLength = check.count - 64
@@ -171,8 +171,36 @@ struct RelayCoreTests {
         staff.received.removeAll()
         try harness.send(citizen.rtp(video: true, payload: [42]), from: citizen)
         #expect(staff.received.last?.payload == [42])
-        counters = harness.core.counters
+        let counters = harness.core.counters
         #expect(counters.rtpForwarded >= 1)
+    }
+
+    @Test("a handover without a check: authenticated SRTP from the new port moves media at once; forgeries and replays do not")
+    func handoverBySRTP() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let (citizen, staff, _, _) = try harness.visit(room: "latch", ports: (50_064, 50_065))
+        let old = try citizen.rtp(video: true, payload: [1])
+        try harness.send(old, from: citizen)
+        let moved = try RelayTestClient(port: 50_066, relayFingerprint: Self.relayIdentity.fingerprint, seed: 10)
+        let attacker = try RelayTestClient(port: 50_067, relayFingerprint: Self.relayIdentity.fingerprint, seed: 11)
+        harness.clients[moved.address] = citizen
+        harness.now += .milliseconds(500)
+        // A replay of the citizen's last packet, and a forged one, from another address: no latch.
+        harness.receive(old, from: attacker.address)
+        var forged = try citizen.rtp(video: true, payload: [2])
+        forged[forged.count - 1] ^= 1
+        harness.receive(forged, from: attacker.address)
+        try harness.deliver()
+        #expect(harness.core.counters.addressLatches == 0 && harness.core.counters.dropped(.unknownAddress) == 2)
+        // The citizen's next packet, from its new port, is forwarded, and media to it goes there.
+        staff.received.removeAll()
+        harness.receive(try citizen.rtp(video: true, payload: [3]), from: moved.address)
+        try harness.deliver()
+        #expect(staff.received.last?.payload == [3])
+        #expect(harness.core.counters.addressLatches == 1)
+        citizen.received.removeAll()
+        try harness.send(staff.rtp(video: true, payload: [4]), from: staff)
+        #expect(citizen.received.last?.payload == [4], "the relay now sends to the new port")
     }
 
     @Test("consent expires 30 s after the last check: the participant is reported and gets nothing more")
