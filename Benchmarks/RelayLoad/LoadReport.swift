@@ -15,6 +15,9 @@ struct LoadReport {
     let nacks: Double
     let relayCPUSeconds: Double?
     let latency: Histogram<UInt64>
+    /// The relay's resident memory and open descriptors at the end of the interval.
+    var relayResidentKiB: Int?
+    var relayOpenFiles: Int?
 
     init(visits: Int, participants: Int, elapsed: Duration, snapshots: [LoadParticipant.Snapshot], forwarded: Double,
          forwardedBytes: Double, nacks: Double, relayCPUSeconds: Double?) {
@@ -40,14 +43,14 @@ struct LoadReport {
     func latencyMs(_ percentile: Double) -> Double { Double(latency.valueAtPercentile(percentile)) / 1000 }
 
     static let header = """
-        | visits | participants | forwarded pkt/s | forwarded Mbit/s | relay CPU | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss | relay NACKs |
-        | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+        | visits | participants | forwarded pkt/s | forwarded Mbit/s | relay CPU | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss | relay NACKs | relay RSS | relay fds |
+        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
         """
 
     var row: String {
         let cpu = relayCPUSeconds.map { String(format: "%.0f %%", $0 / seconds * 100) } ?? "n/a"
         let perPacket = cpuMicrosecondsPerPacket.map { String(format: "%.1f µs", $0) } ?? "n/a"
-        return "| \(visits) | \(participants) | \(Int(forwardedPerSecond)) | \(String(format: "%.2f", forwardedBytes * 8 / seconds / 1e6)) | \(cpu) | \(perPacket) | \(String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))) | \(String(format: "%.3f %%", loss * 100)) | \(Int(nacks)) |"
+        return "| \(visits) | \(participants) | \(Int(forwardedPerSecond)) | \(String(format: "%.2f", forwardedBytes * 8 / seconds / 1e6)) | \(cpu) | \(perPacket) | \(String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))) | \(String(format: "%.3f %%", loss * 100)) | \(Int(nacks)) | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
     }
 
     var json: String {
@@ -57,7 +60,7 @@ struct LoadReport {
             "forwardedMbps": forwardedBytes * 8 / seconds / 1e6, "relayCpuSeconds": relayCPUSeconds as Any,
             "cpuMicrosecondsPerForwardedPacket": cpuMicrosecondsPerPacket as Any,
             "latencyMs": ["p50": latencyMs(50), "p99": latencyMs(99), "p999": latencyMs(99.9), "samples": latency.totalCount],
-            "relayNacks": nacks,
+            "relayNacks": nacks, "relayResidentKiB": relayResidentKiB as Any, "relayOpenFiles": relayOpenFiles as Any,
         ]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)

@@ -43,6 +43,12 @@ struct RelayLoadCommand: AsyncParsableCommand {
     @Option(help: "Most visits a ramp goes to.")
     var maxVisits = 400
 
+    @Option(help: "steady: measure this many consecutive intervals of --seconds (a soak).")
+    var intervals = 1
+
+    @Flag(help: "Fail unless relay memory grew < 5 % from the first interval to the last, descriptors stayed put and loss < 1 %.")
+    var soakCheck = false
+
     enum Mode: String, ExpressibleByArgument { case steady, ramp }
 
     func run() async throws {
@@ -55,10 +61,14 @@ struct RelayLoadCommand: AsyncParsableCommand {
         var target = mode == .steady ? visits : step
         while true {
             try await fleet.grow(to: target)
-            let report = try await fleet.measure(seconds: seconds, relayPid: relayPid)
-            print(report.row)
-            reports.append(report)
-            let good = report.loss <= 0.01 && report.latencyMs(99) <= 10
+            for _ in 0..<(mode == .steady ? max(1, intervals) : 1) {
+                var report = try await fleet.measure(seconds: seconds, relayPid: relayPid)
+                report.relayResidentKiB = relayPid.flatMap(ProcessFootprint.residentKiB)
+                report.relayOpenFiles = relayPid.flatMap(ProcessFootprint.openFiles)
+                print(report.row)
+                reports.append(report)
+            }
+            let good = reports.last.map { $0.loss <= 0.01 && $0.latencyMs(99) <= 10 } ?? false
             if mode == .steady || !good || target + step > maxVisits { break }
             target += step
         }
@@ -72,6 +82,19 @@ struct RelayLoadCommand: AsyncParsableCommand {
         }
         await fleet.leave()
         try await group.shutdownGracefully()
+        if soakCheck { try Self.checkSoak(reports) }
+    }
+
+    /// The soak's verdict: memory, descriptors and loss over the run (issue: hardening).
+    static func checkSoak(_ reports: [LoadReport]) throws {
+        guard let first = reports.first, let last = reports.last, let rssFirst = first.relayResidentKiB,
+            let rssLast = last.relayResidentKiB, let fdFirst = first.relayOpenFiles, let fdLast = last.relayOpenFiles
+        else { throw ValidationError("the soak check needs --relay-pid") }
+        let growth = Double(rssLast - rssFirst) / Double(rssFirst)
+        let worstLoss = reports.map(\.loss).max() ?? 0
+        print(String(format: "soak: relay memory %d → %d KiB (%+.1f %%), descriptors %d → %d, worst loss %.3f %%",
+                     rssFirst, rssLast, growth * 100, fdFirst, fdLast, worstLoss * 100))
+        guard growth < 0.05, abs(fdLast - fdFirst) <= 2, worstLoss < 0.01 else { throw ExitCode(1) }
     }
 
 }
