@@ -230,7 +230,7 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
         let length = envelope.data.readableBytes
         guard length >= 4, length <= scratch.count else { return }
         scratch.withUnsafeMutableBytes { buffer in
-            _ = envelope.data.withUnsafeReadableBytes { buffer.copyMemory(from: $0) }
+            envelope.data.withUnsafeReadableBytes { buffer.copyMemory(from: $0) }
             let packet = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
             switch DatagramKind(firstByte: packet[0], secondByte: packet[1]) {
             case .stun: receiveStun(UnsafeRawBufferPointer(packet))

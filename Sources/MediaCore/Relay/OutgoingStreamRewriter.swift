@@ -16,6 +16,9 @@ public struct OutgoingStreamRewriter: Sendable {
     private var timestampOffset: UInt32 = 0
     /// First source sequence number of the current epoch, to drop stragglers of older epochs.
     private var epochFirstSequence: UInt16 = 0
+    /// True once the epoch is `settledAfter` packets past its first: no more epoch check.
+    private var epochSettled = false
+    static let settledAfter: Int16 = 4096
     private var lastSequence: UInt16
     private var lastTimestamp: UInt32
     private var lastSentAt: ContinuousClock.Instant?
@@ -44,8 +47,12 @@ public struct OutgoingStreamRewriter: Sendable {
     ) -> Mapping? {
         if self.sourceSSRC != sourceSSRC {
             startEpoch(sourceSSRC: sourceSSRC, sequence: sequence, timestamp: timestamp, now: now)
-        } else if Int16(bitPattern: sequence &- epochFirstSequence) < 0 {
-            return nil  // older than this epoch
+        } else if !epochSettled {
+            let ahead = Int16(bitPattern: sequence &- epochFirstSequence)
+            if ahead < 0 { return nil }  // older than this epoch
+            // Once the epoch is well under way, stragglers from before it cannot arrive any more, and
+            // the comparison with its first number would turn negative after 2^15 packets.
+            if ahead >= Self.settledAfter { epochSettled = true }
         }
         let outSequence = sequence &+ sequenceOffset
         let outTimestamp = timestamp &+ timestampOffset
@@ -73,6 +80,7 @@ public struct OutgoingStreamRewriter: Sendable {
     private mutating func startEpoch(sourceSSRC: UInt32, sequence: UInt16, timestamp: UInt32, now: ContinuousClock.Instant) {
         self.sourceSSRC = sourceSSRC
         epochFirstSequence = sequence
+        epochSettled = false
         sequenceOffset = (lastSequence &+ 1) &- sequence
         // Advance the timestamp by the time that passed since the last packet (at least one tick),
         // so the receiver's jitter buffer sees time move on rather than jump back.

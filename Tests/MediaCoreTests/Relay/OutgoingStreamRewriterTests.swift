@@ -23,6 +23,23 @@ struct OutgoingStreamRewriterTests {
         #expect(old == nil)
     }
 
+    /// A visit's stream runs for hours: found by `make soak`, where every stream stopped after 2^15
+    /// packets (video after about 7 minutes, audio after 11) because the epoch check turned negative.
+    @Test("a long stream keeps mapping past 2^15 and across many wraps", arguments: [UInt16(0), 0x7FF0, 0xFFF0])
+    func longStream(start: UInt16) {
+        let t0 = ContinuousClock.now
+        var rewriter = OutgoingStreamRewriter(ssrc: 1, clockRate: 48_000, initialSequence: 42, initialTimestamp: 0)
+        var expected: UInt16 = 42
+        var mapped = 0
+        for i in 0..<200_000 {
+            let m = rewriter.map(sourceSSRC: 9, sequence: start &+ UInt16(truncatingIfNeeded: i), timestamp: UInt32(i) &* 960,
+                                 payloadLength: 60, now: t0)
+            if m?.sequence == expected { mapped += 1 }
+            expected &+= 1
+        }
+        #expect(mapped == 200_000)
+    }
+
     @Test("a new source continues sequence numbers and advances timestamps by elapsed time")
     func sourceSwitch() {
         let t0 = ContinuousClock.now
