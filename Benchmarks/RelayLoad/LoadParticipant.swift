@@ -37,7 +37,6 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
     let media: LoopedMedia
     private var relayUfrag = ""
     private var relayPassword = ""
-    private var relayFingerprint: DtlsFingerprint?
     private(set) var relayAddress: SocketAddress?
     private var dtls: DtlsEndpoint?
     private var srtpOut: SrtpContext?
@@ -113,7 +112,6 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
         else { throw SetupError.answer("no ICE, fingerprint or UDP candidate in the answer") }
         relayUfrag = ufrag
         relayPassword = pwd
-        relayFingerprint = fingerprint
         relayAddress = try SocketAddress(ipAddress: candidate.address, port: Int(candidate.port))
         dtls = try DtlsEndpoint(role: .client, identity: identity, remoteFingerprint: fingerprint)
     }

@@ -179,7 +179,6 @@ struct Fleet {
     }
 
     func leave() async {
-        for channel in channels { try? await channel.eventLoop.submit {}.get() }
         for session in sessions { await signaling.leave(session) }
         for channel in channels { try? await channel.close() }
     }

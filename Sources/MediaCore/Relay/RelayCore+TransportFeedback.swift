@@ -4,16 +4,17 @@
 extension RelayCore {
     mutating func sendTransportFeedback(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         for participant in participants.values {
-            guard participant.isMediaReady, var generator = participant.transportFeedback,
-                generator.isDue(now: now, receivedBitrate: participant.traffic.rateInBps)
+            // The generator is used in place on the participant: a local copy would copy its ring on write.
+            guard participant.isMediaReady, let capacity = participant.transportFeedback?.capacity,
+                participant.transportFeedback?.isDue(now: now, receivedBitrate: participant.traffic.rateInBps) == true
             else { continue }
-            if feedbackScratch.capacity < generator.capacity { feedbackScratch.reserveCapacity(generator.capacity) }
-            let count = generator.takeArrivals(now: now, into: &feedbackScratch)
+            if feedbackScratch.capacity < capacity { feedbackScratch.reserveCapacity(capacity) }
+            let count = participant.transportFeedback?.takeArrivals(now: now, into: &feedbackScratch) ?? 0
             let senderSSRC = participant.rtcpSSRC
             let mediaSSRC = participant.video?.ssrc ?? participant.audio?.ssrc ?? 0
             var offset = 0
             while offset < count {
-                let packetCount = generator.feedbackPacketCount
+                let packetCount = participant.transportFeedback?.feedbackPacketCount ?? 0
                 var consumed = 0
                 let appended = feedbackScratch.withUnsafeBufferPointer { all in
                     let rest = Span(_unsafeElements: UnsafeBufferPointer(rebasing: all[offset..<count]))
@@ -29,11 +30,10 @@ extension RelayCore {
                     }
                 }
                 guard appended, consumed > 0 else { break }
-                generator.sent()
+                participant.transportFeedback?.sent()
                 counters.transportFeedbackSent += 1
                 offset += consumed
             }
-            participant.transportFeedback = generator
         }
     }
 }
