@@ -45,7 +45,7 @@ struct AdminRoutes: Sendable {
         var participants: [String: KbpsPair]
     }
 
-    func register(on router: Router<BasicWebSocketRequestContext>) {
+    func register(on router: Router<RelayRequestContext>) {
         let group = router.group("admin/v1")
         group.get("rooms") { request, _ in
             if let refusal = authorize(request) { return refusal }

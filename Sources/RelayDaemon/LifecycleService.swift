@@ -91,6 +91,10 @@ struct LifecycleService: Service {
         if old.relayNack != new.relayNack { keys.append("repair.relay_nack") }
         if old.transportFeedback != new.transportFeedback { keys.append("bwe.transport_feedback") }
         if old.webRoot != new.webRoot { keys.append("web.root") }
+        if old.unknownSourceRate != new.unknownSourceRate { keys.append("security.unknown_source_rate") }
+        if old.unknownSourceBurst != new.unknownSourceBurst { keys.append("security.unknown_source_burst") }
+        if old.joinsPerMinutePerAddress != new.joinsPerMinutePerAddress { keys.append("security.joins_per_minute") }
+        if old.joinsPerSecond != new.joinsPerSecond { keys.append("security.joins_per_second") }
         return keys
     }
 }

@@ -9,6 +9,7 @@ import NIOCore
 /// The HTTP API of docs/signaling.md: join, leave, ICE restart, room events, config, health.
 struct SignalingRoutes: Sendable {
     static let maxOfferBytes = 64 * 1024
+    static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     let workers: [MediaWorker]
     let directory: SessionDirectory
@@ -16,9 +17,10 @@ struct SignalingRoutes: Sendable {
     let runtime: RuntimeSettings
     let metrics: RelayMetrics
     let limits: LimitController
+    let joinLimiter: JoinRateLimiter
     let logger: Logger
 
-    func register(on router: Router<BasicWebSocketRequestContext>) {
+    func register(on router: Router<RelayRequestContext>) {
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in
             var snapshots: [RelayMetrics.WorkerSnapshot] = []
@@ -102,10 +104,21 @@ struct SignalingRoutes: Sendable {
         }
     }
 
-    private func join(request: Request, context: BasicWebSocketRequestContext) async throws -> Response {
+    private func join(request: Request, context: RelayRequestContext) async throws -> Response {
         let room = context.parameters.get("room") ?? ""
         guard Self.isValidRoom(room) else {
             return Self.error(.badRequest, "bad-room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
+        }
+        let client = JoinRateLimiter.client(peer: context.remoteAddress, forwardedFor: request.headers[Self.forwardedFor])
+        if let refusal = joinLimiter.admit(client: client) {
+            metrics.recordJoin(outcome: "rate-limited")
+            logger.notice("join refused", metadata: ["room": "\(room)", "reason": "rate-limited", "limit": "\(refusal.scope.rawValue)"])
+            let limit = refusal.scope == .address
+                ? "\(joinLimiter.perAddressPerMinute) join attempts a minute from one address"
+                : "\(joinLimiter.relayPerSecond) join attempts a second"
+            var response = Self.error(.tooManyRequests, "rate-limited", "too many joins: the limit is \(limit); retry later")
+            response.headers[.retryAfter] = "\(refusal.retryAfterSeconds)"
+            return response
         }
         guard let roleText = request.uri.queryParameters.get("role"), let role = ParticipantRole(rawValue: roleText) else {
             return Self.error(.badRequest, "bad-role", "role must be citizen, staff or interpreter")

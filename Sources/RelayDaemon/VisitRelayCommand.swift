@@ -162,7 +162,8 @@ struct ServeCommand: AsyncParsableCommand {
                     announcedTCPAddress: tcpBase == nil ? nil : announcedTCP?[index] ?? boundTCP,
                     maxParticipantsPerRoom: maxParticipants,
                     wallClock: WallClockReference(instant: .now, unixSeconds: Date().timeIntervalSince1970),
-                    relayNack: settings.relayNack, transportFeedback: settings.transportFeedback),
+                    relayNack: settings.relayNack, transportFeedback: settings.transportFeedback,
+                    unknownSourceRate: settings.unknownSourceRate, unknownSourceBurst: settings.unknownSourceBurst),
                 identity: identity, seed: UInt64.random(in: 0...UInt64.max),
                 firstParticipantID: UInt64(index) << 48 | 1)
             let worker = MediaWorker(index: index, eventLoop: group.next(), core: core, boundAddress: bound, logger: logger)
@@ -187,12 +188,14 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
-        let router = Router(context: BasicWebSocketRequestContext.self)
+        let router = Router(context: RelayRequestContext.self)
         let root = settings.webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
         router.middlewares.add(FileMiddleware(root, searchForIndexHtml: true, logger: logger))
         let limits = LimitController(LimitPolicy(ceilingKbps: settings.limitCeilingKbps, roles: settings.roleLimits))
         SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, runtime: runtime,
-            metrics: RelayMetrics(), limits: limits, logger: logger)
+            metrics: RelayMetrics(), limits: limits,
+            joinLimiter: JoinRateLimiter(perAddressPerMinute: settings.joinsPerMinutePerAddress, relayPerSecond: settings.joinsPerSecond),
+            logger: logger)
             .register(on: router)
         AdminRoutes(workers: mediaWorkers, directory: directory, limits: limits, token: try settings.adminToken(), logger: logger)
             .register(on: router)

@@ -432,8 +432,12 @@ def http(method, path, body=b"", headers=None):
 
 
 def scenario_signaling_errors(processes, relay, results):
-    """Bad input gets a clear 4xx JSON answer and changes nothing."""
-    start_relay(processes, relay)
+    """Bad input gets a clear 4xx JSON answer and changes nothing: malformed and oversized offers,
+    a full room, and a join flood from one client address (429 with Retry-After, others unaffected)."""
+    config = os.path.join(processes.tempdir("vr-signaling-"), "visit-relay.yaml")
+    with open(config, "w") as f:  # the relay-wide join budget out of the way: this tests the per-address one
+        f.write("security:\n  joins_per_minute: 30\n  joins_per_second: 0\n")
+    start_relay(processes, relay, ["--config", config])
     cases = [
         ("POST", "/api/rooms/bad%20room/participants?role=citizen", b"v=0", 400, "bad-room"),
         ("POST", "/api/rooms/r1/participants?role=king", b"v=0", 400, "bad-role"),
@@ -448,9 +452,25 @@ def scenario_signaling_errors(processes, relay, results):
         assert json.loads(text)["error"] == code, f"{method} {path}: {text}"
     got, text, _ = http("POST", "/api/rooms/r1/participants?role=staff", b"v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n")
     assert got == 400 and "ice-ufrag" in json.loads(text)["message"], text
+    # Too many participants: the fifth real offer (Chromium's, captured) into a room of four gets 409.
+    with open(os.path.join(REPO, "Tests", "Fixtures", "chromium-audio-video-offer.sdp"), "rb") as f:
+        offer = f.read()
+    statuses = [http("POST", "/api/rooms/full/participants?role=staff", offer)[0] for _ in range(4)]
+    got, text, _ = http("POST", "/api/rooms/full/participants?role=citizen", offer)
+    assert statuses == [201] * 4 and got == 409 and json.loads(text)["error"] == "room-full", (statuses, got, text)
+    # A join flood through a proxy on loopback, from one client address: 30 a minute, then 429.
+    flood = [http("POST", "/api/rooms/r2/participants?role=staff", b"v=0",
+                  {"Content-Type": "application/sdp", "X-Forwarded-For": "203.0.113.7"}) for _ in range(40)]
+    limited = [(status, text, headers) for status, text, headers in flood if status == 429]
+    assert [status for status, _, _ in flood[:30]] == [400] * 30 and len(limited) == 10, [f[0] for f in flood]
+    assert json.loads(limited[0][1])["error"] == "rate-limited" and int(limited[0][2]["Retry-After"]) >= 1, limited[0]
+    other = http("POST", "/api/rooms/r2/participants?role=staff", b"v=0",
+                 {"Content-Type": "application/sdp", "X-Forwarded-For": "203.0.113.8"})
+    assert other[0] == 400, f"another client was disturbed by the flood: {other}"
+    assert 'visitrelay_joins_total{outcome="rate-limited"} 10' in http("GET", "/metrics")[1]
     stats = json.loads(http("GET", "/api/stats")[1])
     assert stats["workers"][0]["rtpForwarded"] == 0
-    results["signaling_errors"] = {"cases": len(cases) + 1}
+    results["signaling_errors"] = {"cases": len(cases) + 1, "room_full": got, "flood_429": len(limited)}
 
 
 TOKEN_SECRET = b"e2e-join-token-secret-of-32-bytes-or-more"
@@ -903,8 +923,15 @@ def scenario_hostile_traffic(processes, relay, results):
     counted = sum(drops.values())
     assert counted + kernel_drops >= sent * 0.995, f"hostile datagrams not all counted: {counted} + {kernel_drops} of {sent}: {drops}"
     expected = {"stun_bad_integrity", "stun_unknown_username", "stun_malformed", "dtls_before_ice", "unknown_address",
-                "unknown_kind", "too_short"}
+                "unknown_kind", "too_short", "rate_limited"}
     assert expected <= set(drops), f"reasons missing: {expected - set(drops)}: {drops}"
+    # The per-source limit holds: past it, each of the 64 ports got at most its burst (100) and 50
+    # datagrams a second examined (a second of slack; the browsers' own few drops ride along).
+    # (Datagrams under 4 bytes are refused before the limit: no work is spent on them.)
+    examined = counted - drops.get("rate_limited", 0) - drops.get("too_short", 0)
+    bound = 64 * (100 + 50 * (elapsed + 1)) + 500
+    results["hostile_traffic"]["examined"] = examined
+    assert examined <= bound, f"per-source limit exceeded: {examined} examined > {bound}: {drops}"
     assert after_rss - before_rss < 20 * 1024, f"relay memory grew by {after_rss - before_rss} KiB"
 
 

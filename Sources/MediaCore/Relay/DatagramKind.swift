@@ -37,6 +37,8 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case outputFull
     case rtxWithoutNack
     case paddingOnly
+    /// From an address bound to no participant, beyond `RelayCoreConfiguration.unknownSourceRate`.
+    case rateLimited
 
     public var description: String {
         switch self {
@@ -59,6 +61,7 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
         case .outputFull: "output_full"
         case .rtxWithoutNack: "rtx_without_nack"
         case .paddingOnly: "padding_only"
+        case .rateLimited: "rate_limited"
         }
     }
 }

@@ -13,11 +13,17 @@ extension RelayCore {
             return
         }
         let packet = UnsafeMutableRawBufferPointer(rebasing: datagram[0..<length])
+        // Work for a source no participant has proven (STUN integrity, latching) is budgeted per source.
+        let known = byAddress[source]
+        if known == nil, !unknownSources.admit(source, now: now) {
+            counters.drop(.rateLimited)
+            return
+        }
         switch DatagramKind(firstByte: packet[0], secondByte: packet[1]) {
         case .stun: receiveStun(UnsafeRawBufferPointer(packet), from: source, now: now, into: &output)
-        case .dtls: receiveDtls(UnsafeRawBufferPointer(packet), from: source, now: now, into: &output)
-        case .rtp: receiveSrtp(packet, isRTCP: false, from: source, now: now, into: &output)
-        case .rtcp: receiveSrtp(packet, isRTCP: true, from: source, now: now, into: &output)
+        case .dtls: receiveDtls(UnsafeRawBufferPointer(packet), known: known, from: source, now: now, into: &output)
+        case .rtp: receiveSrtp(packet, isRTCP: false, known: known, from: source, now: now, into: &output)
+        case .rtcp: receiveSrtp(packet, isRTCP: true, known: known, from: source, now: now, into: &output)
         case .unknown: counters.drop(.unknownKind)
         }
     }
@@ -71,10 +77,10 @@ extension RelayCore {
     // MARK: DTLS
 
     private mutating func receiveDtls(
-        _ packet: UnsafeRawBufferPointer, from source: TransportAddress, now: ContinuousClock.Instant,
-        into output: inout OutgoingDatagrams
+        _ packet: UnsafeRawBufferPointer, known: ParticipantID?, from source: TransportAddress,
+        now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
     ) {
-        guard let id = byAddress[source], let participant = participants[id] else {
+        guard let id = known, let participant = participants[id] else {
             counters.drop(.dtlsBeforeIce)
             return
         }
@@ -118,10 +124,10 @@ extension RelayCore {
     // MARK: SRTP and SRTCP
 
     private mutating func receiveSrtp(
-        _ packet: UnsafeMutableRawBufferPointer, isRTCP: Bool, from source: TransportAddress,
+        _ packet: UnsafeMutableRawBufferPointer, isRTCP: Bool, known: ParticipantID?, from source: TransportAddress,
         now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
     ) {
-        var known = byAddress[source]
+        var known = known
         // From an address we do not know, RTP may still come from a participant whose modem handed
         // over: find it by SSRC and let SRTP authentication decide (a bounded number per tick).
         let latching = known == nil && !isRTCP && source.transport == .udp

@@ -25,6 +25,8 @@ public struct RelayCore: ~Copyable {
     var byAddress: [TransportAddress: ParticipantID] = [:]
     var events: [RelayEvent] = []
     var random: SplitMix64
+    /// Budget of datagrams from addresses bound to no participant (STUN checks before ICE, floods).
+    var unknownSources: SourceRateLimiter
     private var nextParticipant: UInt64
 
     /// `seed` makes SSRCs, credentials and sequence starts repeatable in tests; the daemon passes
@@ -34,7 +36,10 @@ public struct RelayCore: ~Copyable {
     ) {
         self.configuration = configuration
         self.identity = identity
-        self.random = SplitMix64(seed: seed)
+        var random = SplitMix64(seed: seed)
+        self.unknownSources = SourceRateLimiter(
+            rate: configuration.unknownSourceRate, burst: configuration.unknownSourceBurst, seed: random.next())
+        self.random = random
         self.nextParticipant = firstParticipantID
     }
 

@@ -27,6 +27,12 @@ public struct RelayCoreConfiguration: Sendable {
     /// transport-wide-cc-extensions-01), so each browser's own estimator sees its uplink through the
     /// relay. Off, senders get no delay feedback and stay near their start rate.
     public var transportFeedback: Bool
+    /// Datagrams per second the worker handles from each address bound to no participant: ICE
+    /// checks before a pair is chosen, and everything a scanner or flood sends. A browser's checks
+    /// stay well below it (RFC 8445 §14: one check per 50 ms per pair). 0: no limit.
+    public var unknownSourceRate: Int
+    /// How many such datagrams one address may send at once after a quiet spell.
+    public var unknownSourceBurst: Int
 
     public init(
         announcedAddress: TransportAddress,
@@ -36,8 +42,12 @@ public struct RelayCoreConfiguration: Sendable {
         wallClock: WallClockReference? = nil,
         reportInterval: Duration = .seconds(1),
         relayNack: Bool = true,
-        transportFeedback: Bool = true
+        transportFeedback: Bool = true,
+        unknownSourceRate: Int = 50,
+        unknownSourceBurst: Int = 100
     ) {
+        self.unknownSourceRate = unknownSourceRate
+        self.unknownSourceBurst = unknownSourceBurst
         self.relayNack = relayNack
         self.transportFeedback = transportFeedback
         self.announcedAddress = announcedAddress

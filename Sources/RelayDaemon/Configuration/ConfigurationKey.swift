@@ -93,6 +93,18 @@ struct ConfigurationKey: Sendable {
         .init(path: "bwe.transport_feedback", defaultText: "true", help: "Transport-wide congestion control feedback to senders (transport-cc).") { c, v in
             c.transportFeedback = try boolean(v)
         },
+        .init(path: "security.unknown_source_rate", defaultText: "50", help: "Datagrams/s a worker handles from each address no participant has proven, 0-100000 (0: no limit).") { c, v in
+            c.unknownSourceRate = try integer(v, in: 0...100_000)
+        },
+        .init(path: "security.unknown_source_burst", defaultText: "100", help: "Such datagrams one address may send at once, 1-100000.") { c, v in
+            c.unknownSourceBurst = try integer(v, in: 1...100_000)
+        },
+        .init(path: "security.joins_per_minute", defaultText: "30", help: "Join attempts per client address per minute, 0-100000 (0: no limit); over it: 429.") { c, v in
+            c.joinsPerMinutePerAddress = try integer(v, in: 0...100_000)
+        },
+        .init(path: "security.joins_per_second", defaultText: "20", help: "Join attempts per second for the whole relay, 0-100000 (0: no limit); over it: 429.") { c, v in
+            c.joinsPerSecond = try integer(v, in: 0...100_000)
+        },
         .init(path: "turn.urls", defaultText: "[]", help: "TURN server URLs for web clients (turn: or turns:).") { c, v in
             let urls = v.items
             for url in urls where !(url.hasPrefix("turn:") || url.hasPrefix("turns:")) {

@@ -29,6 +29,13 @@ struct RelayConfiguration: Sendable, Equatable {
     var relayNack = true
     /// `bwe.transport_feedback`
     var transportFeedback = true
+    /// `security.unknown_source_rate`, `security.unknown_source_burst`: datagrams per second (and
+    /// at once) a worker handles from each address bound to no participant; rate 0 is no limit.
+    var unknownSourceRate = 50
+    var unknownSourceBurst = 100
+    /// `security.joins_per_minute` (per client address), `security.joins_per_second` (the relay); 0 is no limit.
+    var joinsPerMinutePerAddress = 30
+    var joinsPerSecond = 20
     /// `turn.urls`, `turn.secret_file`, `turn.ttl_seconds`
     var turnURLs: [String] = []
     var turnSecretFile: String?

@@ -67,3 +67,25 @@ struct HostileDatagramTests {
         #expect(staff.received.last?.payload == [42])
     }
 }
+
+@Suite("Per-source limit in the relay")
+struct UnknownSourceLimitTests {
+    @Test("a STUN flood from one unknown address is cut to its budget and counted; the visit goes on")
+    func stunFloodLimited() throws {
+        var harness = RelayHarness(identity: HostileDatagramTests.relayIdentity)
+        let (citizen, staff, _, _) = try harness.visit(room: "flood", ports: (54_021, 54_022))
+        let attacker = TransportAddress(ipv4: 0x7F00_0001, port: 61_000)
+        let probe = citizen.bindingRequest(useCandidate: false, password: "not-the-relay-password-00")
+        let before = harness.core.counters
+        for _ in 0..<1000 { harness.receive(probe, from: attacker) }
+        let after = harness.core.counters
+        let burst = harness.core.configuration.unknownSourceBurst
+        #expect(after.dropped(.stunBadIntegrity) - before.dropped(.stunBadIntegrity) == burst)
+        #expect(after.dropped(.rateLimited) - before.dropped(.rateLimited) == 1000 - burst)
+        // The participant's own address is never limited.
+        staff.received.removeAll()
+        for i in 0..<200 { try harness.send(citizen.rtp(video: false, payload: [UInt8(i & 0xFF)]), from: citizen) }
+        #expect(staff.received.count == 200)
+        #expect(harness.core.counters.dropped(.rateLimited) == after.dropped(.rateLimited))
+    }
+}
