@@ -5,7 +5,7 @@ RUN_CONFIG ?= release
 # Parallel test workers: the machines have 2 cores.
 TEST_FLAGS ?= --parallel
 
-.PHONY: run test deps deps-test build build-tests unit-tests systemd-check e2e bench load soak fuzz install clean
+.PHONY: run test deps deps-test build build-tests unit-tests systemd-check e2e bench load soak fuzz sanitize install clean
 PREFIX ?= /usr/local
 
 ## make run: install what is missing, build, start the relay on its embedded defaults.
@@ -72,5 +72,15 @@ soak: deps
 fuzz: deps
 	Fuzz/run.sh
 
+## make sanitize: every unit test under AddressSanitizer, then ThreadSanitizer, each in its own
+## scratch path (.build-asan, .build-tsan). A report from either (memory error, leak, data race)
+## fails the run; scripts/lsan-suppressions.txt names the toolchain's own leaks only.
+sanitize: deps-test
+	$(SWIFT) build --build-tests --sanitize=address --scratch-path .build-asan
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/scripts/lsan-suppressions.txt \
+		$(SWIFT) test --skip-build --sanitize=address --scratch-path .build-asan
+	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan
+
 clean:
-	rm -rf .build .build-bench Fuzz/bin Fuzz/out
+	rm -rf .build .build-bench .build-asan .build-tsan Fuzz/bin Fuzz/out

@@ -32,6 +32,7 @@ struct IceTcpEdgeTests {
         let loop = EmbeddedEventLoop()
         let worker = Self.worker(on: loop)
         let channel = try Self.connection(worker, loop: loop, port: 50_000)
+        defer { _ = try? channel.finish() }  // a channel and its pipeline hold each other until closed
         // Two datagrams (a 20-byte STUN-looking message and a 3-byte one), framed and cut mid-frame.
         let first: [UInt8] = [0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42] + [UInt8](repeating: 7, count: 12)
         let stream: [UInt8] = [0x00, 20] + first + [0x00, 3, 0xFF, 0xFE, 0xFD]
@@ -48,6 +49,7 @@ struct IceTcpEdgeTests {
         let loop = EmbeddedEventLoop()
         let worker = Self.worker(on: loop)
         let channel = try Self.connection(worker, loop: loop, port: 50_001)
+        defer { _ = try? channel.finish() }
         let address = TransportAddress(ipv4: 0x7F00_0001, port: 50_001, transport: .tcp)
         let payload: [UInt8] = [1, 2, 3, 4, 5]
         payload.withUnsafeBytes { worker.send($0, overTCP: address, allocator: channel.allocator) }
@@ -71,12 +73,14 @@ struct IceTcpEdgeTests {
         let loop = EmbeddedEventLoop()
         let worker = Self.worker(on: loop, maxConnections: 2)
         let a = try Self.connection(worker, loop: loop, port: 50_010)
-        _ = try Self.connection(worker, loop: loop, port: 50_011)
+        let b = try Self.connection(worker, loop: loop, port: 50_011)
         let third = try Self.connection(worker, loop: loop, port: 50_012)
+        defer { for channel in [b, third] { _ = try? channel.finish() } }
         #expect(!third.isActive)
         #expect(worker.tcpCounters.accepted == 2 && worker.tcpCounters.rejected == 1)
         try a.close().wait()
         let fourth = try Self.connection(worker, loop: loop, port: 50_013)
+        defer { _ = try? fourth.finish() }
         #expect(fourth.isActive && worker.tcpCounters.accepted == 3)
     }
 }

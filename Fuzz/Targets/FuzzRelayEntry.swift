@@ -1,0 +1,138 @@
+// fuzz: full-module (links the C modules and Tests/MediaCoreTests/Relay/RelayTestClient.swift)
+//
+// The entry of a transport: every datagram a media worker's socket hands `RelayCore.receive`.
+// One relay core lives for the whole run with a visit of two connected clients (real ICE, DTLS and
+// SRTP keys) and a third that passed ICE but is still in its DTLS handshake. The first input byte
+// picks where the rest comes from and how it is wrapped:
+//   0: an address no participant uses (STUN, DTLS, SRTP probes, latching attempts);
+//   1: a connected participant's address, bytes as they are (forged SRTP/SRTCP, STUN, DTLS);
+//   2: the address still in DTLS (the bytes reach OpenSSL's DTLS server);
+//   3: a connected participant, the bytes protected as SRTP RTP with its real keys, so that the
+//      relay's RTP parsing and forwarding see arbitrary plaintext (sequence number made fresh);
+//   4: the same as SRTCP, so every RTCP reader sees arbitrary plaintext.
+// Every so often the clock moves on and timers run. Invariants: nothing crashes, forwarding never
+// exceeds what was authentically sent, and the visit still forwards real media afterwards.
+
+final class FuzzVisit {
+    var core: RelayCore
+    var output = OutgoingDatagrams(capacity: 64)
+    var now = ContinuousClock.now
+    let citizen: RelayTestClient
+    let staff: RelayTestClient
+    let pending: RelayTestClient
+    let stranger = TransportAddress(ipv4: 0xC633_6407, port: 61_000)
+    var clients: [TransportAddress: RelayTestClient] = [:]
+    var authenticRTP = 0
+    var inputs = 0
+
+    init() throws {
+        let identity = try DtlsIdentity(commonName: "relay")
+        core = RelayCore(
+            configuration: RelayCoreConfiguration(
+                announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000), maxParticipantsPerRoom: 3,
+                unknownSourceRate: 0),
+            identity: identity, seed: 7)
+        citizen = try RelayTestClient(port: 50_001, relayFingerprint: identity.fingerprint, seed: 1)
+        staff = try RelayTestClient(port: 50_002, relayFingerprint: identity.fingerprint, seed: 2)
+        pending = try RelayTestClient(port: 50_003, relayFingerprint: identity.fingerprint, seed: 3)
+        for (client, role) in [(citizen, ParticipantRole.citizen), (staff, .staff), (pending, .interpreter)] {
+            let result = try core.join(room: "fuzz", role: role, offer: client.offer(slots: 2), now: now)
+            client.accept(answer: result.answerSDP)
+            clients[client.address] = client
+            try send(client.bindingRequest(), from: client.address)
+        }
+        for client in [citizen, staff] {
+            _ = client.dtls.start(now: now)
+            while let hello = client.dtls.takeOutgoing() { try send(hello, from: client.address) }
+        }
+        precondition(citizen.srtpOut != nil && staff.srtpOut != nil, "the fuzz visit must connect")
+    }
+
+    func send(_ datagram: [UInt8], from source: TransportAddress) throws {
+        var copy = datagram + [UInt8](repeating: 0, count: 64)
+        copy.withUnsafeMutableBytes { core.receive($0, length: datagram.count, from: source, now: now, into: &output) }
+        try deliver()
+    }
+
+    /// Hands the relay's output to the clients (answering DTLS flights); other destinations drop it.
+    func deliver() throws {
+        var batch: [([UInt8], TransportAddress)] = []
+        for i in 0..<output.count {
+            let (bytes, destination) = output.datagram(at: i)
+            batch.append((Array(bytes), destination))
+        }
+        output.removeAll()
+        for (bytes, destination) in batch {
+            guard let client = clients[destination], client !== pending, !bytes.isEmpty else { continue }
+            try client.receive(bytes, now: now)
+            while let reply = client.dtls.takeOutgoing() { try send(reply, from: client.address) }
+        }
+    }
+
+    func protect(_ plain: [UInt8], rtcp: Bool, by client: RelayTestClient) -> [UInt8]? {
+        var packet = plain + [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
+        var span = packet.mutableSpan
+        var bytes = span.mutableBytes
+        guard let length = try? client.srtpOut!.protectRTCPIfNeeded(&bytes, plainLength: plain.count, rtcp: rtcp) else { return nil }
+        return Array(packet[0..<length])
+    }
+
+    func run(_ input: UnsafeRawBufferPointer) {
+        inputs += 1
+        guard let selector = input.first else { return }
+        var bytes = Array(input.dropFirst())
+        let client = selector & 0x80 == 0 ? citizen : staff
+        var datagram = bytes
+        var source = client.address
+        switch selector & 0x07 {
+        case 0: source = stranger
+        case 2: source = pending.address
+        case 3:
+            guard bytes.count >= 12 else { return }
+            bytes[0] = 0x80 | (bytes[0] & 0x3F)  // RTP version 2 keeps it on the SRTP path
+            client.videoSequence &+= 1
+            bytes[2] = UInt8(client.videoSequence >> 8)
+            bytes[3] = UInt8(client.videoSequence & 0xFF)
+            guard let protected = protect(bytes, rtcp: false, by: client) else { return }
+            datagram = protected
+            authenticRTP += 1
+        case 4:
+            guard bytes.count >= 8 else { return }
+            bytes[0] = 0x80 | (bytes[0] & 0x3F)
+            bytes[1] = 192 + bytes[1] % 32  // an RTCP packet type (RFC 5761 §4)
+            guard let protected = protect(bytes, rtcp: true, by: client) else { return }
+            datagram = protected
+        default: break
+        }
+        guard !datagram.isEmpty else { return }
+        let forwardedBefore = core.counters.rtpForwarded
+        try? send(datagram, from: source)
+        // One authentic RTP packet is forwarded at most to the two others in the room; nothing else is.
+        precondition(core.counters.rtpForwarded - forwardedBefore <= (selector & 0x07 == 3 ? 2 : 0),
+                     "a datagram was forwarded that was not authentic media, or to more than the room")
+        if inputs % 64 == 0 {
+            now += .milliseconds(20)
+            core.handleTimers(now: now, into: &output)
+            try? deliver()
+        }
+        if inputs % 4096 == 0 { checkVisitStillWorks() }
+    }
+
+    /// Real media still flows both ways after whatever came before.
+    func checkVisitStillWorks() {
+        for (from, to) in [(citizen, staff), (staff, citizen)] {
+            to.received.removeAll()
+            guard let packet = try? from.rtp(video: false, payload: [0xF0, 0x0D]) else { continue }
+            try? send(packet, from: from.address)
+            precondition(to.received.contains { $0.payload == [0xF0, 0x0D] }, "the visit stopped forwarding")
+        }
+    }
+}
+
+nonisolated(unsafe) var visit: FuzzVisit?
+
+@_cdecl("LLVMFuzzerTestOneInput") public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    if visit == nil { visit = try! FuzzVisit() }
+    visit!.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
