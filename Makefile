@@ -5,7 +5,7 @@ RUN_CONFIG ?= release
 # Parallel test workers: the machines have 2 cores.
 TEST_FLAGS ?= --parallel
 
-.PHONY: run test deps deps-test build build-tests unit-tests systemd-check e2e bench load soak fuzz sanitize install clean
+.PHONY: run test deps deps-test build build-tests unit-tests systemd-check bwe-check bwe-sim e2e bench load soak fuzz sanitize install clean
 PREFIX ?= /usr/local
 
 ## make run: install what is missing, build, start the relay on its embedded defaults.
@@ -14,7 +14,7 @@ run: deps
 	exec $$($(SWIFT) build -c $(RUN_CONFIG) --show-bin-path)/visit-relay
 
 ## make test: install what is missing, build, run every test (unit, then real browsers).
-test: deps-test unit-tests systemd-check e2e
+test: deps-test unit-tests systemd-check bwe-check e2e
 
 deps:
 	@scripts/install-deps.sh build
@@ -45,6 +45,18 @@ install: deps
 	test -e $(DESTDIR)/etc/visit-relay/visit-relay.yaml || install -D -m 0644 systemd/visit-relay.yaml $(DESTDIR)/etc/visit-relay/visit-relay.yaml
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/visit-relay/README.md
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemd-sysusers && systemctl daemon-reload; fi
+
+## The bandwidth estimator's goal on the recorded links (bwe-sim, virtual time, seconds of CPU):
+## queueing delay p95 <= 200 ms at utilisation >= 60 % on each goal trace, or the run fails.
+bwe-check: build-tests
+	$$($(SWIFT) build --show-bin-path)/bwe-sim --check-goal --plot-dir .build/bwe-sim --json .build/bwe-sim.json
+
+## make bwe-sim: the same in a release build (BWE_ARGS for other traces or parameters, e.g.
+## BWE_ARGS="--trace Verizon-EVDO-driving.up --set standing_queue_limit_ms=150").
+BWE_ARGS ?= --check-goal
+bwe-sim: deps
+	$(SWIFT) build -c release --product bwe-sim
+	$$($(SWIFT) build -c release --show-bin-path)/bwe-sim --plot-dir .build/bwe-sim --json .build/bwe-sim.json $(BWE_ARGS)
 
 ## Real Chromium and Firefox visits through the relay, in a loopback-only network namespace (root).
 e2e: build-tests

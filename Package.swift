@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "visit-relay", targets: ["RelayDaemon"]),
         .executable(name: "link-emulator", targets: ["LinkEmulator"]),
         .executable(name: "relay-load", targets: ["RelayLoad"]),
+        .executable(name: "bwe-sim", targets: ["BweSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -122,6 +123,17 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "LinkModelTests", dependencies: ["LinkModel"], swiftSettings: swiftSettings),
+
+        // The bandwidth simulator: the relay's estimator and allocator over the link model and
+        // recorded traces, in virtual time (Benchmarks/BweSimulation; `bwe-sim` runs it).
+        .target(name: "BweSimulation", dependencies: ["MediaCore", "LinkModel"], path: "Benchmarks/BweSimulation", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "BweSim",
+            dependencies: ["BweSimulation", "MediaCore", "LinkModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/BweSim",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "BweSimulationTests", dependencies: ["BweSimulation", "MediaCore", "LinkModel"], swiftSettings: swiftSettings),
     ]
 )
 

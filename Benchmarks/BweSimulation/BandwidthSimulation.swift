@@ -1,0 +1,312 @@
+public import LinkModel
+public import MediaCore
+
+/// One sender (the relay towards one receiver) over one emulated link, in virtual time: a model
+/// video source and Opus-sized audio, the allocator (audio first, video paused below a floor and
+/// resumed with hysteresis, padding probes while paused), a pacer with the estimator's congestion
+/// window, the link model (`LinkModel`, the same one link-emulator runs), and the receiver's real
+/// transport-cc feedback: `TransportFeedbackGenerator` records arrivals, the RTCP writer encodes the
+/// feedback, and the sender parses it with `RTCPTransportFeedbackView` after the return delay.
+/// Nothing touches a clock or a socket: a 1000-second trace runs in seconds of CPU.
+public struct SimulationSettings: Sendable {
+    public var link: LinkConfiguration
+    public var durationUs: UInt64
+    /// One-way delay of the feedback's way back (the reverse path is not the bottleneck).
+    public var feedbackDelayUs: UInt64
+    public var parameters: SendSideEstimatorParameters
+    public var audioPacketBytes = 100
+    public var audioIntervalUs: UInt64 = 20_000
+    public var maximumPacketBytes = 1200
+    /// Video pauses when its share of the estimate falls below this, bits per second ...
+    public var videoFloorBps: Double = 50_000
+    /// ... and resumes after its share has been at least this for `resumeHoldUs`.
+    public var videoResumeBps: Double = 100_000
+    public var resumeHoldUs: UInt64 = 1_000_000
+    /// The encoder skips a frame when the pacer already holds this much video (in time at the video rate).
+    public var frameDropQueueMs: Double = 50
+    /// Audio may go this far past the congestion window (and padding leaves this much of it free).
+    public var audioWindowAllowanceBytes = 1000
+    /// Audio the window has held this long is dropped at the sender (a receiver would discard it).
+    public var staleAudioUs: UInt64 = 200_000
+    public var sampleIntervalUs: UInt64 = 500_000
+    public var seed: UInt64 = 1
+
+    public init(link: LinkConfiguration, durationUs: UInt64, feedbackDelayUs: UInt64, parameters: SendSideEstimatorParameters) {
+        self.link = link
+        self.durationUs = durationUs
+        self.feedbackDelayUs = feedbackDelayUs
+        self.parameters = parameters
+    }
+}
+
+/// What one run measured.
+public struct SimulationResult: Sendable {
+    public struct Sample: Sendable {
+        public var seconds: Double
+        public var capacityBps: Double
+        public var estimateBps: Double
+        public var sendBps: Double
+        public var paused: Bool
+    }
+
+    public var durationSeconds: Double
+    /// Media (audio and video, not padding) delivered, bits per second.
+    public var goodputBps: Double
+    /// What the link offered (outside outages), bits per second.
+    public var capacityBps: Double
+    /// Everything delivered (media and padding) over what the link offered.
+    public var utilization: Double
+    /// Per media packet: delivery minus creation (the frame or audio packet), minus the base delay.
+    public var queueingDelayP50Ms: Double
+    public var queueingDelayP95Ms: Double
+    /// The same from the moment the pacer sent the packet: the link's queue alone.
+    public var networkDelayP95Ms: Double
+    /// Media packets lost on the link (random loss and queue overflow) over media packets sent.
+    public var loss: Double
+    public var pausedSeconds: Double
+    public var framesEncoded: Int
+    public var framesSkipped: Int
+    /// Audio packets dropped at the sender as stale (held by the congestion window in an outage).
+    public var audioDroppedAtSender: Int
+    public var samples: [Sample]
+}
+
+private struct SimulatedPacket: Sendable {
+    var sequence: UInt16
+    var createdUs: UInt64
+    var sentUs: UInt64
+    var isMedia: Bool
+}
+
+public func runSimulation(_ settings: SimulationSettings, video model: VideoFrameSizeModel) -> SimulationResult {
+    var model = model
+    let origin = ContinuousClock.Instant.now
+    func at(_ us: UInt64) -> ContinuousClock.Instant { origin + .microseconds(Int64(us)) }
+
+    var link = LinkDirection<SimulatedPacket>(configuration: settings.link, seed: settings.seed)
+    var estimator = SendSideEstimator(parameters: settings.parameters, origin: origin)
+    var receiver = TransportFeedbackGenerator(origin: origin)
+    var arrivals: [RTCPTransportFeedbackArrival] = []
+    var feedbackInFlight: [(atUs: UInt64, bytes: [UInt8])] = []
+
+    var audioQueue: [(size: Int, createdUs: UInt64)] = []
+    var videoQueue: [(size: Int, createdUs: UInt64)] = []
+    var videoHead = 0
+    var videoQueuedBytes = 0
+    var budgetBytes = 0.0
+    var paddingBudgetBytes = 0.0
+
+    let audioBps = Double(settings.audioPacketBytes * 8) * 1_000_000 / Double(settings.audioIntervalUs)
+    let frameIntervalUs = 1_000_000 / Double(model.framesPerSecond)
+    var nextAudioUs: UInt64 = 0
+    var nextFrameUs = 0.0
+    var paused = false
+    var resumeSinceUs: UInt64?
+    var needKeyframe = true
+    var pausedUs: UInt64 = 0
+    var framesEncoded = 0
+    var framesSkipped = 0
+    var audioDroppedAtSender = 0
+
+    var mediaSent = 0
+    var mediaLost = 0
+    var mediaDeliveredBytes = 0
+    var delaysUs: [UInt64] = []
+    var networkDelaysUs: [UInt64] = []
+    var recentDeliveredBytes = 0
+    var receivedBps: UInt64 = 0
+    var windowSentBytes = 0
+    var lastSampleCapacity = 0
+    var samples: [SimulationResult.Sample] = []
+
+    func send(size: Int, createdUs: UInt64, isMedia: Bool, nowUs: UInt64) {
+        let sequence = estimator.packetSent(size: size, now: at(nowUs))
+        windowSentBytes += size
+        if isMedia { mediaSent += 1 }
+        if case .failure = link.enqueue(size: size, payload: SimulatedPacket(sequence: sequence, createdUs: createdUs, sentUs: nowUs, isMedia: isMedia), nowUs: nowUs),
+            isMedia
+        {
+            mediaLost += 1
+        }
+    }
+
+    var nowUs: UInt64 = 0
+    while nowUs < settings.durationUs {
+        let target = estimator.targetBitrate
+        let videoShare = max(target - audioBps, 0)
+
+        // Sources and the allocator.
+        if nowUs >= nextAudioUs {
+            audioQueue.append((settings.audioPacketBytes, nowUs))
+            nextAudioUs += settings.audioIntervalUs
+        }
+        if Double(nowUs) >= nextFrameUs {
+            nextFrameUs += frameIntervalUs
+            if paused {
+                if videoShare >= settings.videoResumeBps {
+                    resumeSinceUs = resumeSinceUs ?? nowUs
+                    if nowUs - resumeSinceUs! >= settings.resumeHoldUs {
+                        paused = false
+                        needKeyframe = true  // a keyframe on every switch
+                    }
+                } else {
+                    resumeSinceUs = nil
+                }
+            } else if videoShare < settings.videoFloorBps {
+                paused = true
+                resumeSinceUs = nil
+                videoQueue.removeAll(keepingCapacity: true)
+                videoHead = 0
+                videoQueuedBytes = 0
+            }
+            if !paused {
+                if Double(videoQueuedBytes) > videoShare / 8 * settings.frameDropQueueMs / 1000 {
+                    framesSkipped += 1
+                } else {
+                    var remaining = model.nextFrameBytes(bitrate: videoShare, keyframe: needKeyframe)
+                    needKeyframe = false
+                    framesEncoded += 1
+                    while remaining > 0 {
+                        let size = min(remaining, settings.maximumPacketBytes - 40) + 40  // RTP/SRTP/UDP/IP headers
+                        videoQueue.append((size, nowUs))
+                        videoQueuedBytes += size
+                        remaining -= size - 40
+                    }
+                }
+            }
+        }
+        if paused { pausedUs += 1000 }
+
+        // Pacer: audio first, then video within the pacing budget and the congestion window.
+        let pacingBytesPerMs = target * settings.parameters.pacingFactor / 8 / 1000
+        budgetBytes = min(budgetBytes + pacingBytesPerMs, max(pacingBytesPerMs * 5, 1500))
+        // Audio goes first and is never held by the pacing budget, but it respects the congestion
+        // window like everything else: into a link that reports nothing (an outage) it would only
+        // queue up stale speech. Audio older than `staleAudioUs` is dropped at the sender.
+        let probeBps = settings.videoResumeBps * 1.2
+        let probeWindow = Int((probeBps + audioBps) / 8 * (estimator.rttMs + settings.parameters.congestionWindowMs) / 1000)
+        // Padding never takes audio's place: audio may go past whichever window is in use.
+        let audioBeyond = settings.audioWindowAllowanceBytes + (paused ? max(probeWindow - estimator.congestionWindowBytes, 0) : 0)
+        var audioSent = 0
+        for packet in audioQueue {
+            if nowUs - packet.createdUs > settings.staleAudioUs {
+                audioSent += 1
+                audioDroppedAtSender += 1
+                continue
+            }
+            guard estimator.windowAllows(packet.size, beyond: audioBeyond) else { break }
+            send(size: packet.size, createdUs: packet.createdUs, isMedia: true, nowUs: nowUs)
+            budgetBytes -= Double(packet.size)
+            audioSent += 1
+        }
+        audioQueue.removeFirst(audioSent)
+        while videoHead < videoQueue.count, budgetBytes > 0, estimator.windowAllows(videoQueue[videoHead].size) {
+            let packet = videoQueue[videoHead]
+            videoHead += 1
+            videoQueuedBytes -= packet.size
+            budgetBytes -= Double(packet.size)
+            send(size: packet.size, createdUs: packet.createdUs, isMedia: true, nowUs: nowUs)
+        }
+        if videoHead > 256, videoHead * 2 > videoQueue.count {
+            videoQueue.removeFirst(videoHead)
+            videoHead = 0
+        }
+        // While video is paused, padding a little above the resume rate probes whether the link has
+        // room again. It has its own window, sized for that rate (the estimate's own window is too
+        // small to carry a probe), so a link still in its dip queues at most one window of it.
+        if paused {
+            paddingBudgetBytes = min(paddingBudgetBytes + probeBps / 8 / 1000, 2400)
+            while paddingBudgetBytes >= Double(settings.maximumPacketBytes),
+                estimator.history.bytesInFlight + settings.maximumPacketBytes <= probeWindow
+            {
+                paddingBudgetBytes -= Double(settings.maximumPacketBytes)
+                send(size: settings.maximumPacketBytes, createdUs: nowUs, isMedia: false, nowUs: nowUs)
+            }
+        }
+
+        // The link, and the receiver recording arrivals.
+        link.advance(toUs: nowUs) { packet in
+            receiver.record(sequence: packet.payload.sequence, arrival: at(packet.deliveryUs))
+            recentDeliveredBytes += packet.size
+            guard packet.payload.isMedia else { return }
+            mediaDeliveredBytes += packet.size
+            let delay = packet.deliveryUs - packet.payload.createdUs
+            delaysUs.append(delay > settings.link.baseDelayUs ? delay - settings.link.baseDelayUs : 0)
+            let network = packet.deliveryUs - packet.payload.sentUs
+            networkDelaysUs.append(network > settings.link.baseDelayUs ? network - settings.link.baseDelayUs : 0)
+        }
+        if nowUs % 100_000 == 0 {
+            receivedBps = UInt64(recentDeliveredBytes * 8 * 10)
+            recentDeliveredBytes = 0
+        }
+        if receiver.isDue(now: at(nowUs), receivedBitrate: receivedBps) {
+            let count = receiver.takeArrivals(now: at(nowUs), into: &arrivals)
+            var offset = 0
+            while offset < count {
+                var bytes = [UInt8](repeating: 0, count: RTCPTransportFeedback.defaultMaxSize)
+                var consumed = 0
+                let written = arrivals.withUnsafeBufferPointer { all in
+                    let rest = Span(_unsafeElements: UnsafeBufferPointer(rebasing: all[offset..<count]))
+                    return bytes.withUnsafeMutableBytes { buffer in
+                        let feedback = RTCPTransportFeedback(
+                            senderSSRC: 1, mediaSSRC: 2, feedbackPacketCount: receiver.feedbackPacketCount, arrivals: rest)
+                        consumed = feedback.consumedCount
+                        var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
+                        feedback.encode(into: &out)
+                        return out.finalize(for: buffer)
+                    }
+                }
+                receiver.sent()
+                bytes.removeLast(bytes.count - written)
+                feedbackInFlight.append((nowUs + settings.feedbackDelayUs, bytes))
+                offset += max(consumed, 1)
+            }
+        }
+
+        // Feedback reaching the sender.
+        while let first = feedbackInFlight.first, first.atUs <= nowUs {
+            feedbackInFlight.removeFirst()
+            first.bytes.withUnsafeBytes { raw in
+                guard let view = try? RTCPTransportFeedbackView(validating: RawSpan(_unsafeBytes: raw)) else { return }
+                estimator.beginFeedback()
+                var packets = view.packets
+                while let packet = packets.next() {
+                    estimator.addReport(sequence: packet.sequenceNumber, arrivalTimeUs: packet.arrivalTimeUs)
+                }
+                estimator.endFeedback(now: at(nowUs))
+            }
+        }
+        if nowUs % 10_000 == 0 { estimator.tick(now: at(nowUs)) }
+
+        nowUs += 1000
+        if nowUs % settings.sampleIntervalUs == 0 {
+            let window = Double(settings.sampleIntervalUs) / 1_000_000
+            let capacity = link.statistics.capacityBytes
+            samples.append(.init(
+                seconds: Double(nowUs) / 1_000_000, capacityBps: Double((capacity - lastSampleCapacity) * 8) / window,
+                estimateBps: estimator.targetBitrate, sendBps: Double(windowSentBytes * 8) / window, paused: paused))
+            lastSampleCapacity = capacity
+            windowSentBytes = 0
+        }
+    }
+
+    delaysUs.sort()
+    networkDelaysUs.sort()
+    func percentile(_ p: Double, of delays: [UInt64] = delaysUs) -> Double {
+        guard !delays.isEmpty else { return 0 }
+        return Double(delays[min(delays.count - 1, Int(Double(delays.count) * p))]) / 1000
+    }
+    let seconds = Double(settings.durationUs) / 1_000_000
+    let statistics = link.statistics
+    return SimulationResult(
+        durationSeconds: seconds,
+        goodputBps: Double(mediaDeliveredBytes * 8) / seconds,
+        capacityBps: Double(statistics.capacityBytes * 8) / seconds,
+        utilization: statistics.capacityBytes > 0 ? Double(statistics.deliveredBytes) / Double(statistics.capacityBytes) : 0,
+        queueingDelayP50Ms: percentile(0.50), queueingDelayP95Ms: percentile(0.95),
+        networkDelayP95Ms: percentile(0.95, of: networkDelaysUs),
+        loss: mediaSent > 0 ? Double(mediaLost) / Double(mediaSent) : 0,
+        pausedSeconds: Double(pausedUs) / 1_000_000,
+        framesEncoded: framesEncoded, framesSkipped: framesSkipped, audioDroppedAtSender: audioDroppedAtSender,
+        samples: samples)
+}

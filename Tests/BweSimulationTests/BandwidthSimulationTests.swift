@@ -1,0 +1,69 @@
+import BweSimulation
+import LinkModel
+import MediaCore
+import Testing
+
+/// Short runs of the simulator on synthetic links: the properties DESIGN.md asks of the estimator on
+/// 4G, each compared with libwebrtc's defaults in the same run where they differ.
+@Suite("Bandwidth simulation")
+struct BandwidthSimulationTests {
+    static func run(_ parameters: SendSideEstimatorParameters, link: LinkConfiguration, seconds: Double) -> SimulationResult {
+        var settings = SimulationSettings(
+            link: link, durationUs: UInt64(seconds * 1_000_000), feedbackDelayUs: link.baseDelayUs, parameters: parameters)
+        settings.sampleIntervalUs = 100_000
+        return runSimulation(settings, video: .uniform())
+    }
+
+    @Test("on a steady 1 Mbit/s link the estimate settles near capacity without a standing queue")
+    func steadyLink() {
+        let link = LinkConfiguration(capacity: .fixed(bitsPerSecond: 1_000_000), queueLimit: .bytes(150_000), baseDelayUs: 40_000)
+        let result = Self.run(.rural4G, link: link, seconds: 60)
+        #expect(result.utilization > 0.7, "utilisation \(result.utilization)")
+        #expect(result.queueingDelayP95Ms < 150, "queueing delay p95 \(result.queueingDelayP95Ms) ms")
+        #expect(result.pausedSeconds == 0)
+    }
+
+    @Test("4 % random loss is not congestion: rural4G still fills the link, plain GCC holds")
+    func randomLoss() {
+        let link = LinkConfiguration(
+            capacity: .fixed(bitsPerSecond: 1_500_000), queueLimit: .bytes(150_000), baseDelayUs: 40_000, loss: .bernoulli(rate: 0.04))
+        let ours = Self.run(.rural4G, link: link, seconds: 40)
+        let gcc = Self.run(.gccDefaults, link: link, seconds: 40)
+        #expect(ours.goodputBps > 900_000, "rural4G goodput \(ours.goodputBps)")
+        #expect(ours.goodputBps > 1.5 * gcc.goodputBps, "rural4G \(ours.goodputBps) vs gcc \(gcc.goodputBps)")
+    }
+
+    @Test("a 600 ms outage does not collapse the rate, and video never pauses for it")
+    func outage() {
+        let link = LinkConfiguration(
+            capacity: .fixed(bitsPerSecond: 1_000_000), queueLimit: .bytes(150_000), baseDelayUs: 40_000,
+            outages: [.init(startUs: 30_000_000, durationUs: 600_000)])
+        let result = Self.run(.rural4G, link: link, seconds: 40)
+        let before = result.samples.first { $0.seconds >= 29.9 }!.estimateBps
+        let after = result.samples.filter { $0.seconds > 30 && $0.seconds <= 33 }.map(\.estimateBps).min()!
+        #expect(after >= 0.5 * before, "estimate \(before) before, down to \(after) after the outage")
+        #expect(result.pausedSeconds == 0)
+    }
+
+    @Test("below the floor video pauses, audio goes on, and video resumes when the link returns")
+    func pauseAndResume() {
+        // 1 Mbit/s, then 60 kbit/s for 20 s (below audio plus the video floor), then 1 Mbit/s again.
+        var times: [UInt32] = []
+        func fill(fromMs: Int, toMs: Int, bitsPerSecond: Double) {
+            let interval = 1500.0 * 8 / bitsPerSecond * 1000
+            var t = Double(fromMs)
+            while t < Double(toMs) { times.append(UInt32(t) + 1); t += interval }
+        }
+        fill(fromMs: 0, toMs: 20_000, bitsPerSecond: 1_000_000)
+        fill(fromMs: 20_000, toMs: 40_000, bitsPerSecond: 60_000)
+        fill(fromMs: 40_000, toMs: 70_000, bitsPerSecond: 1_000_000)
+        let trace = try! DeliveryTrace(opportunitiesMs: times)
+        let link = LinkConfiguration(capacity: .trace(trace), queueLimit: .bytes(60_000), baseDelayUs: 40_000)
+        let result = Self.run(.rural4G, link: link, seconds: 70)
+        let pausedDuringDip = result.samples.filter { $0.seconds > 25 && $0.seconds < 40 && $0.paused }.count
+        let pausedAtEnd = result.samples.filter { $0.seconds > 60 && $0.paused }.count
+        #expect(pausedDuringDip > 100, "video paused in the dip (\(pausedDuringDip) of 150 samples)")
+        #expect(pausedAtEnd == 0, "video resumed after the link returned")
+        #expect(result.samples.filter { $0.seconds > 25 && $0.seconds < 40 }.allSatisfy { $0.sendBps > 0 }, "audio went on")
+    }
+}
