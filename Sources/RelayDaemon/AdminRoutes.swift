@@ -30,6 +30,9 @@ struct AdminRoutes: Sendable {
         var video: String
         var limits: KbpsPair
         var senderCapKbps: Double?
+        /// The relay's estimate of the path towards the participant, and the standing queue it sees there.
+        var downlinkEstimateKbps: Double?
+        var downlinkQueueMs: Double?
     }
 
     struct RoomJSON: Codable {
@@ -128,7 +131,9 @@ struct AdminRoutes: Sendable {
                         bitrateInKbps: Double(r.bitrateInBps) / 1000, bitrateOutKbps: Double(r.bitrateOutBps) / 1000,
                         video: r.sendsVideo ? "forwarding" : "none",
                         limits: KbpsPair(upKbps: r.limits.upBps.map { Int($0 / 1000) }, downKbps: r.limits.downBps.map { Int($0 / 1000) }),
-                        senderCapKbps: r.senderCapBps.map { Double($0) / 1000 })
+                        senderCapKbps: r.senderCapBps.map { Double($0) / 1000 },
+                        downlinkEstimateKbps: r.downlinkEstimateBps.map { Double($0) / 1000 },
+                        downlinkQueueMs: r.downlinkStandingQueueMs.map { ($0 * 10).rounded() / 10 })
                 }
                 result.append(RoomJSON(room: room, worker: worker.index, participants: members))
             }

@@ -232,7 +232,7 @@ final class MediaWorker: @unchecked Sendable {
             defer { worstTickLag = .zero }
             return RelayMetrics.WorkerSnapshot(
                 worker: index, relay: core.counters, iceTcp: tcpCounters, openTCP: tcpConnections.count,
-                rooms: core.roomCount, participants: core.participantsByRole,
+                rooms: core.roomCount, participants: core.participantsByRole, downlinkEstimates: core.downlinkEstimates,
                 loopLagSeconds: Double(worstTickLag.nanoseconds) / 1e9)
         }.get()
     }

@@ -31,6 +31,8 @@ final class RelayMetrics: Sendable {
         var openTCP: Int
         var rooms: Int
         var participants: [ParticipantRole: Int]
+        /// Receivers with a downlink estimate, the lowest estimate and their sum, bits/s.
+        var downlinkEstimates: (count: Int, minimumBps: UInt64, sumBps: UInt64)
         /// Worst delay of the worker's 10 ms tick behind its schedule since the previous scrape.
         var loopLagSeconds: Double
     }
@@ -49,6 +51,7 @@ final class RelayMetrics: Sendable {
         ("retransmissions_sent", "Receiver NACKs answered from the RTX cache", { $0.relay.retransmissionsSent }),
         ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve", { $0.relay.retransmissionsUnavailable }),
         ("transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders", { $0.relay.transportFeedbackSent }),
+        ("transport_feedback_received", "Transport-wide congestion control feedback packets received from receivers", { $0.relay.transportFeedbackReceived }),
         ("address_latches", "Participants moved to a new address by authenticated SRTP (handover, NAT rebinding)", { $0.relay.addressLatches }),
         ("rembs_sent", "REMB messages sent to cap senders at the operator's bitrate limits", { $0.relay.rembsSent }),
         ("frames_assembled", "VP8 frames received complete", { $0.relay.framesAssembled }),
@@ -66,6 +69,9 @@ final class RelayMetrics: Sendable {
         var participants: [ParticipantRole: Int] = [:]
         var lag = 0.0
         var openTCP = 0
+        var estimated = 0
+        var lowestEstimate = UInt64.max
+        var estimateSum: UInt64 = 0
         state.withLockedValue { state in
             for snapshot in snapshots {
                 var seen = state.previous[snapshot.worker] ?? [:]
@@ -87,6 +93,11 @@ final class RelayMetrics: Sendable {
                 openTCP += snapshot.openTCP
                 lag = max(lag, snapshot.loopLagSeconds)
                 for (role, count) in snapshot.participants { participants[role, default: 0] += count }
+                if snapshot.downlinkEstimates.count > 0 {
+                    estimated += snapshot.downlinkEstimates.count
+                    lowestEstimate = min(lowestEstimate, snapshot.downlinkEstimates.minimumBps)
+                    estimateSum += snapshot.downlinkEstimates.sumBps
+                }
             }
         }
         Gauge(label: "visitrelay_rooms", factory: factory).record(rooms)
@@ -95,6 +106,9 @@ final class RelayMetrics: Sendable {
         }
         Gauge(label: "visitrelay_ice_tcp_connections_open", factory: factory).record(openTCP)
         Gauge(label: "visitrelay_worker_loop_lag_seconds", factory: factory).record(lag)
+        // The relay's estimates of the paths towards receivers (0 while none has feedback).
+        Gauge(label: "visitrelay_downlink_estimate_min_bps", factory: factory).record(estimated > 0 ? Int(lowestEstimate) : 0)
+        Gauge(label: "visitrelay_downlink_estimate_mean_bps", factory: factory).record(estimated > 0 ? Int(estimateSum) / estimated : 0)
         return registry.emitToString()
     }
 

@@ -90,6 +90,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Override bwe.transport_feedback: on or off.")
     var transportFeedback: String?
 
+    @Option(help: "Override bwe.downlink_estimation: on or off.")
+    var downlinkEstimation: String?
+
     @Option(help: "Override web.root: directory of the web client.")
     var webRoot: String?
 
@@ -111,6 +114,7 @@ struct ServeCommand: AsyncParsableCommand {
         add("--max-participants", "rooms.max_participants", maxParticipants.map(String.init))
         add("--relay-nack", "repair.relay_nack", relayNack)
         add("--transport-feedback", "bwe.transport_feedback", transportFeedback)
+        add("--downlink-estimation", "bwe.downlink_estimation", downlinkEstimation)
         add("--web-root", "web.root", webRoot)
         return list
     }
@@ -163,6 +167,7 @@ struct ServeCommand: AsyncParsableCommand {
                     maxParticipantsPerRoom: maxParticipants,
                     wallClock: WallClockReference(instant: .now, unixSeconds: Date().timeIntervalSince1970),
                     relayNack: settings.relayNack, transportFeedback: settings.transportFeedback,
+                    downlinkEstimation: settings.downlinkEstimation,
                     unknownSourceRate: settings.unknownSourceRate, unknownSourceBurst: settings.unknownSourceBurst),
                 identity: identity, seed: UInt64.random(in: 0...UInt64.max),
                 firstParticipantID: UInt64(index) << 48 | 1)

@@ -231,6 +231,9 @@ def scenario_two_chromium(processes, relay, results):
     metrics = prometheus()
     assert metrics.get("visitrelay_rtp_packets_forwarded_total", 0) >= 200, metrics
     assert metrics.get('visitrelay_participants{role="citizen"}') == 1 and metrics.get("visitrelay_rooms") == 1, metrics
+    # Both browsers report on what the relay sends them (transport-cc), so the relay estimates both downlinks.
+    assert metrics.get("visitrelay_transport_feedback_received_total", 0) > 10, metrics
+    assert metrics.get("visitrelay_downlink_estimate_min_bps", 0) >= 100_000, metrics
     assert metrics.get('visitrelay_joins_total{outcome="joined"}') == 2, metrics
     assert metrics.get("visitrelay_bytes_received_total", 0) > 0 and "visitrelay_worker_loop_lag_seconds" in metrics
     results["two_chromium"] = {
@@ -809,6 +812,66 @@ def scenario_capped_uplink(processes, relay, results):
     assert on["rtt_p95_ms"] <= on["rtt_base_ms"] + 200, f"RTT p95 {on['rtt_p95_ms']} ms over base {on['rtt_base_ms']} ms: {on}"
 
 
+RURAL_DOWNLINK_PROFILES = {
+    "rural-downlink": {
+        "description": "rural-4g's downlink (RFC 8867 1 Mbit/s trace, 100 KB queue, 50 ms, jitter, 2 % loss) behind a fast uplink",
+        "uplink": {"rateBps": 20000000, "queuePackets": 1000, "delayMs": 20},
+        "downlink": {"trace": "synthetic/rfc8867-tc5.1-1mbps.mm", "queueBytes": 100000, "delayMs": 50, "jitterMs": 8,
+                     "loss": 0.02},
+    }
+}
+
+
+def rural_downlink_run(processes, relay, directory, mode):
+    """Staff with a busy camera and the citizen, each behind a fast uplink and rural-4g's downlink.
+    Returns what the link-emulator saw on the downlinks and what the citizen decoded."""
+    import signal
+    profiles = os.path.join(directory, "profiles.json")
+    with open(profiles, "w") as f:
+        json.dump(RURAL_DOWNLINK_PROFILES, f)
+    start_relay(processes, relay, ["--downlink-estimation", mode, "--announce-address", "127.0.0.1:41000"])
+    emulator, summary = start_emulator(processes, relay, "rural-downlink", "127.0.0.1:41000", "127.0.0.1:40000",
+                                       ["--profiles", profiles, "--seed", "5"])
+    camera = busy_camera(directory)
+    staff = browsers.Chromium(processes, f"{BASE}/r/downlink{mode}?role=staff", "staff",
+                              extra_args=[f"--use-file-for-fake-video-capture={camera}"])
+    citizen = browsers.Chromium(processes, f"{BASE}/r/downlink{mode}?role=citizen", "citizen")
+    wait_joined([citizen, staff])
+    require_progress([citizen], frames_needed=10, audio_needed=20, timeout=20)
+    frames = []
+    began = time.time()
+    while time.time() - began < 24:
+        frames.append((time.time() - began, totals(citizen)[0]))
+        time.sleep(2)
+    decoded_last_10s = frames[-1][1] - next(f for t, f in frames if t >= frames[-1][0] - 10.5)
+    staff_estimate = round(((staff.stats()["candidatePair"] or {}).get("availableOutgoingBitrate") or 0) / 1000)
+    emulator.send_signal(signal.SIGTERM)  # it writes its summary on exit
+    emulator.wait(timeout=10)
+    with open(summary) as f:
+        report = json.load(f)
+    return {"downlink": report["downlink"], "frames_decoded_last_10s": decoded_last_10s,
+            "staff_estimate_kbps": staff_estimate}
+
+
+def scenario_rural_downlink(processes, relay, results):
+    """Both browsers sit behind a fast uplink and rural-4g's downlink; staff sends a busy camera.
+    With the relay's downlink estimation, staff is capped by REMB at what the citizen's link carries:
+    the downlink queue stays short and the citizen keeps decoding. Without it (same run, for
+    comparison) staff sends at its fast uplink's rate into the citizen's 1 Mbit/s link."""
+    figures = {}
+    for mode in ("on", "off"):
+        run = browsers.Processes()
+        try:
+            figures[mode] = rural_downlink_run(run, relay, processes.tempdir("vr-downlink-"), mode)
+        finally:
+            run.stop_all()
+    results["rural_downlink"] = figures
+    on = figures["on"]
+    assert on["frames_decoded_last_10s"] >= 100, f"the citizen stopped decoding: {figures}"
+    assert on["downlink"]["queueDelayMs"]["p95"] <= 200, f"the relay overfilled the downlink: {figures}"
+    assert on["downlink"]["loss"] <= 0.05, f"loss beyond the link's 2 %: {figures}"
+
+
 def stun_request(username, password, transaction=None):
     """A Binding request with USERNAME, PRIORITY, ICE-CONTROLLING, MESSAGE-INTEGRITY (keyed with
     `password`) and FINGERPRINT (RFC 8489), as an attacker who knows the ufrags but not the password
@@ -1020,6 +1083,7 @@ SCENARIOS = {
     "https_visit": scenario_https_visit,
     "admin_limits": scenario_admin_limits,
     "capped_uplink": scenario_capped_uplink,
+    "rural_downlink": scenario_rural_downlink,
     "hostile_traffic": scenario_hostile_traffic,
     "load_smoke": scenario_load_smoke,
     "handover": scenario_handover,

@@ -10,7 +10,8 @@ struct RelayMetricsTests {
         for _ in 0..<drops { relay.drop(.srtpAuthentication) }
         return .init(
             worker: worker, relay: relay, iceTcp: IceTcpCounters(), openTCP: 0, rooms: 1,
-            participants: [.citizen: 1, .staff: 1], loopLagSeconds: lag)
+            participants: [.citizen: 1, .staff: 1],
+            downlinkEstimates: worker == 0 ? (2, 400_000, 1_000_000) : (1, 900_000, 900_000), loopLagSeconds: lag)
     }
 
     static func value(_ text: String, _ series: String) -> Double? {
@@ -25,6 +26,8 @@ struct RelayMetricsTests {
         #expect(Self.value(text, #"visitrelay_dropped_total{reason="srtp_authentication"}"#) == 2)
         #expect(Self.value(text, #"visitrelay_participants{role="citizen"}"#) == 2)
         #expect(Self.value(text, "visitrelay_rooms") == 2)
+        #expect(Self.value(text, "visitrelay_downlink_estimate_min_bps") == 400_000)
+        #expect(Self.value(text, "visitrelay_downlink_estimate_mean_bps") == 633_333)
         text = metrics.render([Self.snapshot(worker: 0, forwarded: 130, drops: 2, lag: 0.004), Self.snapshot(worker: 1, forwarded: 50)])
         #expect(Self.value(text, "visitrelay_rtp_packets_forwarded_total") == 180)
         #expect(Self.value(text, "visitrelay_worker_loop_lag_seconds") == 0.004)

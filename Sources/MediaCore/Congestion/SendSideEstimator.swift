@@ -67,6 +67,9 @@ public struct SendSideEstimator: Sendable {
         min(max(min(rate.bitrate, lossBound), parameters.minimumBitrate), parameters.maximumBitrate)
     }
 
+    /// Whether any feedback has arrived (before it, the target is only the start rate).
+    public var hasFeedback: Bool { lastFeedbackMs != nil }
+
     /// The delay-based rate alone (for plots and tests).
     public var delayBasedBitrate: Double { rate.bitrate }
 

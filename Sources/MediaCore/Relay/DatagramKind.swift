@@ -91,6 +91,8 @@ public struct RelayCounters: Sendable, Equatable {
     public var addressLatches = 0
     /// Transport-wide congestion control feedback packets sent to senders.
     public var transportFeedbackSent = 0
+    /// Transport-cc feedback packets receivers sent about what we forward them.
+    public var transportFeedbackReceived = 0
     public private(set) var drops = [Int](repeating: 0, count: DropReason.allCases.count)
 
     public init() {}

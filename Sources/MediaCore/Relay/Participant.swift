@@ -80,6 +80,9 @@ final class Participant {
     /// of the transport-wide sequence number in what it sends, and the arrivals to report back.
     var transportSequenceExtension: UInt8?
     var transportFeedback: TransportFeedbackGenerator?
+    /// Our estimate of the path towards it (RelayCoreConfiguration.downlinkEstimation), fed by its
+    /// transport-cc feedback on the transport-wide numbers we write into what we forward to it.
+    var downlink: SendSideEstimator?
     /// Fraction lost (1/256) the participant last reported on the streams we send it.
     var lossDown: UInt8 = 0
     /// Our RTCP sender SSRC towards this participant (for receiver-only reports and feedback).

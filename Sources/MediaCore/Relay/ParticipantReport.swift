@@ -45,6 +45,10 @@ public struct ParticipantReport: Sendable, Equatable {
     public let senderCapBps: UInt64?
     /// Whether the participant is sending video the relay forwards.
     public let sendsVideo: Bool
+    /// Our estimate of the path towards it (RelayCoreConfiguration.downlinkEstimation), once its
+    /// transport-cc feedback has started; and that estimator's last loss and queueing readings.
+    public let downlinkEstimateBps: UInt64?
+    public let downlinkStandingQueueMs: Double?
 }
 
 extension RelayCore {
@@ -66,8 +70,31 @@ extension RelayCore {
                     lossUp: received + lost > 0 ? lost / (received + lost) : 0,
                     lossDown: Double(p.lossDown) / 256,
                     bitrateInBps: p.traffic.rateInBps, bitrateOutBps: p.traffic.rateOutBps,
-                    limits: p.limits, senderCapBps: senderCap(id), sendsVideo: stats?.started == true)
+                    limits: p.limits, senderCapBps: senderCap(id), sendsVideo: stats?.started == true,
+                    downlinkEstimateBps: p.downlink?.hasFeedback == true ? p.downlink.map { UInt64($0.targetBitrate) } : nil,
+                    downlinkStandingQueueMs: p.downlink?.hasFeedback == true ? p.downlink?.standingQueueMs : nil)
             }
         }
+    }
+
+    /// Our downlink estimates of this worker's receivers that give feedback: how many, the lowest
+    /// and their sum (for metrics; no allocation).
+    public var downlinkEstimates: (count: Int, minimumBps: UInt64, sumBps: UInt64) {
+        var count = 0
+        var minimum = UInt64.max
+        var sum: UInt64 = 0
+        for participant in participants.values {
+            guard let downlink = participant.downlink, downlink.hasFeedback else { continue }
+            let estimate = UInt64(downlink.targetBitrate)
+            count += 1
+            minimum = min(minimum, estimate)
+            sum += estimate
+        }
+        return (count, count == 0 ? 0 : minimum, sum)
+    }
+
+    /// The report on one participant of this worker.
+    public func report(for id: ParticipantID) -> ParticipantReport? {
+        participants[id] == nil ? nil : participantReports().first { $0.id == id }
     }
 }

@@ -9,10 +9,14 @@ extension RelayCore {
     ) {
         var header: RtpHeaderSummary
         var transportSequence: UInt16?
+        var transportRange: Range<Int>?  // where the sender's transport-wide number sits in the packet
         do {
             let view = try RTPPacketView(validating: packet.bytes)
             header = RtpHeaderSummary(view)
-            if let id = sender.transportSequenceExtension { transportSequence = view.transportWideSequenceNumber(id: id) }
+            if let id = sender.transportSequenceExtension, let range = view.extensionRange(id: id), range.count == 2 {
+                transportRange = range
+                transportSequence = UInt16(packet[range.lowerBound]) << 8 | UInt16(packet[range.lowerBound + 1])
+            }
         } catch {
             counters.drop(.rtpMalformed)
             return
@@ -87,6 +91,16 @@ extension RelayCore {
             let cache = isAudio ? nil : receiver.slots[slot].videoCache
             let headerLength = header.headerLength
             let extensionOffset = header.extensionOffset
+            // The sender's transport-wide number becomes ours towards this receiver (its id, our count),
+            // when the receiver gives feedback; every other extension is stripped.
+            var extensionTable = RtpHeaderSummary.stripAllExtensions
+            var renumberAt: Int?
+            if receiver.downlink != nil, let senderID = sender.transportSequenceExtension,
+                let receiverID = receiver.transportSequenceExtension, let range = transportRange
+            {
+                extensionTable[Int(senderID) - 1] = receiverID
+                renumberAt = range.lowerBound
+            }
             let sent = sendProtected(to: receiver, rtcp: false, into: &output) { slot in
                 guard outLength <= slot.count else { return 0 }
                 slot.copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<headerLength]))
@@ -99,7 +113,11 @@ extension RelayCore {
                 RTPPacketRewriter.setTimestamp(mapping.timestamp, in: &rewritten)
                 RTPPacketRewriter.setPayloadType(outPayloadType, in: &rewritten)
                 if let extensionOffset {
-                    RTPPacketRewriter.remapExtensionIDs(RtpHeaderSummary.stripAllExtensions, blockOffset: extensionOffset, in: &rewritten)
+                    RTPPacketRewriter.remapExtensionIDs(extensionTable, blockOffset: extensionOffset, in: &rewritten)
+                }
+                if let renumberAt, let number = receiver.downlink?.packetSent(size: outLength, now: now) {
+                    rewritten.storeBytes(of: UInt8(number >> 8), toByteOffset: renumberAt, as: UInt8.self)
+                    rewritten.storeBytes(of: UInt8(truncatingIfNeeded: number), toByteOffset: renumberAt + 1, as: UInt8.self)
                 }
                 cache?.store(UnsafeRawBufferPointer(out), sequence: mapping.sequence, now: now)
                 return outLength

@@ -1,6 +1,7 @@
 /// Bitrate limits enforced through REMB (draft-alvestrand-rmcat-remb-03): without simulcast the relay
 /// cannot thin a stream for one receiver, so a sender is capped at the smallest of its own `up`
-/// limit and the `down` limits of everyone in the room who receives it.
+/// limit, the `down` limits of everyone in the room who receives it, and each such receiver's share
+/// of our estimate of its downlink (the estimate split over the streams it receives).
 extension RelayCore {
     /// How often the cap is repeated while it applies (browsers keep the last REMB, but a lost one
     /// must not leave a sender uncapped for long).
@@ -23,10 +24,20 @@ extension RelayCore {
         guard let sender = participants[id] else { return nil }
         var cap = sender.limits.upBps
         for member in rooms[sender.room] ?? [] where member != id {
-            guard let down = participants[member]?.limits.downBps else { continue }
-            cap = min(cap ?? down, down)
+            guard let receiver = participants[member] else { continue }
+            if let down = receiver.limits.downBps { cap = min(cap ?? down, down) }
+            if let share = downlinkShare(of: receiver), receiver.slotIndex(showing: id) != nil { cap = min(cap ?? share, share) }
         }
         return cap
+    }
+
+    /// What each stream towards `receiver` may take of our estimate of its downlink, once its
+    /// feedback has started.
+    func downlinkShare(of receiver: Participant) -> UInt64? {
+        guard let estimate = receiver.downlink?.targetBitrate, receiver.downlink?.hasFeedback == true else { return nil }
+        var sources = 0
+        for slot in receiver.slots where slot.source != nil { sources += 1 }
+        return UInt64(estimate) / UInt64(max(sources, 1))
     }
 
     /// Sends a REMB to each video sender whose cap changed, or repeats it every `rembInterval`.
@@ -36,7 +47,13 @@ extension RelayCore {
             let cap = senderCap(participant.id)
             guard cap != nil || participant.lastRemb != nil else { continue }  // never capped
             let bitrate = cap ?? Self.uncappedBps
-            if let last = participant.lastRemb, last.bitrateBps == bitrate, now - last.at < Self.rembInterval { continue }
+            // An estimate moves with every feedback: a new REMB when the cap falls 5 % or rises 10 %,
+            // else once per interval. (A changed operator limit zeroes `lastRemb` to force one.)
+            if let last = participant.lastRemb, now - last.at < Self.rembInterval,
+                Double(bitrate) >= 0.95 * Double(last.bitrateBps), Double(bitrate) <= 1.1 * Double(last.bitrateBps)
+            {
+                continue
+            }
             let audioSSRC = participant.audio?.ssrc
             let senderSSRC = participant.rtcpSSRC
             let appended = sendProtected(to: participant, rtcp: true, into: &output) { buffer in

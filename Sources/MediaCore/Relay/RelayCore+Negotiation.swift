@@ -7,8 +7,12 @@ struct Negotiation {
     var video: PublishedStream?
     var slots: [ReceiveSlot]
     var answerSDP: String
-    /// The transport-wide sequence number's extension id in what the participant sends, if agreed.
+    /// The transport-wide sequence number's extension id (one per bundle), if agreed in either direction.
     var transportSequenceExtension: UInt8?
+    /// Whether it was agreed on what the participant sends (we give feedback) ...
+    var uplinkTransportCC = false
+    /// ... and on what we send it (it gives feedback, our estimator runs).
+    var downlinkTransportCC = false
 }
 
 extension RelayCore {
@@ -40,8 +44,10 @@ extension RelayCore {
         // Transport-wide congestion control on what the participant sends: the extension with the
         // offerer's id (one id across the bundle) and transport-cc feedback on its codecs.
         var transportSequenceExtension: UInt8?
-        func transportCC(_ section: OfferSummary.Section) -> (extensions: [SDPExtMap], feedback: Set<String>) {
-            guard configuration.transportFeedback,
+        var uplinkTransportCC = false
+        var downlinkTransportCC = false
+        func transportCC(_ section: OfferSummary.Section, enabled: Bool) -> (extensions: [SDPExtMap], feedback: Set<String>) {
+            guard enabled,
                 let map = section.extMaps.first(where: { $0.uri == Self.transportSequenceURI }),
                 transportSequenceExtension == nil || transportSequenceExtension == map.id
             else { return ([], []) }
@@ -58,7 +64,8 @@ extension RelayCore {
             let receives = section.direction == "recvonly" || section.direction == "sendrecv"
             if sends && section.kind == "audio" && audio == nil {
                 audio = Self.published(section, accepted: accepted)
-                let congestion = transportCC(section)
+                let congestion = transportCC(section, enabled: configuration.transportFeedback)
+                uplinkTransportCC = uplinkTransportCC || !congestion.extensions.isEmpty
                 answered.append(.init(
                     section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false,
                     feedback: congestion.feedback, extensions: congestion.extensions))
@@ -68,16 +75,20 @@ extension RelayCore {
                 video = Self.published(section, accepted: accepted)
                 if configuration.relayNack { video?.nack = NackGenerator(now: now) }
                 video?.frames = FrameAssembler()
-                // goog-remb: the relay caps this sender with REMB (operator bitrate limits).
-                let congestion = transportCC(section)
+                // goog-remb: the relay caps this sender with REMB (operator limits, receivers' estimates).
+                let congestion = transportCC(section, enabled: configuration.transportFeedback)
+                uplinkTransportCC = uplinkTransportCC || !congestion.extensions.isEmpty
                 answered.append(.init(
                     section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false,
                     feedback: videoFeedback.union(["goog-remb"]).union(congestion.feedback), extensions: congestion.extensions))
             } else if receives {
                 if section.kind == "audio" { receivingAudio.append(answered.count) } else { receivingVideo.append(answered.count) }
+                // Transport-wide numbers on what we send it: its feedback drives our estimator for it.
+                let congestion = transportCC(section, enabled: configuration.downlinkEstimation)
+                downlinkTransportCC = downlinkTransportCC || !congestion.extensions.isEmpty
                 answered.append(.init(
                     section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false,
-                    feedback: section.kind == "video" ? videoFeedback : []))
+                    feedback: (section.kind == "video" ? videoFeedback : []).union(congestion.feedback), extensions: congestion.extensions))
             } else {
                 answered.append(.init(section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false))
             }
@@ -122,7 +133,8 @@ extension RelayCore {
         return Negotiation(
             remoteUfrag: summary.iceUfrag, remotePassword: summary.icePassword, remoteFingerprint: summary.fingerprint,
             audio: audio, video: video, slots: slots, answerSDP: writer.text,
-            transportSequenceExtension: transportSequenceExtension)
+            transportSequenceExtension: transportSequenceExtension, uplinkTransportCC: uplinkTransportCC,
+            downlinkTransportCC: downlinkTransportCC)
     }
 
     /// The offered codecs the relay accepts, in the offerer's order.

@@ -20,6 +20,17 @@ extension RelayCore {
                 case (RTCPPacketType.receiverReport, _):
                     var blocks = try RTCPReceiverReportView(rtcp).reportBlocks
                     while let block = blocks.next() { noteReportBlock(block, from: participant, now: now, worstLoss: &worstLoss) }
+                case (RTCPPacketType.transportFeedback, RTCPFeedbackFormat.transportCC):
+                    let feedback = try RTCPTransportFeedbackView(validating: rtcp.bytes)
+                    if participant.downlink != nil {
+                        participant.downlink?.beginFeedback()
+                        var reports = feedback.packets
+                        while let report = reports.next() {
+                            participant.downlink?.addReport(sequence: report.sequenceNumber, arrivalTimeUs: report.arrivalTimeUs)
+                        }
+                        participant.downlink?.endFeedback(now: now)
+                        counters.transportFeedbackReceived += 1
+                    }
                 case (RTCPPacketType.transportFeedback, RTCPFeedbackFormat.nack):
                     answerNack(try RTCPGenericNackView(validating: rtcp.bytes), from: participant, now: now, into: &output)
                 case (RTCPPacketType.payloadFeedback, RTCPFeedbackFormat.pli):
@@ -28,7 +39,7 @@ extension RelayCore {
                     let fir = try RTCPFullIntraRequestView(validating: rtcp.bytes)
                     for index in 0..<fir.entryCount { requestKeyframe(for: fir.entry(index).ssrc, asked: participant) }
                 default:
-                    continue  // SDES, BYE, REMB, transport-cc, XR: nothing the relay acts on yet
+                    continue  // SDES, BYE, REMB, XR: nothing the relay acts on yet
                 }
             }
         } catch {

@@ -53,9 +53,20 @@ extension RelayCore {
             counters.retransmissionsUnavailable += 1
             return
         }
+        // A retransmission is a new packet on the wire: it gets a new transport-wide number.
+        var renumberAt: Int?
+        if receiver.downlink != nil, let id = receiver.transportSequenceExtension,
+            let view = try? RTPPacketView(validating: stored.bytes), let range = view.extensionRange(id: id), range.count == 2
+        {
+            renumberAt = range.lowerBound
+        }
         let sent = sendProtected(to: receiver, rtcp: false, into: &output) { slot in
             guard stored.count <= slot.count else { return 0 }
             slot.copyMemory(from: stored)
+            if let renumberAt, let number = receiver.downlink?.packetSent(size: stored.count, now: now) {
+                slot[renumberAt] = UInt8(number >> 8)
+                slot[renumberAt + 1] = UInt8(truncatingIfNeeded: number)
+            }
             return stored.count
         }
         if sent { counters.retransmissionsSent += 1 }

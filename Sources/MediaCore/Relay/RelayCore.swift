@@ -77,9 +77,10 @@ public struct RelayCore: ~Copyable {
             audio: negotiation.audio, video: negotiation.video, slots: negotiation.slots,
             rtcpSSRC: UInt32.random(in: 1...UInt32.max, using: &random))
         _ = participant.dtls.start(now: now)
-        if let extensionID = negotiation.transportSequenceExtension {
-            participant.transportSequenceExtension = extensionID
-            participant.transportFeedback = TransportFeedbackGenerator(origin: now)
+        participant.transportSequenceExtension = negotiation.transportSequenceExtension
+        if negotiation.uplinkTransportCC { participant.transportFeedback = TransportFeedbackGenerator(origin: now) }
+        if negotiation.downlinkTransportCC {
+            participant.downlink = SendSideEstimator(parameters: configuration.downlinkParameters, origin: now)
         }
         participants[id] = participant
         byUfrag[credentials.ufrag] = id

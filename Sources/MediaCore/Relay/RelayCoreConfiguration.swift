@@ -27,6 +27,11 @@ public struct RelayCoreConfiguration: Sendable {
     /// transport-wide-cc-extensions-01), so each browser's own estimator sees its uplink through the
     /// relay. Off, senders get no delay feedback and stay near their start rate.
     public var transportFeedback: Bool
+    /// The relay's own estimator towards each receiver that offers transport-cc: what it forwards
+    /// carries transport-wide sequence numbers, the receiver's feedback drives a send-side estimator
+    /// (GCC family, `downlinkParameters`), and each sender is capped by REMB at its receivers' share.
+    public var downlinkEstimation: Bool
+    public var downlinkParameters: SendSideEstimatorParameters
     /// Datagrams per second the worker handles from each address bound to no participant: ICE
     /// checks before a pair is chosen, and everything a scanner or flood sends. A browser's checks
     /// stay well below it (RFC 8445 §14: one check per 50 ms per pair). 0: no limit.
@@ -43,9 +48,13 @@ public struct RelayCoreConfiguration: Sendable {
         reportInterval: Duration = .seconds(1),
         relayNack: Bool = true,
         transportFeedback: Bool = true,
+        downlinkEstimation: Bool = true,
+        downlinkParameters: SendSideEstimatorParameters = .rural4G,
         unknownSourceRate: Int = 50,
         unknownSourceBurst: Int = 100
     ) {
+        self.downlinkEstimation = downlinkEstimation
+        self.downlinkParameters = downlinkParameters
         self.unknownSourceRate = unknownSourceRate
         self.unknownSourceBurst = unknownSourceBurst
         self.relayNack = relayNack

@@ -21,6 +21,9 @@ final class RelayTestClient {
     /// Decrypted RTP packets received: (ssrc, sequence, payload type, payload).
     var received: [(ssrc: UInt32, sequence: UInt16, payloadType: UInt8, payload: [UInt8])] = []
     var receivedRTCP: [[UInt8]] = []
+    /// Transport-wide numbers (extension id 3) of RTP received, and when: what its feedback reports.
+    var receivedTransport: [(sequence: UInt16, arrival: ContinuousClock.Instant)] = []
+    var feedbackCount: UInt8 = 0
     /// Binding success responses received.
     var stunResponses = 0
     /// XOR-MAPPED-ADDRESS of the last Binding success response: where the relay saw us.
@@ -175,6 +178,35 @@ final class RelayTestClient {
         return Array(packet[0..<length])
     }
 
+    /// Transport-cc feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1) on everything
+    /// received since the last one, protected as SRTCP, as a browser sends it.
+    func transportFeedback(now: ContinuousClock.Instant) throws -> [UInt8] {
+        let origin = receivedTransport.first?.arrival ?? now
+        var arrivals: [RTCPTransportFeedbackArrival] = []
+        for (sequence, arrival) in receivedTransport.sorted(by: { Int16(bitPattern: $0.sequence &- $1.sequence) < 0 }) {
+            let (seconds, attoseconds) = (arrival - origin).components
+            arrivals.append(RTCPTransportFeedbackArrival(sequenceNumber: sequence, arrivalTimeUs: seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+        }
+        receivedTransport.removeAll()
+        var packet = [UInt8](repeating: 0, count: 1200)
+        let plainLength = arrivals.withUnsafeBufferPointer { all in
+            packet.withUnsafeMutableBytes { buffer in
+                let feedback = RTCPTransportFeedback(
+                    senderSSRC: audioSSRC, mediaSSRC: 1, feedbackPacketCount: feedbackCount, arrivals: Span(_unsafeElements: all))
+                var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
+                feedback.encode(into: &out)
+                return out.finalize(for: buffer)
+            }
+        }
+        feedbackCount &+= 1
+        packet.removeLast(packet.count - plainLength)
+        packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
+        var span = packet.mutableSpan
+        var bytes = span.mutableBytes
+        let length = try srtpOut!.protectRTCP(&bytes, length: plainLength)
+        return Array(packet[0..<length])
+    }
+
     /// Handles a datagram the relay sent to this client.
     func receive(_ datagram: [UInt8], now: ContinuousClock.Instant) throws {
         switch DatagramKind(firstByte: datagram[0], secondByte: datagram[1]) {
@@ -202,7 +234,9 @@ final class RelayTestClient {
                 replayed += 1  // a browser's SRTP drops these the same way
                 return
             }
-            let header = RtpHeaderSummary(try RTPPacketView(validating: packet.span.bytes.extracting(0..<length)))
+            let view = try RTPPacketView(validating: packet.span.bytes.extracting(0..<length))
+            let header = RtpHeaderSummary(view)
+            if let transport = view.transportWideSequenceNumber(id: 3) { receivedTransport.append((transport, now)) }
             received.append((header.ssrc, header.sequence, header.payloadType, Array(packet[header.headerLength..<length])))
         case .rtcp:
             var packet = datagram
