@@ -33,6 +33,9 @@ struct AdminRoutes: Sendable {
         /// The relay's estimate of the path towards the participant, and the standing queue it sees there.
         var downlinkEstimateKbps: Double?
         var downlinkQueueMs: Double?
+        /// What it receives: `video` (every shown participant's video), `paused` (the allocator paused
+        /// at least one: the downlink is below the floor, audio goes on) or `none` (nobody shown).
+        var receiving: String
     }
 
     struct RoomJSON: Codable {
@@ -133,7 +136,8 @@ struct AdminRoutes: Sendable {
                         limits: KbpsPair(upKbps: r.limits.upBps.map { Int($0 / 1000) }, downKbps: r.limits.downBps.map { Int($0 / 1000) }),
                         senderCapKbps: r.senderCapBps.map { Double($0) / 1000 },
                         downlinkEstimateKbps: r.downlinkEstimateBps.map { Double($0) / 1000 },
-                        downlinkQueueMs: r.downlinkStandingQueueMs.map { ($0 * 10).rounded() / 10 })
+                        downlinkQueueMs: r.downlinkStandingQueueMs.map { ($0 * 10).rounded() / 10 },
+                        receiving: r.shownSlots == 0 ? "none" : r.pausedVideoSlots > 0 ? "paused" : "video")
                 }
                 result.append(RoomJSON(room: room, worker: worker.index, participants: members))
             }

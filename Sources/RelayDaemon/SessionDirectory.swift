@@ -84,7 +84,7 @@ enum RoomMessage {
             let participant = slot.participant.map { id in
                 #"{"id":"\#(id)","role":"\#(slot.role?.rawValue ?? "")"}"#
             } ?? "null"
-            return #"{"slot":\#(slot.slot),"audioMid":"\#(escape(slot.audioMid))","videoMid":"\#(escape(slot.videoMid))","participant":\#(participant)}"#
+            return #"{"slot":\#(slot.slot),"audioMid":"\#(escape(slot.audioMid))","videoMid":"\#(escape(slot.videoMid))","participant":\#(participant),"videoPaused":\#(slot.videoPaused)}"#
         }
         return #"{"type":"room","room":"\#(escape(view.room))","self":{"id":"\#(view.participant)","role":"\#(view.role.rawValue)"},"slots":[\#(slots.joined(separator: ","))]}"#
     }

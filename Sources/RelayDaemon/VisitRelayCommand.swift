@@ -283,9 +283,10 @@ struct DrainService: Service {
 
     func run() async throws {
         try? await gracefulShutdown()
+        // Joins are refused before anyone is told the relay stops (a join racing STOPPING=1 gets 503).
+        await directory.startDraining()
         notifier.notify("STOPPING=1\nSTATUS=draining")
         logger.info("draining: joins refused, clients told", metadata: ["grace_seconds": "\(grace.components.seconds)"])
-        await directory.startDraining()
         let deadline = ContinuousClock.now + grace
         while await directory.sessionCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(100))

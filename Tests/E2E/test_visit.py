@@ -1067,6 +1067,30 @@ def scenario_reconnect(processes, relay, results):
     results["reconnect"] = {"rejoined_seconds": round(rejoined, 2), "media_again_seconds": round(time.time() - killed, 2)}
 
 
+def scenario_ice_restart(processes, relay, results):
+    """An ICE restart through signaling (PATCH with a new offer): new credentials on both sides, the
+    same DTLS session and slots, media on both ways without a rejoin."""
+    start_relay(processes, relay)
+    citizen = browsers.Chromium(processes, f"{BASE}/r/restart?role=citizen", "citizen")
+    staff = browsers.Chromium(processes, f"{BASE}/r/restart?role=staff", "staff")
+    wait_joined([citizen, staff])
+    require_progress([citizen, staff], frames_needed=20, audio_needed=50, timeout=10)
+
+    def ufrags():
+        descriptions = citizen.evaluate("visitRelay.descriptions()")
+        return tuple(next(line.split(":", 1)[1] for line in descriptions[side].splitlines() if line.startswith("a=ice-ufrag:"))
+                     for side in ("local", "remote"))
+    before = ufrags()
+    began = time.time()
+    assert citizen.evaluate("visitRelay.restartIce()") is True
+    after = ufrags()
+    assert before[0] != after[0] and before[1] != after[1], f"the ICE credentials did not change: {before} -> {after}"
+    elapsed = require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=10)
+    state = citizen.state()
+    assert state["iceRestarts"] == 1 and state["reconnects"] == 0 and citizen.stats()["transport"]["dtlsState"] == "connected", state
+    results["ice_restart"] = {"media_after_seconds": round(time.time() - began, 2), "progress_seconds": round(elapsed, 2)}
+
+
 SCENARIOS = {
     "signaling_errors": scenario_signaling_errors,
     "udp_through_emulator": scenario_udp_through_emulator,
@@ -1087,6 +1111,7 @@ SCENARIOS = {
     "hostile_traffic": scenario_hostile_traffic,
     "load_smoke": scenario_load_smoke,
     "handover": scenario_handover,
+    "ice_restart": scenario_ice_restart,
 }
 
 

@@ -50,6 +50,7 @@ public struct SendSideEstimator: Sendable {
     private var outageSeen = false
     private var feedbackLeastOneWayMs: Double?
     private var queueJudgedFromSendMs = -Double.infinity
+    private var feedbackHighestSequence: Int64?
 
     public init(parameters: SendSideEstimatorParameters, origin: ContinuousClock.Instant) {
         self.parameters = parameters
@@ -98,11 +99,14 @@ public struct SendSideEstimator: Sendable {
         feedbackLost = 0
         outageSeen = false
         feedbackLeastOneWayMs = nil
+        feedbackHighestSequence = nil
     }
 
     /// One packet of a feedback: its 16-bit number and arrival time in the receiver's µs (nil: lost).
     public mutating func addReport(sequence: UInt16, arrivalTimeUs: Int64?) {
-        guard let sent = history.report(history.unwrap(sequence)) else { return }
+        let unwrapped = history.unwrap(sequence)
+        feedbackHighestSequence = max(feedbackHighestSequence ?? unwrapped, unwrapped)
+        guard let sent = history.report(unwrapped) else { return }
         feedbackSent += 1
         guard let arrivalTimeUs else {
             feedbackLost += 1
@@ -132,6 +136,7 @@ public struct SendSideEstimator: Sendable {
         let nowMs = milliseconds(now)
         lastFeedbackMs = nowMs
         lastTimeoutMs = nil
+        if let highest = feedbackHighestSequence { history.settle(through: highest) }
         if let newest = feedbackNewestSendUs { addRttSample(nowMs - Double(newest) / 1000) }
         judgeLoss(nowMs: nowMs)
         var usage = trendline.usage

@@ -42,6 +42,27 @@ public struct SentPacketHistory: Sendable {
         return last + delta
     }
 
+    /// Everything up to here has been reported or settled.
+    private var settledThrough: Int64 = 0
+
+    /// Takes every packet up to `sequence` out of flight, reported or not: a feedback that covers
+    /// later numbers means earlier ones are not on the wire any more (their own feedback was lost,
+    /// or a receiver started reporting later). Amortised O(1) per packet.
+    public mutating func settle(through sequence: Int64) {
+        let end = min(sequence, nextSequence - 1)
+        var index = max(settledThrough + 1, nextSequence - mask - 1, 1)
+        while index <= end {
+            let slot = Int(index & mask)
+            if var entry = entries[slot], !entry.reported {
+                entry.reported = true
+                entries[slot] = entry
+                bytesInFlight -= entry.size
+            }
+            index += 1
+        }
+        settledThrough = max(settledThrough, end)
+    }
+
     /// Marks `sequence` reported and returns what was sent, once; nil if unknown, too old or reported.
     public mutating func report(_ sequence: Int64) -> Entry? {
         guard sequence < nextSequence, sequence >= nextSequence - mask - 1, sequence >= 1 else { return nil }

@@ -93,6 +93,10 @@ public struct RelayCounters: Sendable, Equatable {
     public var transportFeedbackSent = 0
     /// Transport-cc feedback packets receivers sent about what we forward them.
     public var transportFeedbackReceived = 0
+    /// Video towards a receiver paused below the floor, and resumed; padding probes sent meanwhile.
+    public var videoPauses = 0
+    public var videoResumes = 0
+    public var paddingProbesSent = 0
     public private(set) var drops = [Int](repeating: 0, count: DropReason.allCases.count)
 
     public init() {}

@@ -72,6 +72,16 @@ public struct OutgoingStreamRewriter: Sendable {
         return (lastSequence, lastTimestamp, lastSentAt)
     }
 
+    /// The next sequence number for a padding-only packet (a bandwidth probe) while no source is
+    /// attached, with the last timestamp (RFC 3550 §5.1: padding carries no media time). The next
+    /// source epoch continues after it.
+    public mutating func nextPadding(now: ContinuousClock.Instant) -> Mapping {
+        precondition(sourceSSRC == nil, "padding only while the stream has no source attached")
+        lastSequence &+= 1
+        lastSentAt = lastSentAt ?? now
+        return Mapping(sequence: lastSequence, timestamp: lastTimestamp)
+    }
+
     /// Forgets the current source: the next packet from any source starts a new epoch.
     public mutating func detachSource() {
         sourceSSRC = nil

@@ -48,6 +48,13 @@ struct ReceiveSlot {
     var videoCache: RtxCache?
     /// The participant shown in this slot, if any.
     var source: ParticipantID?
+    /// Video on this slot is paused: the receiver's share of its downlink fell below the floor
+    /// (audio goes on). Padding probes the link meanwhile.
+    var videoPaused = false
+    /// Since when the share has stayed above the resume threshold while paused.
+    var resumeCandidateSince: ContinuousClock.Instant?
+    /// After a pause (or at any switch) video restarts only at the source's next keyframe.
+    var awaitingKeyframe = false
 }
 
 /// One participant's state on a worker: its transport (ICE-lite, DTLS, SRTP), what it publishes and
@@ -83,6 +90,9 @@ final class Participant {
     /// Our estimate of the path towards it (RelayCoreConfiguration.downlinkEstimation), fed by its
     /// transport-cc feedback on the transport-wide numbers we write into what we forward to it.
     var downlink: SendSideEstimator?
+    /// Padding-probe pacing while video towards it is paused (RelayCore+Allocation).
+    var probeBudgetBytes: Double = 0
+    var lastProbe: ContinuousClock.Instant?
     /// Fraction lost (1/256) the participant last reported on the streams we send it.
     var lossDown: UInt8 = 0
     /// Our RTCP sender SSRC towards this participant (for receiver-only reports and feedback).

@@ -49,6 +49,9 @@ public struct ParticipantReport: Sendable, Equatable {
     /// transport-cc feedback has started; and that estimator's last loss and queueing readings.
     public let downlinkEstimateBps: UInt64?
     public let downlinkStandingQueueMs: Double?
+    /// Receive slots showing someone, and how many of those have video paused by the allocator.
+    public let shownSlots: Int
+    public let pausedVideoSlots: Int
 }
 
 extension RelayCore {
@@ -72,7 +75,9 @@ extension RelayCore {
                     bitrateInBps: p.traffic.rateInBps, bitrateOutBps: p.traffic.rateOutBps,
                     limits: p.limits, senderCapBps: senderCap(id), sendsVideo: stats?.started == true,
                     downlinkEstimateBps: p.downlink?.hasFeedback == true ? p.downlink.map { UInt64($0.targetBitrate) } : nil,
-                    downlinkStandingQueueMs: p.downlink?.hasFeedback == true ? p.downlink?.standingQueueMs : nil)
+                    downlinkStandingQueueMs: p.downlink?.hasFeedback == true ? p.downlink?.standingQueueMs : nil,
+                    shownSlots: p.slots.filter { $0.source != nil }.count,
+                    pausedVideoSlots: p.slots.filter { $0.source != nil && $0.videoPaused }.count)
             }
         }
     }

@@ -78,6 +78,15 @@ extension RelayCore {
             else { continue }
             let payloadTypes = isAudio ? receiver.slots[slot].audioPayloadTypes : receiver.slots[slot].videoPayloadTypes
             guard let outPayloadType = payloadTypes[codec] else { continue }
+            if !isAudio {
+                if receiver.slots[slot].videoPaused { continue }  // the allocator paused it: audio only
+                if receiver.slots[slot].awaitingKeyframe {
+                    // Resuming: from the first packet of a keyframe on (RFC 7741 §4.3).
+                    guard codec == .vp8, Self.startsKeyframe(packet, payloadStart: header.headerLength + skipBytes, paddingLength: header.paddingLength)
+                    else { continue }
+                    receiver.slots[slot].awaitingKeyframe = false
+                }
+            }
             let mapping =
                 isAudio
                 ? receiver.slots[slot].audio.map(
@@ -131,6 +140,15 @@ extension RelayCore {
         if !forwarded { counters.drop(.noReceiver) }
     }
 
+    /// Whether a VP8 RTP payload is the first packet of a keyframe.
+    static func startsKeyframe(_ packet: UnsafeRawBufferPointer, payloadStart: Int, paddingLength: Int) -> Bool {
+        let payloadEnd = packet.count - paddingLength
+        guard payloadEnd > payloadStart else { return false }
+        let payload = UnsafeRawBufferPointer(rebasing: packet[payloadStart..<payloadEnd])
+        guard let descriptor = try? VP8PayloadDescriptorView(validating: payload.bytes) else { return false }
+        return descriptor.isKeyframe
+    }
+
     /// Feeds a VP8 packet's frame boundaries (RFC 7741 §4.2: S bit with partition 0 starts a frame,
     /// the RTP marker ends it; §4.3: keyframe) to the sender's frame assembler.
     mutating func assembleFrame(_ packet: UnsafeRawBufferPointer, header: RtpHeaderSummary, payloadStart: Int, in sender: Participant) {
@@ -168,6 +186,7 @@ extension RelayCore {
         }
         sendNacks(now: now, into: &output)
         sendKeyframeRequests(now: now, into: &output)
+        allocateDownlinks(now: now, into: &output)
         sendRembs(now: now, into: &output)
         sendTransportFeedback(now: now, into: &output)
         sampleTraffic(now: now)

@@ -129,7 +129,7 @@ public struct RelayCore: ~Copyable {
         let slots = participant.slots.map { slot in
             RoomSlot(
                 slot: slot.index, audioMid: slot.audioMid, videoMid: slot.videoMid, participant: slot.source,
-                role: slot.source.flatMap { participants[$0]?.role })
+                role: slot.source.flatMap { participants[$0]?.role }, videoPaused: slot.videoPaused)
         }
         return RoomView(room: participant.room, participant: id, role: participant.role, slots: slots)
     }

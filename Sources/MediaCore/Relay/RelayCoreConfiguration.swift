@@ -32,6 +32,14 @@ public struct RelayCoreConfiguration: Sendable {
     /// (GCC family, `downlinkParameters`), and each sender is capped by REMB at its receivers' share.
     public var downlinkEstimation: Bool
     public var downlinkParameters: SendSideEstimatorParameters
+    /// The allocator towards each receiver (with downlink estimation): audio is reserved
+    /// `audioShareBps` of a stream's share; video pauses when what is left falls below
+    /// `videoFloorBps`, and resumes at the source's next keyframe after it has been at least
+    /// `videoResumeBps` for `videoResumeHold`. While paused, padding at 1.2 × the resume rate probes.
+    public var audioShareBps: UInt64 = 40_000
+    public var videoFloorBps: UInt64 = 50_000
+    public var videoResumeBps: UInt64 = 100_000
+    public var videoResumeHold: Duration = .seconds(1)
     /// Datagrams per second the worker handles from each address bound to no participant: ICE
     /// checks before a pair is chosen, and everything a scanner or flood sends. A browser's checks
     /// stay well below it (RFC 8445 §14: one check per 50 ms per pair). 0: no limit.
@@ -113,6 +121,8 @@ public struct RoomSlot: Sendable, Equatable {
     public let videoMid: String
     public let participant: ParticipantID?
     public let role: ParticipantRole?
+    /// Video on this slot is paused for this receiver (its downlink is below the floor); audio goes on.
+    public let videoPaused: Bool
 }
 
 /// The room as one participant sees it; signaling sends it over the WebSocket as `{"type":"room"}`.

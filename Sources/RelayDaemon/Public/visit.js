@@ -13,6 +13,7 @@ const TEXT = {
     noDevice: 'Der blev ikke fundet noget kamera eller nogen mikrofon.',
     draining: 'Serveren genstarter. Forbinder igen…', full: 'Besøget er fuldt.', failed: 'Kunne ikke forbinde: ',
     good: 'God forbindelse', fair: 'Ustabil forbindelse', poor: 'Dårlig forbindelse', other: 'Anden deltager',
+    videoPaused: 'Video sat på pause: svag forbindelse. Lyden fortsætter.',
   },
   en: {
     title: 'Video visit', room: 'Visit code', role: 'I am', citizen: 'Citizen', staff: 'Staff', interpreter: 'Interpreter',
@@ -24,6 +25,7 @@ const TEXT = {
     noDevice: 'No camera or microphone was found.',
     draining: 'The server is restarting. Reconnecting…', full: 'The visit is full.', failed: 'Could not connect: ',
     good: 'Good connection', fair: 'Unstable connection', poor: 'Poor connection', other: 'Other participant',
+    videoPaused: 'Video paused: weak connection. Sound continues.',
   },
 };
 
@@ -46,6 +48,7 @@ const roomMatch = location.pathname.match(/^\/r\/([A-Za-z0-9_-]{1,64})\/?$/);
 const state = {
   joined: false, connectionState: 'new', participantId: null, slots: [], error: null,
   lastBye: null, joinStartedAt: null, joinedAt: null, connectedAt: null, firstRemoteFrameAt: null, reconnects: 0,
+  iceRestarts: 0,
 };
 let pc = null, ws = null, session = null, localStream = null, backoffMs = 1000, ended = false, disconnectedSince = null;
 const slotStreams = new Map();
@@ -123,7 +126,7 @@ function showRoom(event) {
       tile = document.createElement('div');
       tile.className = 'tile';
       tile.id = `slot-${slot.slot}`;
-      tile.innerHTML = '<video autoplay playsinline></video><span class="name"></span>';
+      tile.innerHTML = '<video autoplay playsinline></video><span class="name"></span><span class="paused" hidden></span>';
       remotes.appendChild(tile);
     }
     const video = tile.querySelector('video');
@@ -137,6 +140,11 @@ function showRoom(event) {
       watchFirstFrame(video);
     }
     tile.hidden = !slot.participant;
+    // The relay paused this video for us (our connection is too weak for it); audio goes on.
+    const paused = tile.querySelector('.paused');
+    paused.hidden = !(slot.participant && slot.videoPaused);
+    paused.textContent = t('videoPaused');
+    tile.classList.toggle('video-paused', Boolean(slot.participant && slot.videoPaused));
     if (slot.participant) {
       anyone = true;
       tile.querySelector('.name').textContent = t(slot.participant.role) || t('other');
@@ -157,10 +165,25 @@ function onConnectionState() {
   if (pc.connectionState === 'connected' && state.connectedAt === null) state.connectedAt = performance.now();
   if (pc.connectionState === 'failed') scheduleReconnect();
   if (pc.connectionState === 'disconnected') {
+    // First an ICE restart (the path may have changed under us), then, if that does not bring the
+    // connection back, a rejoin.
     disconnectedSince = Date.now();
-    setTimeout(() => { if (pc && pc.connectionState === 'disconnected' && Date.now() - disconnectedSince >= 3000) scheduleReconnect(); }, 3100);
+    setTimeout(() => { if (pc && pc.connectionState === 'disconnected') restartIce().catch(() => scheduleReconnect()); }, 1500);
+    setTimeout(() => { if (pc && pc.connectionState !== 'connected' && Date.now() - disconnectedSince >= 5000) scheduleReconnect(); }, 5100);
   }
   if (pc.connectionState === 'connected') backoffMs = 1000;
+}
+
+// An ICE restart through signaling (RFC 8445 §9; docs/signaling.md): an offer with new ICE
+// credentials, PATCHed to our session; the relay answers with new ones of its own. DTLS, SRTP and
+// the receive slots stay as they are.
+async function restartIce() {
+  if (!pc || !session) throw new Error('not joined');
+  await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+  const response = await fetch(session, { method: 'PATCH', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
+  if (response.status !== 200) throw new Error(`ICE restart refused: ${response.status}`);
+  await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
+  state.iceRestarts += 1;
 }
 
 let reconnectTimer = null;
@@ -262,6 +285,7 @@ window.visitRelay = {
   stats,
   get joinedAt() { return state.joinedAt; },
   get firstRemoteFrameAt() { return state.firstRemoteFrameAt; },
+  restartIce: () => restartIce().then(() => true),
   descriptions: () => ({ local: pc && pc.localDescription && pc.localDescription.sdp, remote: pc && pc.remoteDescription && pc.remoteDescription.sdp }),
 };
 

@@ -24,6 +24,9 @@ final class RelayTestClient {
     /// Transport-wide numbers (extension id 3) of RTP received, and when: what its feedback reports.
     var receivedTransport: [(sequence: UInt16, arrival: ContinuousClock.Instant)] = []
     var feedbackCount: UInt8 = 0
+    /// The last transport-wide number a feedback covered: the next one starts after it, so packets
+    /// lost at the start of an interval are reported lost, as libwebrtc's receiver does.
+    var lastReportedTransport: UInt16?
     /// Binding success responses received.
     var stunResponses = 0
     /// XOR-MAPPED-ADDRESS of the last Binding success response: where the relay saw us.
@@ -188,6 +191,10 @@ final class RelayTestClient {
             arrivals.append(RTCPTransportFeedbackArrival(sequenceNumber: sequence, arrivalTimeUs: seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
         }
         receivedTransport.removeAll()
+        if let last = lastReportedTransport, let first = arrivals.first?.sequenceNumber, Int16(bitPattern: first &- last) > 1 {
+            arrivals.insert(RTCPTransportFeedbackArrival(sequenceNumber: last &+ 1, arrivalTimeUs: nil), at: 0)
+        }
+        if let newest = arrivals.last?.sequenceNumber { lastReportedTransport = newest }
         var packet = [UInt8](repeating: 0, count: 1200)
         let plainLength = arrivals.withUnsafeBufferPointer { all in
             packet.withUnsafeMutableBytes { buffer in
@@ -237,7 +244,7 @@ final class RelayTestClient {
             let view = try RTPPacketView(validating: packet.span.bytes.extracting(0..<length))
             let header = RtpHeaderSummary(view)
             if let transport = view.transportWideSequenceNumber(id: 3) { receivedTransport.append((transport, now)) }
-            received.append((header.ssrc, header.sequence, header.payloadType, Array(packet[header.headerLength..<length])))
+            received.append((header.ssrc, header.sequence, header.payloadType, Array(packet[header.headerLength..<(length - header.paddingLength)])))
         case .rtcp:
             var packet = datagram
             var span = packet.mutableSpan
