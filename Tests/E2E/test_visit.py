@@ -1091,6 +1091,54 @@ def scenario_ice_restart(processes, relay, results):
     results["ice_restart"] = {"media_after_seconds": round(time.time() - began, 2), "progress_seconds": round(elapsed, 2)}
 
 
+def scenario_downlink_dip(processes, relay, results):
+    """Both downlinks fall to 50 kbit/s for 14 s and come back. The relay pauses video towards each
+    receiver (the web client shows it) while audio goes on, probes, and resumes video when the link
+    recovers; the browsers never rejoin."""
+    import signal
+    directory = processes.tempdir("vr-dip-")
+    trace = os.path.join(directory, "dip.mm")
+    with open(trace, "w") as f:
+        t, times = 1.0, []
+        while t < 120_000:
+            times.append(int(t))
+            t += 240.0 if 12_000 <= t < 26_000 else 12.0  # 1 Mbit/s, 50 kbit/s from 12 s to 26 s, 1 Mbit/s
+        f.write("\n".join(str(x) for x in times) + "\n")
+    profiles = os.path.join(directory, "profiles.json")
+    with open(profiles, "w") as f:
+        json.dump({"dip": {
+            "description": "a fast uplink; a 1 Mbit/s downlink that falls to 50 kbit/s from 12 s to 26 s",
+            "uplink": {"rateBps": 20000000, "queuePackets": 1000, "delayMs": 30},
+            "downlink": {"trace": os.path.relpath(trace, traces_dir()), "queueBytes": 30000, "delayMs": 30},
+        }}, f)
+    start_relay(processes, relay, ["--announce-address", "127.0.0.1:41000"])
+    emulator, _ = start_emulator(processes, relay, "dip", "127.0.0.1:41000", "127.0.0.1:40000", ["--profiles", profiles])
+    began = time.time()
+    citizen = browsers.Chromium(processes, f"{BASE}/r/dip?role=citizen", "citizen")
+    staff = browsers.Chromium(processes, f"{BASE}/r/dip?role=staff", "staff")
+    wait_joined([citizen, staff])
+    require_progress([citizen], frames_needed=30, audio_needed=50, timeout=10)
+    timeline = []  # (seconds since the emulator started, paused on the citizen's page, frames, audio packets)
+    while time.time() - began < 45:
+        state = citizen.state() or {}
+        paused = any(slot.get("participant") and slot.get("videoPaused") for slot in state.get("slots", []))
+        timeline.append((round(time.time() - began, 1), paused, *totals(citizen)))
+        time.sleep(1)
+    metrics = prometheus()
+    emulator.send_signal(signal.SIGTERM)
+    paused_at = [t for t, paused, *_ in timeline if paused]
+    assert paused_at, f"video never paused in the dip: {timeline}"
+    during = [(t, a) for t, paused, _, a in timeline if paused]
+    assert during[-1][1] - during[0][1] >= 5 * max(1, len(during) - 1), f"audio stopped while video was paused: {timeline}"
+    resumed = [(t, f) for t, paused, f, _ in timeline if t > paused_at[-1]]
+    assert resumed and resumed[-1][1] - resumed[0][1] >= 30, f"video did not come back after the dip: {timeline}"
+    assert (citizen.state() or {}).get("reconnects") == 0, "the citizen rejoined"
+    assert metrics.get("visitrelay_padding_probes_sent_total", 0) > 0 and metrics.get("visitrelay_video_resumes_total", 0) >= 1, metrics
+    results["downlink_dip"] = {"paused_from_s": paused_at[0], "paused_until_s": paused_at[-1],
+                               "frames_after": resumed[-1][1] - resumed[0][1],
+                               "probes": metrics.get("visitrelay_padding_probes_sent_total")}
+
+
 SCENARIOS = {
     "signaling_errors": scenario_signaling_errors,
     "udp_through_emulator": scenario_udp_through_emulator,
@@ -1112,6 +1160,7 @@ SCENARIOS = {
     "load_smoke": scenario_load_smoke,
     "handover": scenario_handover,
     "ice_restart": scenario_ice_restart,
+    "downlink_dip": scenario_downlink_dip,
 }
 
 
