@@ -48,10 +48,14 @@ final class MediaWorker: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Binds the worker's UDP socket and starts its timer tick.
-    func start(host: String, port: Int) async throws -> SocketAddress {
+    /// Binds the worker's UDP socket and starts its timer tick. `socketBufferBytes` sizes the
+    /// kernel's receive and send buffers (`media.socket_buffer_kib`; the kernel caps it at
+    /// net.core.rmem_max/wmem_max): room for a burst while the worker is busy, instead of drops.
+    func start(host: String, port: Int, socketBufferBytes: Int = 4 << 20) async throws -> SocketAddress {
         let channel = try await DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
+            .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
             .channelOption(.datagramVectorReadMessageCount, value: Self.vectorReadCount)
             // With vector reads NIO splits one receive buffer across the messages: give each 2 KiB.
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.vectorReadCount * 2048))

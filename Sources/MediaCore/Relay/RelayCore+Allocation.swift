@@ -1,5 +1,5 @@
 /// The allocator towards each receiver (DESIGN.md "Bandwidth estimation"): audio first, then video,
-/// within the receiver's share of our estimate of its downlink. Without simulcast the relay cannot
+/// within the receiver's share of our estimate of its downlink and of its operator `down` limit. Without simulcast the relay cannot
 /// pick a thinner layer: it caps the sender by REMB (RelayCore+Limits) and, below a floor, pauses
 /// video towards that receiver alone, keeping audio. While paused it probes the downlink with
 /// padding-only RTP on the paused video stream (RFC 3550 §5.1 P bit) carrying our transport-wide
@@ -11,7 +11,8 @@ extension RelayCore {
 
     mutating func allocateDownlinks(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         for receiver in participants.values where receiver.isMediaReady {
-            guard let share = downlinkShare(of: receiver) else { continue }
+            // No estimate and no limit: nothing holds video back (a lifted limit resumes it).
+            let share = downlinkShare(of: receiver) ?? UInt64.max
             let videoShare = share > configuration.audioShareBps ? share - configuration.audioShareBps : 0
             var changed = false
             for index in receiver.slots.indices {

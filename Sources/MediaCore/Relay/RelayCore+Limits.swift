@@ -31,13 +31,18 @@ extension RelayCore {
         return cap
     }
 
-    /// What each stream towards `receiver` may take of our estimate of its downlink, once its
-    /// feedback has started.
+    /// What each stream towards `receiver` may take: the lower of our estimate of its downlink (once
+    /// its feedback has started) and its operator `down` limit, split over the streams it receives.
+    /// Nil when neither applies. The allocator pauses video below its floor on this share.
     func downlinkShare(of receiver: Participant) -> UInt64? {
-        guard let estimate = receiver.downlink?.targetBitrate, receiver.downlink?.hasFeedback == true else { return nil }
+        var total = receiver.limits.downBps
+        if let estimate = receiver.downlink?.targetBitrate, receiver.downlink?.hasFeedback == true {
+            total = min(total ?? UInt64(estimate), UInt64(estimate))
+        }
+        guard let total else { return nil }
         var sources = 0
         for slot in receiver.slots where slot.source != nil { sources += 1 }
-        return UInt64(estimate) / UInt64(max(sources, 1))
+        return total / UInt64(max(sources, 1))
     }
 
     /// Sends a REMB to each video sender whose cap changed, or repeats it every `rembInterval`.

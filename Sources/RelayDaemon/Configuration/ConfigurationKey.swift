@@ -78,6 +78,9 @@ struct ConfigurationKey: Sendable {
         .init(path: "media.workers", defaultText: "1", help: "Media workers (an event loop and socket each), 1-64.") { c, v in
             c.workers = try integer(v, in: 1...64)
         },
+        .init(path: "media.socket_buffer_kib", defaultText: "4096", help: "Each worker's UDP receive and send buffer, KiB, 64-65536 (the kernel caps it at net.core.rmem_max and wmem_max).") { c, v in
+            c.socketBufferKiB = try integer(v, in: 64...65_536)
+        },
         .init(path: "media.announce", defaultText: "[] (the bound address)", help: "Addresses announced as UDP candidates, one host:port per worker.") { c, v in
             c.announce = try addresses(v)
         },

@@ -19,6 +19,8 @@ struct RelayConfiguration: Sendable, Equatable {
     var tcp: TcpSetting = .sameAsUDP
     /// `media.workers`
     var workers = 1
+    /// `media.socket_buffer_kib`: each worker's UDP receive and send buffer.
+    var socketBufferKiB = 4096
     /// `media.announce`: one host:port per worker, announced instead of the bound UDP address.
     var announce: [String] = []
     /// `media.announce_tcp`

@@ -61,4 +61,24 @@ struct DownlinkAllocationTests {
         if let lastProbe, let first = video.first?.sequence { #expect(first == lastProbe &+ 1, "sequence numbers continue after the probes") }
         #expect(video.count == 2 && video[1].sequence == video[0].sequence &+ 1)
     }
+
+    @Test("an operator down limit below audio plus the floor pauses video too; lifting it resumes video at a keyframe")
+    func downLimitPauses() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let (citizen, staff, _, staffID) = try harness.visit(room: "limit", ports: (55_011, 55_012))
+        harness.core.setBitrateLimits(staffID, BitrateLimits(upBps: nil, downBps: 60_000))
+        try harness.tick()
+        let limited = harness.core.roomView(for: staffID)?.slots.first?.videoPaused
+        #expect(limited == true)
+        staff.received.removeAll()
+        try harness.send(citizen.rtp(video: true, payload: Self.keyframe), from: citizen)
+        #expect(staff.received.isEmpty, "no video while paused")
+        harness.core.setBitrateLimits(staffID, BitrateLimits(upBps: nil, downBps: nil))
+        try harness.tick()
+        try harness.tick(.seconds(1))
+        let lifted = harness.core.roomView(for: staffID)?.slots.first?.videoPaused
+        #expect(lifted == false)
+        try harness.send(citizen.rtp(video: true, payload: Self.keyframe), from: citizen)
+        #expect(staff.received.contains { $0.payloadType == 96 && $0.payload.first == 0x10 })
+    }
 }
