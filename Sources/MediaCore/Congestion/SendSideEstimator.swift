@@ -19,6 +19,7 @@ public struct SendSideEstimator: Sendable {
     private var acknowledged: [(arrivalMs: Double, size: Int)]
     private var acknowledgedHead = 0
     private var acknowledgedCount = 0
+    private var acknowledgedBytes = 0
     public private(set) var acknowledgedBitrate: Double?
 
     private var lossBound = Double.infinity
@@ -150,7 +151,7 @@ public struct SendSideEstimator: Sendable {
             queueJudgedFromSendMs = nowMs
         }
         rate.update(usage: usage, acknowledged: acknowledgedBitrate, rttMs: rttMs, nowMs: nowMs)
-        if lossBound.isFinite { rate.clamp(to: lossBound * 1.0) }
+        if lossBound.isFinite { rate.clamp(to: lossBound) }
     }
 
     /// Periodic work: without feedback for `feedbackTimeoutMs`, libwebrtc backs off 20 % per period.
@@ -168,19 +169,23 @@ public struct SendSideEstimator: Sendable {
 
     private mutating func recordAcknowledged(arrivalMs: Double, size: Int) {
         let capacity = acknowledged.count
-        let index = (acknowledgedHead + acknowledgedCount) % capacity
-        acknowledged[index] = (arrivalMs, size)
-        if acknowledgedCount < capacity { acknowledgedCount += 1 } else { acknowledgedHead = (acknowledgedHead + 1) % capacity }
+        if acknowledgedCount == capacity {  // full: the oldest makes room
+            acknowledgedBytes -= acknowledged[acknowledgedHead].size
+            acknowledgedHead = (acknowledgedHead + 1) % capacity
+            acknowledgedCount -= 1
+        }
+        acknowledged[(acknowledgedHead + acknowledgedCount) % capacity] = (arrivalMs, size)
+        acknowledgedCount += 1
+        acknowledgedBytes += size
         while acknowledgedCount > 1, arrivalMs - acknowledged[acknowledgedHead].arrivalMs > parameters.acknowledgedWindowMs {
+            acknowledgedBytes -= acknowledged[acknowledgedHead].size
             acknowledgedHead = (acknowledgedHead + 1) % capacity
             acknowledgedCount -= 1
         }
         // Over the window, or over what arrived if less (a burst after an outage is not the rate).
         guard acknowledgedCount >= 2 else { return }
-        var bytes = 0
-        for i in 0..<acknowledgedCount { bytes += acknowledged[(acknowledgedHead + i) % capacity].size }
         let spanMs = max(arrivalMs - acknowledged[acknowledgedHead].arrivalMs, parameters.acknowledgedWindowMs)
-        acknowledgedBitrate = Double(bytes * 8) / spanMs * 1000
+        acknowledgedBitrate = Double(acknowledgedBytes * 8) / spanMs * 1000
     }
 
     private mutating func judgeLoss(nowMs: Double) {
