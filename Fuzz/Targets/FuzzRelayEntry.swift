@@ -13,6 +13,8 @@
 // Every so often the clock moves on and timers run. Invariants: nothing crashes, forwarding never
 // exceeds what was authentically sent, and the visit still forwards real media afterwards.
 
+import Glibc
+
 final class FuzzVisit {
     var core: RelayCore
     var output = OutgoingDatagrams(capacity: 64)
@@ -23,6 +25,7 @@ final class FuzzVisit {
     let stranger = TransportAddress(ipv4: 0xC633_6407, port: 61_000)
     var clients: [TransportAddress: RelayTestClient] = [:]
     var authenticRTP = 0
+    var otherSequence: UInt16 = 0
     var inputs = 0
 
     init() throws {
@@ -90,9 +93,26 @@ final class FuzzVisit {
         case 3:
             guard bytes.count >= 12 else { return }
             bytes[0] = 0x80 | (bytes[0] & 0x3F)  // RTP version 2 keeps it on the SRTP path
-            client.videoSequence &+= 1
-            bytes[2] = UInt8(client.videoSequence >> 8)
-            bytes[3] = UInt8(client.videoSequence & 0xFF)
+            // Sequence numbers continue the client's own for that SSRC, as a real sender's would: an
+            // authentic packet far ahead on its own stream only makes SRTP's replay window drop the
+            // sender's later packets, which a sender can do to itself and nobody else.
+            let ssrc = UInt32(bytes[8]) << 24 | UInt32(bytes[9]) << 16 | UInt32(bytes[10]) << 8 | UInt32(bytes[11])
+            let sequence: UInt16
+            if ssrc == client.audioSSRC {
+                client.audioSequence &+= 1
+                sequence = client.audioSequence
+            } else if ssrc == client.videoSSRC {
+                client.videoSequence &+= 1
+                sequence = client.videoSequence
+            } else if ssrc == client.rtxSSRC {
+                client.rtxSequence &+= 1
+                sequence = client.rtxSequence
+            } else {
+                otherSequence &+= 1
+                sequence = otherSequence
+            }
+            bytes[2] = UInt8(sequence >> 8)
+            bytes[3] = UInt8(sequence & 0xFF)
             guard let protected = protect(bytes, rtcp: false, by: client) else { return }
             datagram = protected
             authenticRTP += 1
@@ -115,6 +135,11 @@ final class FuzzVisit {
             core.handleTimers(now: now, into: &output)
             try? deliver()
         }
+        // Consent freshness (RFC 7675): the clients check every 2 s of virtual time, as browsers do,
+        // or the relay rightly stops sending to them after 30 s.
+        if inputs % (64 * 100) == 0 {
+            for client in [citizen, staff] { try? send(client.bindingRequest(useCandidate: false), from: client.address) }
+        }
         if inputs % 4096 == 0 { checkVisitStillWorks() }
     }
 
@@ -123,8 +148,18 @@ final class FuzzVisit {
         for (from, to) in [(citizen, staff), (staff, citizen)] {
             to.received.removeAll()
             guard let packet = try? from.rtp(video: false, payload: [0xF0, 0x0D]) else { continue }
+            let before = core.counters
             try? send(packet, from: from.address)
-            precondition(to.received.contains { $0.payload == [0xF0, 0x0D] }, "the visit stopped forwarding")
+            if !to.received.contains(where: { $0.payload == [0xF0, 0x0D] }) {
+                print("FUZZ-DIAG from \(from.address.port) seq \(from.audioSequence) inputs \(inputs)")
+                print("FUZZ-DIAG before \(before)")
+                print("FUZZ-DIAG after  \(core.counters)")
+                print("FUZZ-DIAG received by \(to.address.port): \(to.received.count) replayed \(to.replayed)")
+                fflush(stdout)
+            }
+            precondition(
+                to.received.contains { $0.payload == [0xF0, 0x0D] },
+                "the visit stopped forwarding after \(inputs) inputs: \(core.counters)")
         }
     }
 }
