@@ -5,7 +5,7 @@
 #
 # Parser targets compile only the parser sources. Targets marked "// fuzz: full-module" on their
 # first line need all of MediaCore: they link the C modules (CSrtp's shim compiled here with
-# clang, libsrtp2, OpenSSL, libopus, libvpx) and the in-process WebRTC test client.
+# clang, libsrtp2, OpenSSL, libopus, libvpx) and the tests' in-process WebRTC client and harness.
 # Exit status is non-zero if any target failed to build or crashed.
 set -u
 cd "$(dirname "$0")/.."
@@ -21,9 +21,11 @@ parser_sources+=(Sources/MediaCore/MediaCore.swift)
 
 full_sources=()
 while IFS= read -r f; do full_sources+=("$f"); done < <(find Sources/MediaCore -name '*.swift' | sort)
-# The test client, minus its `@testable import` (here it is compiled into the module itself).
-grep -v '^@testable import MediaCore' Tests/MediaCoreTests/Relay/RelayTestClient.swift > Fuzz/bin/RelayTestClient.swift
-full_sources+=(Fuzz/bin/RelayTestClient.swift)
+# The tests' client and harness, minus their `@testable import` (here they are compiled into the module itself).
+for helper in RelayTestClient RelayHarness; do
+    grep -v '^@testable import MediaCore' "Tests/MediaCoreTests/Relay/$helper.swift" > "Fuzz/bin/$helper.swift"
+    full_sources+=("Fuzz/bin/$helper.swift")
+done
 cat > Fuzz/bin/modules/CSrtp/module.modulemap <<MAP
 module CSrtp {
     header "$PWD/Sources/CSrtp/include/csrtp.h"

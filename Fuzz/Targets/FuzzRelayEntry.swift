@@ -1,4 +1,4 @@
-// fuzz: full-module (links the C modules and Tests/MediaCoreTests/Relay/RelayTestClient.swift)
+// fuzz: full-module (links the C modules and the tests' RelayTestClient and RelayHarness)
 //
 // The entry of a transport: every datagram a media worker's socket hands `RelayCore.receive`.
 // One relay core lives for the whole run with a visit of two connected clients (real ICE, DTLS and
@@ -16,60 +16,40 @@
 import Glibc
 
 final class FuzzVisit {
-    var core: RelayCore
-    var output = OutgoingDatagrams(capacity: 64)
-    var now = ContinuousClock.now
+    /// The tests' in-process router between clients and one relay core (Tests/.../RelayHarness.swift).
+    var harness: RelayHarness
     let citizen: RelayTestClient
     let staff: RelayTestClient
     let pending: RelayTestClient
     let stranger = TransportAddress(ipv4: 0xC633_6407, port: 61_000)
-    var clients: [TransportAddress: RelayTestClient] = [:]
     var authenticRTP = 0
     var otherSequence: UInt16 = 0
     var inputs = 0
 
     init() throws {
         let identity = try DtlsIdentity(commonName: "relay")
-        core = RelayCore(
+        harness = RelayHarness(
+            identity: identity,
             configuration: RelayCoreConfiguration(
-                announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000), maxParticipantsPerRoom: 3,
-                unknownSourceRate: 0),
-            identity: identity, seed: 7)
+                announcedAddress: RelayHarness.relayAddress, maxParticipantsPerRoom: 3, unknownSourceRate: 0),
+            seed: 7)
         citizen = try RelayTestClient(port: 50_001, relayFingerprint: identity.fingerprint, seed: 1)
         staff = try RelayTestClient(port: 50_002, relayFingerprint: identity.fingerprint, seed: 2)
         pending = try RelayTestClient(port: 50_003, relayFingerprint: identity.fingerprint, seed: 3)
-        for (client, role) in [(citizen, ParticipantRole.citizen), (staff, .staff), (pending, .interpreter)] {
-            let result = try core.join(room: "fuzz", role: role, offer: client.offer(slots: 2), now: now)
-            client.accept(answer: result.answerSDP)
-            clients[client.address] = client
-            try send(client.bindingRequest(), from: client.address)
-        }
-        for client in [citizen, staff] {
-            _ = client.dtls.start(now: now)
-            while let hello = client.dtls.takeOutgoing() { try send(hello, from: client.address) }
-        }
+        _ = try harness.connect(citizen, room: "fuzz", role: .citizen)
+        _ = try harness.connect(staff, room: "fuzz", role: .staff)
+        // The third passes ICE but never starts DTLS, and is not registered for delivery: what the
+        // relay sends it is dropped, and its address keeps the relay's DTLS server waiting.
+        let result = try harness.core.join(room: "fuzz", role: .interpreter, offer: pending.offer(slots: 2), now: harness.now)
+        pending.accept(answer: result.answerSDP)
+        try send(pending.bindingRequest(), from: pending.address)
         precondition(citizen.srtpOut != nil && staff.srtpOut != nil, "the fuzz visit must connect")
     }
 
+    /// One datagram from any source; whatever the relay sends in response reaches the clients.
     func send(_ datagram: [UInt8], from source: TransportAddress) throws {
-        var copy = datagram + [UInt8](repeating: 0, count: 64)
-        copy.withUnsafeMutableBytes { core.receive($0, length: datagram.count, from: source, now: now, into: &output) }
-        try deliver()
-    }
-
-    /// Hands the relay's output to the clients (answering DTLS flights); other destinations drop it.
-    func deliver() throws {
-        var batch: [([UInt8], TransportAddress)] = []
-        for i in 0..<output.count {
-            let (bytes, destination) = output.datagram(at: i)
-            batch.append((Array(bytes), destination))
-        }
-        output.removeAll()
-        for (bytes, destination) in batch {
-            guard let client = clients[destination], client !== pending, !bytes.isEmpty else { continue }
-            try client.receive(bytes, now: now)
-            while let reply = client.dtls.takeOutgoing() { try send(reply, from: client.address) }
-        }
+        harness.receive(datagram, from: source)
+        try harness.deliver()
     }
 
     func protect(_ plain: [UInt8], rtcp: Bool, by client: RelayTestClient) -> [UInt8]? {
@@ -125,15 +105,13 @@ final class FuzzVisit {
         default: break
         }
         guard !datagram.isEmpty else { return }
-        let forwardedBefore = core.counters.rtpForwarded
+        let forwardedBefore = harness.core.counters.rtpForwarded
         try? send(datagram, from: source)
         // One authentic RTP packet is forwarded at most to the two others in the room; nothing else is.
-        precondition(core.counters.rtpForwarded - forwardedBefore <= (selector & 0x07 == 3 ? 2 : 0),
+        precondition(harness.core.counters.rtpForwarded - forwardedBefore <= (selector & 0x07 == 3 ? 2 : 0),
                      "a datagram was forwarded that was not authentic media, or to more than the room")
         if inputs % 64 == 0 {
-            now += .milliseconds(20)
-            core.handleTimers(now: now, into: &output)
-            try? deliver()
+            try? harness.tick(.milliseconds(20))
         }
         // Consent freshness (RFC 7675): the clients check every 2 s of virtual time, as browsers do,
         // or the relay rightly stops sending to them after 30 s.
@@ -148,18 +126,18 @@ final class FuzzVisit {
         for (from, to) in [(citizen, staff), (staff, citizen)] {
             to.received.removeAll()
             guard let packet = try? from.rtp(video: false, payload: [0xF0, 0x0D]) else { continue }
-            let before = core.counters
+            let before = harness.core.counters
             try? send(packet, from: from.address)
             if !to.received.contains(where: { $0.payload == [0xF0, 0x0D] }) {
                 print("FUZZ-DIAG from \(from.address.port) seq \(from.audioSequence) inputs \(inputs)")
                 print("FUZZ-DIAG before \(before)")
-                print("FUZZ-DIAG after  \(core.counters)")
+                print("FUZZ-DIAG after  \(harness.core.counters)")
                 print("FUZZ-DIAG received by \(to.address.port): \(to.received.count) replayed \(to.replayed)")
                 fflush(stdout)
             }
             precondition(
                 to.received.contains { $0.payload == [0xF0, 0x0D] },
-                "the visit stopped forwarding after \(inputs) inputs: \(core.counters)")
+                "the visit stopped forwarding after \(inputs) inputs: \(harness.core.counters)")
         }
     }
 }

@@ -693,27 +693,37 @@ def freeze_stats(page):
     return {k: sum(s.get(k, 0) or 0 for s in video) for k in keys}
 
 
-def scenario_relay_repair(processes, relay, results):
-    """Citizen uplink with 5 % loss and 30 ms jitter: the staff's freezes with relay NACK on vs off."""
+def on_and_off(run_mode):
+    """Runs `run_mode(processes, mode)` for "on" then "off", each with its own processes (stopped after
+    it), and returns {mode: figures}: a feature and its absence measured in the same run."""
     figures = {}
     for mode in ("on", "off"):
         run = browsers.Processes()
         try:
-            start_relay(run, relay, ["--announce-address", "127.0.0.1:41000", "--relay-nack", mode])
-            start_emulator(run, relay, "lossy-uplink", "127.0.0.1:41000", "127.0.0.1:40000", ["--seed", "7"])
-            citizen = browsers.Chromium(run, f"{BASE}/r/repair{mode}?role=citizen", "citizen")
-            staff = browsers.Chromium(run, f"{BASE}/r/repair{mode}?role=staff", "staff")
-            wait_joined([citizen, staff])
-            require_progress([staff], frames_needed=10, audio_needed=20, timeout=15)
-            before = freeze_stats(staff)
-            time.sleep(20)
-            after = freeze_stats(staff)
-            figures[mode] = {k: round(after[k] - before[k], 3) for k in after}
-            relay_stats = json.loads(http("GET", "/api/stats")[1])["workers"][0]
-            figures[mode]["relayNacksSent"] = relay_stats["nacksSent"]
-            figures[mode]["relayRecovered"] = relay_stats["recoveredByRetransmission"]
+            figures[mode] = run_mode(run, mode)
         finally:
             run.stop_all()
+    return figures
+
+
+def scenario_relay_repair(processes, relay, results):
+    """Citizen uplink with 5 % loss and 30 ms jitter: the staff's freezes with relay NACK on vs off."""
+    def repair_run(run, mode):
+        start_relay(run, relay, ["--announce-address", "127.0.0.1:41000", "--relay-nack", mode])
+        start_emulator(run, relay, "lossy-uplink", "127.0.0.1:41000", "127.0.0.1:40000", ["--seed", "7"])
+        citizen = browsers.Chromium(run, f"{BASE}/r/repair{mode}?role=citizen", "citizen")
+        staff = browsers.Chromium(run, f"{BASE}/r/repair{mode}?role=staff", "staff")
+        wait_joined([citizen, staff])
+        require_progress([staff], frames_needed=10, audio_needed=20, timeout=15)
+        before = freeze_stats(staff)
+        time.sleep(20)  # the measuring window, not synchronisation
+        after = freeze_stats(staff)
+        figures = {k: round(after[k] - before[k], 3) for k in after}
+        relay_stats = json.loads(http("GET", "/api/stats")[1])["workers"][0]
+        figures["relayNacksSent"] = relay_stats["nacksSent"]
+        figures["relayRecovered"] = relay_stats["recoveredByRetransmission"]
+        return figures
+    figures = on_and_off(repair_run)
     results["relay_repair"] = figures
     on, off = figures["on"], figures["off"]
     assert on["relayRecovered"] > 0, f"relay repair recovered nothing: {on}"
@@ -798,13 +808,7 @@ def scenario_capped_uplink(processes, relay, results):
     own estimator settles within 10 s at 70-100 % of the cap, RTT p95 within base + 200 ms; without
     it (same run, for comparison) Chromium stays near its start rate."""
     cap_kbps = 500
-    figures = {}
-    for mode in ("on", "off"):
-        run = browsers.Processes()
-        try:
-            figures[mode] = capped_uplink_run(run, relay, processes.tempdir("vr-capped-"), mode)
-        finally:
-            run.stop_all()
+    figures = on_and_off(lambda run, mode: capped_uplink_run(run, relay, processes.tempdir("vr-capped-"), mode))
     results["capped_uplink"] = dict(cap_kbps=cap_kbps, **figures)
     on, off = figures["on"], figures["off"]
     assert on["transport_feedback_sent"] > 0 and off["transport_feedback_sent"] == 0, figures
@@ -858,13 +862,7 @@ def scenario_rural_downlink(processes, relay, results):
     With the relay's downlink estimation, staff is capped by REMB at what the citizen's link carries:
     the downlink queue stays short and the citizen keeps decoding. Without it (same run, for
     comparison) staff sends at its fast uplink's rate into the citizen's 1 Mbit/s link."""
-    figures = {}
-    for mode in ("on", "off"):
-        run = browsers.Processes()
-        try:
-            figures[mode] = rural_downlink_run(run, relay, processes.tempdir("vr-downlink-"), mode)
-        finally:
-            run.stop_all()
+    figures = on_and_off(lambda run, mode: rural_downlink_run(run, relay, processes.tempdir("vr-downlink-"), mode))
     results["rural_downlink"] = figures
     on = figures["on"]
     assert on["frames_decoded_last_10s"] >= 100, f"the citizen stopped decoding: {figures}"
