@@ -194,7 +194,8 @@ final class RelayTestClient {
         if let last = lastReportedTransport, let first = arrivals.first?.sequenceNumber, Int16(bitPattern: first &- last) > 1 {
             arrivals.insert(RTCPTransportFeedbackArrival(sequenceNumber: last &+ 1, arrivalTimeUs: nil), at: 0)
         }
-        if let newest = arrivals.last?.sequenceNumber { lastReportedTransport = newest }
+        guard let newest = arrivals.last?.sequenceNumber else { throw RelayTestClientError.nothingToReport }
+        lastReportedTransport = newest
         var packet = [UInt8](repeating: 0, count: 1200)
         let plainLength = arrivals.withUnsafeBufferPointer { all in
             packet.withUnsafeMutableBytes { buffer in
@@ -265,4 +266,6 @@ extension SrtpContext {
 
 enum RelayTestClientError: Error {
     case badStunResponse
+    /// Transport-cc feedback was asked for, but no packet carrying a transport-wide number arrived.
+    case nothingToReport
 }
