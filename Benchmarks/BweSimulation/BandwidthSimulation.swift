@@ -17,11 +17,9 @@ public struct SimulationSettings: Sendable {
     public var audioPacketBytes = 100
     public var audioIntervalUs: UInt64 = 20_000
     public var maximumPacketBytes = 1200
-    /// Video pauses when its share of the estimate falls below this, bits per second ...
-    public var videoFloorBps: Double = 50_000
-    /// ... and resumes after its share has been at least this for `resumeHoldUs`.
-    public var videoResumeBps: Double = 100_000
-    public var resumeHoldUs: UInt64 = 1_000_000
+    /// Video pauses when its share of the estimate falls below the floor and resumes after its share
+    /// has been at least the resume rate for the hold time (the relay's rule and defaults).
+    public var videoPause = VideoPauseHysteresis.Thresholds(floorBps: 50_000, resumeBps: 100_000, hold: .seconds(1))
     /// The encoder skips a frame when the pacer already holds this much video (in time at the video rate).
     public var frameDropQueueMs: Double = 50
     /// Audio may go this far past the congestion window (and padding leaves this much of it free).
@@ -100,8 +98,8 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     let frameIntervalUs = 1_000_000 / Double(model.framesPerSecond)
     var nextAudioUs: UInt64 = 0
     var nextFrameUs = 0.0
+    var pause = VideoPauseHysteresis()
     var paused = false
-    var resumeSinceUs: UInt64?
     var needKeyframe = true
     var pausedUs: UInt64 = 0
     var framesEncoded = 0
@@ -142,23 +140,17 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         }
         if Double(nowUs) >= nextFrameUs {
             nextFrameUs += frameIntervalUs
-            if paused {
-                if videoShare >= settings.videoResumeBps {
-                    resumeSinceUs = resumeSinceUs ?? nowUs
-                    if nowUs - resumeSinceUs! >= settings.resumeHoldUs {
-                        paused = false
-                        needKeyframe = true  // a keyframe on every switch
-                    }
-                } else {
-                    resumeSinceUs = nil
-                }
-            } else if videoShare < settings.videoFloorBps {
-                paused = true
-                resumeSinceUs = nil
+            switch pause.update(videoShareBps: videoShare, thresholds: settings.videoPause, now: at(nowUs)) {
+            case .pause:
                 videoQueue.removeAll(keepingCapacity: true)
                 videoHead = 0
                 videoQueuedBytes = 0
+            case .resume:
+                needKeyframe = true  // a keyframe on every switch
+            case nil:
+                break
             }
+            paused = pause.isPaused
             if !paused {
                 if Double(videoQueuedBytes) > videoShare / 8 * settings.frameDropQueueMs / 1000 {
                     framesSkipped += 1
@@ -183,7 +175,7 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         // Audio goes first and is never held by the pacing budget, but it respects the congestion
         // window like everything else: into a link that reports nothing (an outage) it would only
         // queue up stale speech. Audio older than `staleAudioUs` is dropped at the sender.
-        let probeBps = settings.videoResumeBps * 1.2
+        let probeBps = settings.videoPause.resumeBps * 1.2
         let probeWindow = Int((probeBps + audioBps) / 8 * (estimator.rttMs + settings.parameters.congestionWindowMs) / 1000)
         // Padding never takes audio's place: audio may go past whichever window is in use.
         let audioBeyond = settings.audioWindowAllowanceBytes + (paused ? max(probeWindow - estimator.congestionWindowBytes, 0) : 0)

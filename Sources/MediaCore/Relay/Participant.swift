@@ -48,11 +48,10 @@ struct ReceiveSlot {
     var videoCache: RtxCache?
     /// The participant shown in this slot, if any.
     var source: ParticipantID?
-    /// Video on this slot is paused: the receiver's share of its downlink fell below the floor
-    /// (audio goes on). Padding probes the link meanwhile.
-    var videoPaused = false
-    /// Since when the share has stayed above the resume threshold while paused.
-    var resumeCandidateSince: ContinuousClock.Instant?
+    /// Whether video on this slot is paused: the receiver's share of its downlink fell below the
+    /// floor (audio goes on). Padding probes the link meanwhile.
+    var videoPause = VideoPauseHysteresis()
+    var videoPaused: Bool { videoPause.isPaused }
     /// After a pause (or at any switch) video restarts only at the source's next keyframe.
     var awaitingKeyframe = false
 }

@@ -17,26 +17,24 @@ extension RelayCore {
             var changed = false
             for index in receiver.slots.indices {
                 guard let source = receiver.slots[index].source else { continue }
-                if !receiver.slots[index].videoPaused {
-                    if receiver.slots[index].awaitingKeyframe { pendingKeyframeRequests.insert(source) }
-                    guard videoShare < configuration.videoFloorBps else { continue }
+                if !receiver.slots[index].videoPaused, receiver.slots[index].awaitingKeyframe {
+                    pendingKeyframeRequests.insert(source)  // until it comes (one PLI per 300 ms at most)
+                }
+                switch receiver.slots[index].videoPause.update(
+                    videoShareBps: Double(videoShare), thresholds: configuration.videoPauseThresholds, now: now)
+                {
+                case .pause:
                     receiver.slots[index].awaitingKeyframe = false
-                    receiver.slots[index].videoPaused = true
-                    receiver.slots[index].resumeCandidateSince = nil
                     receiver.slots[index].video.detachSource()
                     counters.videoPauses += 1
                     changed = true
-                } else if videoShare >= configuration.videoResumeBps {
-                    let since = receiver.slots[index].resumeCandidateSince ?? now
-                    receiver.slots[index].resumeCandidateSince = since
-                    guard now - since >= configuration.videoResumeHold else { continue }
-                    receiver.slots[index].videoPaused = false
+                case .resume:
                     receiver.slots[index].awaitingKeyframe = true
                     pendingKeyframeRequests.insert(source)
                     counters.videoResumes += 1
                     changed = true
-                } else {
-                    receiver.slots[index].resumeCandidateSince = nil
+                case nil:
+                    break
                 }
             }
             if changed { events.append(.roomChanged(room: receiver.room)) }

@@ -40,6 +40,9 @@ public struct RelayCoreConfiguration: Sendable {
     public var videoFloorBps: UInt64 = 50_000
     public var videoResumeBps: UInt64 = 100_000
     public var videoResumeHold: Duration = .seconds(1)
+    var videoPauseThresholds: VideoPauseHysteresis.Thresholds {
+        .init(floorBps: Double(videoFloorBps), resumeBps: Double(videoResumeBps), hold: videoResumeHold)
+    }
     /// Datagrams per second the worker handles from each address bound to no participant: ICE
     /// checks before a pair is chosen, and everything a scanner or flood sends. A browser's checks
     /// stay well below it (RFC 8445 §14: one check per 50 ms per pair). 0: no limit.
