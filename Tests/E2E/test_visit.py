@@ -930,9 +930,18 @@ def scenario_hostile_traffic(processes, relay, results):
         return next(line.split(":", 1)[1].strip() for line in sdp.splitlines() if line.startswith("a=ice-ufrag:"))
     relay_ufrag, citizen_ufrag = ufrag(descriptions["remote"]), ufrag(descriptions["local"])
 
-    def sent_by_browsers():
-        return sum(o["packetsSent"] for page in (citizen, staff) for o in page.stats()["outbound"])
-    before_metrics, before_sent, before_rss = prometheus(), sent_by_browsers(), relay_rss_kib(relay_process)
+    def sent_by_browsers(not_before_ms=0):
+        """packetsSent of both browsers, from stats measured at `not_before_ms` (wall clock) or later:
+        Chromium caches getStats briefly, and a stale count would race the relay's."""
+        def fresh():
+            outbound = [o for page in (citizen, staff) for o in page.stats()["outbound"]]
+            if outbound and all(o["timestamp"] >= not_before_ms for o in outbound):
+                return [sum(o["packetsSent"] for o in outbound)]
+        return wait_for(fresh, 5, "browser stats measured after the relay's")[0]
+    # The browsers' count is read before the relay's at the start and after it at the end, so the
+    # packets the browsers sent in the window include every one the relay could forward in it.
+    before_sent = sent_by_browsers()
+    before_metrics, before_rss = prometheus(), relay_rss_kib(relay_process)
     before_kernel = udp_kernel_drops(40000)
     rng = random.Random(11)
     sockets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(64)]
@@ -967,7 +976,8 @@ def scenario_hostile_traffic(processes, relay, results):
         time.sleep(0.02)
     elapsed = time.time() - began
     require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=10)  # the visit goes on
-    after_metrics, after_sent, after_rss = prometheus(), sent_by_browsers(), relay_rss_kib(relay_process)
+    after_metrics, after_rss = prometheus(), relay_rss_kib(relay_process)
+    after_sent = sent_by_browsers(not_before_ms=time.time() * 1000)
     kernel_drops = udp_kernel_drops(40000) - before_kernel
     for sock in sockets:
         sock.close()

@@ -225,7 +225,7 @@ async function stats() {
         jitter: s.jitter || 0, bytesReceived: s.bytesReceived || 0,
       });
     } else if (s.type === 'outbound-rtp') {
-      out.outbound.push({ kind: s.kind, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0,
+      out.outbound.push({ kind: s.kind, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0, timestamp: s.timestamp,
         targetBitrate: s.targetBitrate || null, frameWidth: s.frameWidth || null, framesPerSecond: s.framesPerSecond || null,
         qualityLimitationReason: s.qualityLimitationReason || null, retransmittedBytesSent: s.retransmittedBytesSent || 0 });
     } else if (s.type === 'transport') {
