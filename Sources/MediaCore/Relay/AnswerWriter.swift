@@ -21,6 +21,8 @@ struct AnswerWriter {
         var feedback: Set<String> = []
         /// Header extensions answered (RFC 8285 §8), with the offerer's ids.
         var extensions: [SDPExtMap] = []
+        /// Simulcast rids received in this section (RFC 8851 §4, RFC 8853 §5.1), if any.
+        var simulcastRids: [String] = []
     }
 
     var sessionID: UInt64
@@ -74,6 +76,10 @@ struct AnswerWriter {
                     media.add("rtcp-fb", SDPRtcpFeedback(
                         payloadType: codec.payloadType, type: String(parts[0]), parameter: parts.count > 1 ? String(parts[1]) : nil).attributeValue)
                 }
+            }
+            if !answered.simulcastRids.isEmpty {
+                for rid in answered.simulcastRids { media.add("rid", "\(rid) recv") }
+                media.add("simulcast", "recv " + answered.simulcastRids.joined(separator: ";"))
             }
             if let sending = answered.sending {
                 media.add("msid", "\(sending.streamID) \(sending.trackID)")

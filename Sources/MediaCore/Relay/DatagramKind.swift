@@ -97,6 +97,8 @@ public struct RelayCounters: Sendable, Equatable {
     public var videoPauses = 0
     public var videoResumes = 0
     public var paddingProbesSent = 0
+    /// Times a receive slot moved to another simulcast encoding of its source (at a keyframe).
+    public var layerSwitches = 0
     public private(set) var drops = [Int](repeating: 0, count: DropReason.allCases.count)
 
     public init() {}

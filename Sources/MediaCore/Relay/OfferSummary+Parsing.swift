@@ -37,12 +37,14 @@ extension OfferSummary {
                 fmtp: media.formatParameterText(for: pt),
                 feedback: media.rtcpFeedback(for: pt).map { $0.type + ($0.parameter.map { " " + $0 } ?? "") })
         }
+        let sendRids = Set(media.rids.filter { $0.direction == "send" }.map(\.id))
+        let simulcastSendRids = (media.simulcast?.send ?? []).compactMap { $0.first?.rid }.filter { sendRids.contains($0) }
         return Section(
             kind: media.kind, mid: media.mid ?? String(index), port: Int(media.port), proto: media.proto,
             direction: media.direction.rawValue, codecs: codecs, ssrcs: media.ssrcs,
             fidGroups: media.ssrcGroups.filter { $0.semantics == "FID" && $0.ssrcs.count == 2 }.map { ($0.ssrcs[0], $0.ssrcs[1]) },
             rtcpRsize: media.values(of: "rtcp-rsize").count > 0, bundleOnly: media.values(of: "bundle-only").count > 0,
-            extMaps: media.extMaps)
+            extMaps: media.extMaps, simulcastSendRids: simulcastSendRids)
     }
 
     static func describe(_ error: SDPParseError) -> String {

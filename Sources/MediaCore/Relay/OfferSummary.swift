@@ -25,6 +25,9 @@ struct OfferSummary: Sendable {
         var bundleOnly = false
         /// `a=extmap` lines (RFC 8285 §8).
         var extMaps: [SDPExtMap] = []
+        /// The rids of `a=simulcast:send` (RFC 8853 §5.1, first alternative of each stream) that an
+        /// `a=rid:<id> send` line declares (RFC 8851 §4), in the offer's order.
+        var simulcastSendRids: [String] = []
     }
 
     var iceUfrag: String

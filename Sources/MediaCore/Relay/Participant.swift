@@ -1,23 +1,119 @@
-/// What a participant sends, as negotiated from its offer: one audio and one video stream.
-struct PublishedStream: Sendable {
-    var mid: String
-    /// The sender's media SSRC, when its offer signalled it (`a=ssrc`); otherwise learned from the
-    /// first packet carrying this section's MID.
+/// One RTP stream a participant publishes in a section: the section's only stream, or with
+/// simulcast (RFC 8853) one of its encodings, named by its rid (RFC 8851). Everything the relay
+/// keeps per sender SSRC lives here.
+struct PublishedEncoding: Sendable {
+    /// The encoding's rid as bytes (compared with the RtpStreamId extension without allocating);
+    /// nil without simulcast.
+    var rid: [UInt8]?
+    /// The media SSRC, when the offer signalled it (`a=ssrc`); otherwise learned from the first
+    /// packet (by its rid with simulcast).
     var ssrc: UInt32?
-    /// The sender's RTX SSRC (RFC 4588), if signalled.
+    /// The RTX SSRC (RFC 4588), if signalled or learned (by the RepairedRtpStreamId extension).
     var rtxSSRC: UInt32?
-    /// Sender payload type → codec, for mapping onto each receiver's payload types.
-    var codecs: [UInt8: MediaCodec]
     /// What we received of it, for our receiver reports.
     var statistics: ReceiveStatistics?
-    /// RTX payload type → the payload type it repairs (RFC 4588 §8.6 `apt`).
-    var rtxPayloadTypes: [UInt8: UInt8] = [:]
     /// Loss detection and NACK scheduling (video, when relay-side repair is on).
     var nack: NackGenerator?
     /// VP8 frame assembly: complete frames, keyframes, decodable-from-here (video).
     var frames: FrameAssembler?
     /// Middle 32 bits of the NTP time of the sender's last SR, and when it arrived (for LSR/DLSR).
     var lastSenderReport: (ntpMiddle: UInt32, at: ContinuousClock.Instant)?
+    /// When we last asked for a keyframe on this stream (one PLI per `keyframeRequestInterval`).
+    var lastKeyframeRequest: ContinuousClock.Instant?
+    /// Its received bitrate, which the allocator compares with each receiver's share.
+    var rate = EncodingRate()
+
+    init(rid: String? = nil, ssrc: UInt32? = nil, rtxSSRC: UInt32? = nil) {
+        self.rid = rid.map { Array($0.utf8) }
+        self.ssrc = ssrc
+        self.rtxSSRC = rtxSSRC
+    }
+
+    var ridText: String? { rid.map { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// What a participant sends in one section, as negotiated from its offer: one audio and one video
+/// section, the video possibly as simulcast encodings.
+struct PublishedStream: Sendable {
+    var mid: String
+    /// Sender payload type → codec, for mapping onto each receiver's payload types.
+    var codecs: [UInt8: MediaCodec]
+    /// RTX payload type → the payload type it repairs (RFC 4588 §8.6 `apt`).
+    var rtxPayloadTypes: [UInt8: UInt8] = [:]
+    /// The RTP streams of this section: one, or one per simulcast rid in the offer's order.
+    var encodings: [PublishedEncoding]
+    /// Extension ids of RtpStreamId and RepairedRtpStreamId (RFC 8852 §3), with simulcast.
+    var ridExtension: UInt8?
+    var repairedRidExtension: UInt8?
+
+    init(mid: String, ssrc: UInt32? = nil, rtxSSRC: UInt32? = nil, codecs: [UInt8: MediaCodec]) {
+        self.mid = mid
+        self.codecs = codecs
+        self.encodings = [PublishedEncoding(ssrc: ssrc, rtxSSRC: rtxSSRC)]
+    }
+
+    var isSimulcast: Bool { encodings.count > 1 }
+
+    /// The first encoding's SSRC (the only one without simulcast).
+    var ssrc: UInt32? { encodings.first?.ssrc }
+
+    /// The encoding sending on `ssrc` (media or RTX), if known.
+    func encoding(ssrc: UInt32) -> Int? {
+        for index in encodings.indices where encodings[index].ssrc == ssrc { return index }
+        return nil
+    }
+
+    func encoding(rtxSSRC: UInt32) -> Int? {
+        for index in encodings.indices where encodings[index].rtxSSRC == rtxSSRC { return index }
+        return nil
+    }
+
+    /// The encoding whose rid is `bytes` (an RtpStreamId extension's value).
+    func encoding(rid bytes: UnsafeRawBufferPointer) -> Int? {
+        for index in encodings.indices {
+            guard let rid = encodings[index].rid, rid.count == bytes.count else { continue }
+            if rid.withUnsafeBytes({ $0.elementsEqual(bytes) }) { return index }
+        }
+        return nil
+    }
+
+    /// Whether `ssrc` is one of its streams, media or RTX.
+    func contains(ssrc: UInt32) -> Bool {
+        encodings.contains { $0.ssrc == ssrc || $0.rtxSSRC == ssrc }
+    }
+}
+
+/// The bitrate of one received encoding over one-second windows, and when its last packet came (a
+/// simulcast sender stops encodings its own estimate cannot carry).
+struct EncodingRate: Sendable {
+    private var windowStart: ContinuousClock.Instant?
+    private var windowBytes = 0
+    /// Bits per second over the last full window.
+    private(set) var bitsPerSecond: UInt64 = 0
+    private(set) var lastPacket: ContinuousClock.Instant?
+
+    mutating func record(bytes: Int, now: ContinuousClock.Instant) {
+        lastPacket = now
+        guard let start = windowStart else {
+            windowStart = now
+            windowBytes = bytes
+            return
+        }
+        let elapsed = now - start
+        if elapsed >= .seconds(1) {
+            let (seconds, attoseconds) = elapsed.components
+            bitsPerSecond = UInt64(Double(windowBytes * 8) / (Double(seconds) + Double(attoseconds) / 1e18))
+            windowStart = now
+            windowBytes = 0
+        }
+        windowBytes += bytes
+    }
+
+    /// Whether it has a measured rate and sent within `window` before `now`.
+    func isActive(now: ContinuousClock.Instant, window: Duration) -> Bool {
+        guard let lastPacket, bitsPerSecond > 0 else { return false }
+        return now - lastPacket <= window
+    }
 }
 
 /// The codecs the relay forwards (by RTP encoding name, RFC 8866 §6.6 `a=rtpmap`).
@@ -52,8 +148,28 @@ struct ReceiveSlot {
     /// floor (audio goes on). Padding probes the link meanwhile.
     var videoPause = VideoPauseHysteresis()
     var videoPaused: Bool { videoPause.isPaused }
-    /// After a pause (or at any switch) video restarts only at the source's next keyframe.
-    var awaitingKeyframe = false
+    /// The source's encoding this slot forwards now, and the one the allocator wants: they differ
+    /// after a pause (nothing forwarded) or a simulcast switch, until the wanted encoding's next
+    /// keyframe starts; until then the current one goes on.
+    var forwardedEncoding: Int? = 0
+    var targetEncoding = 0
+    /// Since when a higher simulcast encoding has fitted the receiver's share (switching up waits
+    /// for `RelayCore.layerUpswitchHold`; switching down is immediate).
+    var upswitchCandidateSince: ContinuousClock.Instant?
+    /// Keeps VP8 picture IDs and TL0PICIDX continuous across encodings and sources.
+    var pictureIDs = VP8PictureIDRewriter()
+    /// After a pause or a switch video restarts only at a keyframe of the wanted encoding.
+    var awaitingKeyframe: Bool { forwardedEncoding != targetEncoding }
+
+    /// Points the slot at a new source (or none). A single stream is forwarded from its next packet
+    /// (the receiver's decoder waits for the keyframe the relay asks for); simulcast from the
+    /// allocator's choice's first keyframe.
+    mutating func attach(_ source: ParticipantID?, simulcast: Bool = false) {
+        self.source = source
+        forwardedEncoding = simulcast ? nil : 0
+        targetEncoding = 0
+        upswitchCandidateSince = nil
+    }
 }
 
 /// One participant's state on a worker: its transport (ICE-lite, DTLS, SRTP), what it publishes and
@@ -72,8 +188,6 @@ final class Participant {
     var audio: PublishedStream?
     var video: PublishedStream?
     var slots: [ReceiveSlot]
-    /// When we last asked this participant for a keyframe (rate limit).
-    var lastKeyframeRequest: ContinuousClock.Instant?
     /// The address DTLS datagrams go to (the address the last DTLS datagram came from).
     var dtlsPeer: TransportAddress?
     /// When this participant last got our RTCP reports.

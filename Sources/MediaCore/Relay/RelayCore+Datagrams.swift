@@ -111,8 +111,12 @@ extension RelayCore {
                 return
             }
             // The participant can now receive: its sources should send keyframes.
-            for slot in participant.slots { if let source = slot.source { pendingKeyframeRequests.insert(source) } }
-            pendingKeyframeRequests.insert(participant.id)
+            for slot in participant.slots {
+                if let source = slot.source {
+                    pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: slot.forwardedEncoding ?? slot.targetEncoding))
+                }
+            }
+            requestKeyframes(from: participant.id)
         case .failed(let error):
             counters.drop(.dtlsFailed)
             events.append(.participantDisconnected(participant.id, reason: "DTLS failed: \(error)"))
@@ -175,7 +179,7 @@ extension RelayCore {
         guard packet.count >= 12, latchAttemptsLeft > 0 else { return nil }
         let ssrc = UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11])
         for participant in participants.values where participant.isMediaReady && participant.ice.selectedAddress?.transport == source.transport {
-            if participant.audio?.ssrc == ssrc || participant.video?.ssrc == ssrc || participant.video?.rtxSSRC == ssrc {
+            if participant.audio?.ssrc == ssrc || participant.video?.contains(ssrc: ssrc) == true {
                 latchAttemptsLeft -= 1
                 return participant.id
             }

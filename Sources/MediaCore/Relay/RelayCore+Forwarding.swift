@@ -25,15 +25,16 @@ extension RelayCore {
         if let transportSequence { sender.transportFeedback?.record(sequence: transportSequence, arrival: now) }
         var skipBytes = 0  // bytes after the header not forwarded (the RTX OSN)
         var isRetransmission = false
+        var encoding = 0  // which of the sender's video encodings (simulcast), 0 otherwise
         if let apt = sender.video?.rtxPayloadTypes[header.payloadType] {
             guard packet.count - header.headerLength - header.paddingLength > 2 else {
                 counters.drop(.paddingOnly)  // a bandwidth probe: nothing to repair
                 return
             }
-            if sender.video?.rtxSSRC == nil { sender.video?.rtxSSRC = header.ssrc }
-            guard sender.video?.rtxSSRC == header.ssrc, let mediaSSRC = sender.video?.ssrc else {
-                return counters.drop(.unknownSSRC)
-            }
+            guard let index = rtxEncoding(of: header, packet: packet, sender: sender),
+                let mediaSSRC = sender.video?.encodings[index].ssrc
+            else { return counters.drop(.unknownSSRC) }
+            encoding = index
             header.sequence = UInt16(packet[header.headerLength]) << 8 | UInt16(packet[header.headerLength + 1])
             header.payloadType = apt
             header.ssrc = mediaSSRC
@@ -57,19 +58,29 @@ extension RelayCore {
             return
         }
         if isAudio {
-            if sender.audio?.ssrc == nil { sender.audio?.ssrc = header.ssrc }
+            if sender.audio?.encodings[0].ssrc == nil { sender.audio?.encodings[0].ssrc = header.ssrc }
             guard sender.audio?.ssrc == header.ssrc else { return counters.drop(.unknownSSRC) }
         } else {
-            if sender.video?.ssrc == nil { sender.video?.ssrc = header.ssrc }
-            guard sender.video?.ssrc == header.ssrc else { return counters.drop(.unknownSSRC) }
-            if sender.video?.nack != nil {
-                let isNew = sender.video?.nack?.insert(sequence: header.sequence, now: now, retransmission: isRetransmission) ?? true
+            if !isRetransmission {
+                guard let index = mediaEncoding(of: header, packet: packet, sender: sender) else { return counters.drop(.unknownSSRC) }
+                encoding = index
+            }
+            if sender.video?.encodings[encoding].nack != nil {
+                let isNew =
+                    sender.video?.encodings[encoding].nack?.insert(sequence: header.sequence, now: now, retransmission: isRetransmission) ?? true
                 guard isNew else { return }  // a duplicate, or a retransmission we no longer wait for
                 if isRetransmission { counters.recoveredByRetransmission += 1 }
             }
+            sender.video?.encodings[encoding].rate.record(bytes: packet.count - header.headerLength, now: now)
         }
-        if !isRetransmission { recordReception(header, audio: isAudio, in: sender, now: now) }
-        if codec == .vp8 { assembleFrame(packet, header: header, payloadStart: header.headerLength + skipBytes, in: sender) }
+        if !isRetransmission { recordReception(header, audio: isAudio, encoding: encoding, in: sender, now: now) }
+        // The VP8 descriptor, read once for every receiver: keyframe starts and picture IDs.
+        let payloadStart = header.headerLength + skipBytes
+        var vp8 = VP8DescriptorSummary()
+        if codec == .vp8 {
+            vp8 = VP8DescriptorSummary(packet, payloadStart: payloadStart, paddingLength: header.paddingLength)
+            assembleFrame(header: header, vp8: vp8, encoding: encoding, in: sender)
+        }
         let outLength = packet.count - skipBytes
         var forwarded = false
         for receiverID in rooms[sender.room] ?? [] where receiverID != sender.id {
@@ -78,13 +89,15 @@ extension RelayCore {
             else { continue }
             let payloadTypes = isAudio ? receiver.slots[slot].audioPayloadTypes : receiver.slots[slot].videoPayloadTypes
             guard let outPayloadType = payloadTypes[codec] else { continue }
+            var picture: (pictureID: UInt16?, tl0PicIdx: UInt8?) = (nil, nil)
             if !isAudio {
                 if receiver.slots[slot].videoPaused { continue }  // the allocator paused it: audio only
-                if receiver.slots[slot].awaitingKeyframe {
-                    // Resuming: from the first packet of a keyframe on (RFC 7741 §4.3).
-                    guard codec == .vp8, Self.startsKeyframe(packet, payloadStart: header.headerLength + skipBytes, paddingLength: header.paddingLength)
-                    else { continue }
-                    receiver.slots[slot].awaitingKeyframe = false
+                if receiver.slots[slot].forwardedEncoding != encoding {
+                    // A resume or a switch: from the first packet of the wanted encoding's next
+                    // keyframe on (RFC 7741 §4.3); until then the current encoding goes on.
+                    guard encoding == receiver.slots[slot].targetEncoding, vp8.isKeyframeStart else { continue }
+                    if receiver.slots[slot].forwardedEncoding != nil { counters.layerSwitches += 1 }
+                    receiver.slots[slot].forwardedEncoding = encoding
                 }
             }
             let mapping =
@@ -96,6 +109,10 @@ extension RelayCore {
                     sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp,
                     payloadLength: outLength - header.headerLength, now: now)
             guard let mapping else { continue }
+            if vp8.pictureIDOffset != nil || vp8.tl0PicIdxOffset != nil {
+                picture = receiver.slots[slot].pictureIDs.map(
+                    sourceSSRC: header.ssrc, pictureID: vp8.pictureID, longPictureID: vp8.longPictureID, tl0PicIdx: vp8.tl0PicIdx)
+            }
             let outSSRC = isAudio ? receiver.slots[slot].audio.ssrc : receiver.slots[slot].video.ssrc
             let cache = isAudio ? nil : receiver.slots[slot].videoCache
             let headerLength = header.headerLength
@@ -124,6 +141,7 @@ extension RelayCore {
                 if let extensionOffset {
                     RTPPacketRewriter.remapExtensionIDs(extensionTable, blockOffset: extensionOffset, in: &rewritten)
                 }
+                vp8.write(picture, payloadStart: headerLength, into: out)
                 if let renumberAt, let number = receiver.downlink?.packetSent(size: outLength, now: now) {
                     rewritten.storeBytes(of: UInt8(number >> 8), toByteOffset: renumberAt, as: UInt8.self)
                     rewritten.storeBytes(of: UInt8(truncatingIfNeeded: number), toByteOffset: renumberAt + 1, as: UInt8.self)
@@ -140,35 +158,64 @@ extension RelayCore {
         if !forwarded { counters.drop(.noReceiver) }
     }
 
-    /// Whether a VP8 RTP payload is the first packet of a keyframe.
-    static func startsKeyframe(_ packet: UnsafeRawBufferPointer, payloadStart: Int, paddingLength: Int) -> Bool {
-        let payloadEnd = packet.count - paddingLength
-        guard payloadEnd > payloadStart else { return false }
-        let payload = UnsafeRawBufferPointer(rebasing: packet[payloadStart..<payloadEnd])
-        guard let descriptor = try? VP8PayloadDescriptorView(validating: payload.bytes) else { return false }
-        return descriptor.isKeyframe
+    /// Which encoding a media packet of `sender`'s video belongs to: by SSRC once known; an unknown
+    /// SSRC is learned from its RtpStreamId extension (RFC 8852 §3) with simulcast, or taken as the
+    /// only stream's without.
+    func mediaEncoding(of header: RtpHeaderSummary, packet: UnsafeRawBufferPointer, sender: Participant) -> Int? {
+        guard let video = sender.video else { return nil }
+        if let index = video.encoding(ssrc: header.ssrc) { return index }
+        if !video.isSimulcast {
+            guard video.encodings[0].ssrc == nil else { return nil }
+            sender.video?.encodings[0].ssrc = header.ssrc
+            return 0
+        }
+        guard let id = video.ridExtension, let index = Self.encoding(named: id, in: packet, header: header, of: video),
+            video.encodings[index].ssrc == nil
+        else { return nil }
+        sender.video?.encodings[index].ssrc = header.ssrc
+        return index
+    }
+
+    /// Which encoding an RTX packet (RFC 4588) repairs: by its SSRC once known, else learned from
+    /// RepairedRtpStreamId (simulcast) or taken as the only stream's RTX.
+    func rtxEncoding(of header: RtpHeaderSummary, packet: UnsafeRawBufferPointer, sender: Participant) -> Int? {
+        guard let video = sender.video else { return nil }
+        if let index = video.encoding(rtxSSRC: header.ssrc) { return index }
+        if !video.isSimulcast {
+            guard video.encodings[0].rtxSSRC == nil else { return nil }
+            sender.video?.encodings[0].rtxSSRC = header.ssrc
+            return 0
+        }
+        guard let id = video.repairedRidExtension, let index = Self.encoding(named: id, in: packet, header: header, of: video),
+            video.encodings[index].rtxSSRC == nil
+        else { return nil }
+        sender.video?.encodings[index].rtxSSRC = header.ssrc
+        return index
+    }
+
+    /// The encoding whose rid the packet's extension `id` carries.
+    static func encoding(named id: UInt8, in packet: UnsafeRawBufferPointer, header: RtpHeaderSummary, of video: PublishedStream) -> Int? {
+        guard let view = try? RTPPacketView(validating: packet.bytes), let range = view.extensionRange(id: id) else { return nil }
+        return video.encoding(rid: UnsafeRawBufferPointer(rebasing: packet[range]))
     }
 
     /// Feeds a VP8 packet's frame boundaries (RFC 7741 §4.2: S bit with partition 0 starts a frame,
-    /// the RTP marker ends it; §4.3: keyframe) to the sender's frame assembler.
-    mutating func assembleFrame(_ packet: UnsafeRawBufferPointer, header: RtpHeaderSummary, payloadStart: Int, in sender: Participant) {
-        guard sender.video?.frames != nil else { return }
-        let payloadEnd = packet.count - header.paddingLength
-        guard payloadEnd > payloadStart else { return }
-        let payload = UnsafeRawBufferPointer(rebasing: packet[payloadStart..<payloadEnd])
-        guard let descriptor = try? VP8PayloadDescriptorView(validating: payload.bytes) else { return }
-        let keyframesBefore = sender.video?.frames?.keyframes ?? 0
-        let completed = sender.video?.frames?.insert(
-            sequence: header.sequence, timestamp: header.timestamp, frameStart: descriptor.isFrameStart,
-            frameEnd: header.marker, keyframe: descriptor.isKeyframe) ?? false
+    /// the RTP marker ends it; §4.3: keyframe) to the encoding's frame assembler.
+    mutating func assembleFrame(header: RtpHeaderSummary, vp8: VP8DescriptorSummary, encoding: Int, in sender: Participant) {
+        guard vp8.isValid, sender.video?.encodings[encoding].frames != nil else { return }
+        let keyframesBefore = sender.video?.encodings[encoding].frames?.keyframes ?? 0
+        let completed = sender.video?.encodings[encoding].frames?.insert(
+            sequence: header.sequence, timestamp: header.timestamp, frameStart: vp8.isFrameStart,
+            frameEnd: header.marker, keyframe: vp8.isKeyframeStart) ?? false
         if completed { counters.framesAssembled += 1 }
-        counters.keyframesReceived += (sender.video?.frames?.keyframes ?? 0) - keyframesBefore
+        counters.keyframesReceived += (sender.video?.encodings[encoding].frames?.keyframes ?? 0) - keyframesBefore
     }
 
-    /// A receiver asked for a keyframe of the stream it knows as `mediaSSRC`: the slot's source owes one.
+    /// A receiver asked for a keyframe of the stream it knows as `mediaSSRC`: the encoding its slot
+    /// forwards (or waits for) owes one.
     mutating func requestKeyframe(for mediaSSRC: UInt32, asked participant: Participant) {
         guard let slot = participant.slots.first(where: { $0.video.ssrc == mediaSSRC }), let source = slot.source else { return }
-        pendingKeyframeRequests.insert(source)
+        pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: slot.forwardedEncoding ?? slot.targetEncoding))
     }
 
     /// Runs due timers: DTLS retransmission, consent freshness, keyframe requests.
@@ -193,20 +240,24 @@ extension RelayCore {
         sendReports(now: now, into: &output)
     }
 
-    /// Sends one PLI (RFC 4585 §6.3.1) to each source that owes its receivers a keyframe,
-    /// at most once per `keyframeRequestInterval`.
+    /// Sends one PLI (RFC 4585 §6.3.1) for each encoding that owes its receivers a keyframe, at most
+    /// once per `keyframeRequestInterval` per encoding.
     mutating func sendKeyframeRequests(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         guard !pendingKeyframeRequests.isEmpty else { return }
-        for id in pendingKeyframeRequests {
-            guard let source = participants[id] else {
-                pendingKeyframeRequests.remove(id)
+        for request in pendingKeyframeRequests {
+            guard let source = participants[request.source], let encodings = source.video?.encodings.count,
+                request.encoding < encodings
+            else {
+                pendingKeyframeRequests.remove(request)
                 continue
             }
-            guard source.isMediaReady, let mediaSSRC = source.video?.ssrc
-            else { continue }  // keep it pending until the source can be reached and has sent video
-            if let last = source.lastKeyframeRequest, now - last < Self.keyframeRequestInterval { continue }
-            source.lastKeyframeRequest = now
-            pendingKeyframeRequests.remove(id)
+            guard source.isMediaReady, let mediaSSRC = source.video?.encodings[request.encoding].ssrc
+            else { continue }  // keep it pending until the source can be reached and has sent that encoding
+            if let last = source.video?.encodings[request.encoding].lastKeyframeRequest, now - last < Self.keyframeRequestInterval {
+                continue
+            }
+            source.video?.encodings[request.encoding].lastKeyframeRequest = now
+            pendingKeyframeRequests.remove(request)
             let senderSSRC = source.rtcpSSRC
             let pli = RTCPPictureLossIndication(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC)
             let appended = sendProtected(to: source, rtcp: true, into: &output) { slot in

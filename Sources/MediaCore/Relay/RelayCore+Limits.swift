@@ -19,10 +19,12 @@ extension RelayCore {
 
     public func bitrateLimits(_ id: ParticipantID) -> BitrateLimits? { participants[id]?.limits }
 
-    /// The cap on what `sender` may send, if any limit applies.
+    /// The cap on what `sender` may send, if any limit applies. A simulcast sender is capped by its
+    /// own `up` limit only: each receiver gets the encoding it can take instead.
     public func senderCap(_ id: ParticipantID) -> UInt64? {
         guard let sender = participants[id] else { return nil }
         var cap = sender.limits.upBps
+        if sender.video?.isSimulcast == true { return cap }
         for member in rooms[sender.room] ?? [] where member != id {
             guard let receiver = participants[member] else { continue }
             if let down = receiver.limits.downBps { cap = min(cap ?? down, down) }

@@ -23,6 +23,11 @@ extension RelayCore {
     ]
 
     static let transportSequenceURI = "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+    /// RFC 8843 §15 (MID) and RFC 8852 §3 (RtpStreamId, RepairedRtpStreamId): what a simulcast
+    /// sender marks its encodings with until it knows we have their SSRCs.
+    static let midURI = "urn:ietf:params:rtp-hdrext:sdes:mid"
+    static let ridURI = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
+    static let repairedRidURI = "urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"
 
     /// Parses an offer and builds our answer for the fixed-slot layout of docs/signaling.md: the
     /// first sending audio and video sections are what the participant publishes; later receiving
@@ -72,15 +77,21 @@ extension RelayCore {
             } else if sends && section.kind == "video" && video == nil {
                 // With relay-side repair the sender may retransmit to us with RTX (RFC 4588).
                 if configuration.relayNack { accepted += Self.rtxCodecs(section, repairing: accepted) }
-                video = Self.published(section, accepted: accepted)
-                if configuration.relayNack { video?.nack = NackGenerator(now: now) }
-                video?.frames = FrameAssembler()
-                // goog-remb: the relay caps this sender with REMB (operator limits, receivers' estimates).
+                var stream = Self.published(section, accepted: accepted)
+                let simulcast = configuration.simulcast ? Self.simulcast(section, into: &stream) : nil
+                for index in stream.encodings.indices {
+                    if configuration.relayNack { stream.encodings[index].nack = NackGenerator(now: now) }
+                    stream.encodings[index].frames = FrameAssembler()
+                }
+                video = stream
+                // goog-remb: the relay caps this sender with REMB (operator limits, and without
+                // simulcast its receivers' estimates).
                 let congestion = transportCC(section, enabled: configuration.transportFeedback)
                 uplinkTransportCC = uplinkTransportCC || !congestion.extensions.isEmpty
                 answered.append(.init(
                     section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false,
-                    feedback: videoFeedback.union(["goog-remb"]).union(congestion.feedback), extensions: congestion.extensions))
+                    feedback: videoFeedback.union(["goog-remb"]).union(congestion.feedback),
+                    extensions: congestion.extensions + (simulcast?.extensions ?? []), simulcastRids: simulcast?.rids ?? []))
             } else if receives {
                 if section.kind == "audio" { receivingAudio.append(answered.count) } else { receivingVideo.append(answered.count) }
                 // Transport-wide numbers on what we send it: its feedback drives our estimator for it.
@@ -170,10 +181,34 @@ extension RelayCore {
         }
         let primary = section.fidGroups.first?.0 ?? section.ssrcs.first
         var stream = PublishedStream(mid: section.mid, ssrc: primary, rtxSSRC: section.fidGroups.first?.1, codecs: codecs)
+        // With several FID groups and no simulcast rids, the first pair is the stream (the rest are
+        // legacy SIM layers the relay does not pick from).
         for codec in accepted where codec.name.lowercased() == "rtx" {
             if let apt = apt(codec) { stream.rtxPayloadTypes[codec.payloadType] = apt }
         }
         return stream
+    }
+
+    /// Simulcast (RFC 8853 §5.1): when the section sends two or more rids and offers the RtpStreamId
+    /// extension, `stream` gets one encoding per rid (at most `maxSimulcastEncodings`), and the answer
+    /// receives them (`a=rid:<id> recv`, `a=simulcast:recv`) with the MID and rid extensions.
+    /// Nil when the offer has no simulcast the relay can take; the sender then sends one stream.
+    static func simulcast(
+        _ section: OfferSummary.Section, into stream: inout PublishedStream
+    ) -> (rids: [String], extensions: [SDPExtMap])? {
+        let rids = Array(section.simulcastSendRids.prefix(RelayCoreConfiguration.maxSimulcastEncodings))
+        guard rids.count >= 2, let rid = section.extMaps.first(where: { $0.uri == ridURI }) else { return nil }
+        stream.encodings = rids.map { PublishedEncoding(rid: $0) }
+        stream.ridExtension = rid.id
+        var extensions = [SDPExtMap(id: rid.id, direction: nil, uri: rid.uri)]
+        if let repaired = section.extMaps.first(where: { $0.uri == repairedRidURI }) {
+            stream.repairedRidExtension = repaired.id
+            extensions.append(SDPExtMap(id: repaired.id, direction: nil, uri: repaired.uri))
+        }
+        if let mid = section.extMaps.first(where: { $0.uri == midURI }) {
+            extensions.insert(SDPExtMap(id: mid.id, direction: nil, uri: mid.uri), at: 0)
+        }
+        return (rids, extensions)
     }
 
     static func payloadTypes(_ codecs: [OfferSummary.Codec]) -> [MediaCodec: UInt8] {

@@ -52,8 +52,8 @@ extension RelayCore {
     /// the receiver reports we send it (RFC 3550 §6.4.1).
     private func noteSenderReport(ssrc: UInt32, ntp: UInt64, from participant: Participant, now: ContinuousClock.Instant) {
         let middle = UInt32(truncatingIfNeeded: ntp >> 16)
-        if participant.audio?.ssrc == ssrc { participant.audio?.lastSenderReport = (middle, now) }
-        if participant.video?.ssrc == ssrc { participant.video?.lastSenderReport = (middle, now) }
+        if participant.audio?.ssrc == ssrc { participant.audio?.encodings[0].lastSenderReport = (middle, now) }
+        if let index = participant.video?.encoding(ssrc: ssrc) { participant.video?.encodings[index].lastSenderReport = (middle, now) }
     }
 
     /// A report block on one of the streams we send the participant: its fraction lost, and the RTT

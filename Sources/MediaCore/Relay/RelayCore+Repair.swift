@@ -5,29 +5,36 @@ extension RelayCore {
     /// where a hole was given up on.
     mutating func sendNacks(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         for participant in participants.values {
-            guard participant.video?.nack != nil, let mediaSSRC = participant.video?.ssrc, participant.isMediaReady
-            else { continue }
-            let count = participant.video?.nack?.due(now: now, rtt: participant.rtt, into: &nackScratch) ?? 0
-            if participant.video?.nack?.keyframeNeeded == true {
-                participant.video?.nack?.keyframeRequested()
-                pendingKeyframeRequests.insert(participant.id)
+            for encoding in participant.video?.encodings.indices ?? 0..<0 {
+                sendNack(participant, encoding: encoding, now: now, into: &output)
             }
-            guard count > 0 else { continue }
-            let sequences = nackScratch
-            let senderSSRC = participant.rtcpSSRC
-            let appended = sendProtected(to: participant, rtcp: true, into: &output) { buffer in
-                sequences.withUnsafeBufferPointer { lost in
-                    let nack = RTCPGenericNack(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, lost: Span(_unsafeElements: lost))
-                    guard nack.encodedSize <= buffer.count else { return 0 }
-                    var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
-                    nack.encode(into: &out)
-                    return out.finalize(for: buffer)
-                }
+        }
+    }
+
+    private mutating func sendNack(_ participant: Participant, encoding: Int, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
+        guard participant.video?.encodings[encoding].nack != nil, let mediaSSRC = participant.video?.encodings[encoding].ssrc,
+            participant.isMediaReady
+        else { return }
+        let count = participant.video?.encodings[encoding].nack?.due(now: now, rtt: participant.rtt, into: &nackScratch) ?? 0
+        if participant.video?.encodings[encoding].nack?.keyframeNeeded == true {
+            participant.video?.encodings[encoding].nack?.keyframeRequested()
+            pendingKeyframeRequests.insert(KeyframeRequest(source: participant.id, encoding: encoding))
+        }
+        guard count > 0 else { return }
+        let sequences = nackScratch
+        let senderSSRC = participant.rtcpSSRC
+        let appended = sendProtected(to: participant, rtcp: true, into: &output) { buffer in
+            sequences.withUnsafeBufferPointer { lost in
+                let nack = RTCPGenericNack(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, lost: Span(_unsafeElements: lost))
+                guard nack.encodedSize <= buffer.count else { return 0 }
+                var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
+                nack.encode(into: &out)
+                return out.finalize(for: buffer)
             }
-            if appended {
-                counters.nacksSent += 1
-                counters.nackedPackets += count
-            }
+        }
+        if appended {
+            counters.nacksSent += 1
+            counters.nackedPackets += count
         }
     }
 

@@ -6,14 +6,16 @@ extension RelayCore {
     static let cname: [UInt8] = Array("visit-relay".utf8)
 
     /// Records an inbound RTP packet in its stream's reception statistics.
-    func recordReception(_ header: RtpHeaderSummary, audio: Bool, in sender: Participant, now: ContinuousClock.Instant) {
+    func recordReception(_ header: RtpHeaderSummary, audio: Bool, encoding: Int, in sender: Participant, now: ContinuousClock.Instant) {
         let origin = now  // jitter uses differences only: any origin will do
         if audio {
-            if sender.audio?.statistics == nil { sender.audio?.statistics = ReceiveStatistics(clockRate: 48_000, origin: origin) }
-            sender.audio?.statistics?.record(sequence: header.sequence, timestamp: header.timestamp, arrival: now)
+            if sender.audio?.encodings[0].statistics == nil { sender.audio?.encodings[0].statistics = ReceiveStatistics(clockRate: 48_000, origin: origin) }
+            sender.audio?.encodings[0].statistics?.record(sequence: header.sequence, timestamp: header.timestamp, arrival: now)
         } else {
-            if sender.video?.statistics == nil { sender.video?.statistics = ReceiveStatistics(clockRate: 90_000, origin: origin) }
-            sender.video?.statistics?.record(sequence: header.sequence, timestamp: header.timestamp, arrival: now)
+            if sender.video?.encodings[encoding].statistics == nil {
+                sender.video?.encodings[encoding].statistics = ReceiveStatistics(clockRate: 90_000, origin: origin)
+            }
+            sender.video?.encodings[encoding].statistics?.record(sequence: header.sequence, timestamp: header.timestamp, arrival: now)
         }
     }
 
@@ -26,15 +28,22 @@ extension RelayCore {
             if let last = participant.lastReport, now - last < configuration.reportInterval { continue }
             participant.lastReport = now
             var blocks: [RTCPReportBlock] = []
-            for audio in [true, false] {
-                guard let stream = audio ? participant.audio : participant.video, let ssrc = stream.ssrc,
-                    stream.statistics?.started == true
+            // One block per stream it sends us: audio, then each video encoding.
+            let videoEncodings = participant.video?.encodings.count ?? 0
+            for stream in -1..<videoEncodings {
+                let audio = stream < 0
+                guard let encoding = audio ? participant.audio?.encodings[0] : participant.video?.encodings[stream],
+                    let ssrc = encoding.ssrc, encoding.statistics?.started == true
                 else { continue }
-                let fraction = (audio ? participant.audio?.statistics?.takeFractionLost() : participant.video?.statistics?.takeFractionLost()) ?? 0
-                let statistics = audio ? participant.audio!.statistics! : participant.video!.statistics!
+                let fraction =
+                    (audio
+                        ? participant.audio?.encodings[0].statistics?.takeFractionLost()
+                        : participant.video?.encodings[stream].statistics?.takeFractionLost()) ?? 0
+                guard let statistics = audio ? participant.audio?.encodings[0].statistics : participant.video?.encodings[stream].statistics
+                else { continue }
                 var lsr: UInt32 = 0
                 var dlsr: UInt32 = 0
-                if let sr = stream.lastSenderReport {
+                if let sr = encoding.lastSenderReport {
                     lsr = sr.ntpMiddle
                     let (seconds, attoseconds) = (now - sr.at).components
                     dlsr = UInt32(clamping: Int64((Double(seconds) + Double(attoseconds) / 1e18) * 65_536))

@@ -1,3 +1,9 @@
+/// A keyframe owed by one encoding of one source (RFC 4585 §6.3.1 PLI on that encoding's SSRC).
+struct KeyframeRequest: Hashable, Sendable {
+    var source: ParticipantID
+    var encoding: Int
+}
+
 /// The relay of one media worker, sans-I/O: every room pinned to that worker, their participants'
 /// transports (ICE-lite, DTLS-SRTP) and the forwarding between them.
 ///
@@ -115,7 +121,7 @@ public struct RelayCore: ~Copyable {
         if rooms[participant.room]?.isEmpty == true { rooms[participant.room] = nil }
         for other in rooms[participant.room] ?? [] {
             guard let receiver = participants[other], let slot = receiver.slotIndex(showing: id) else { continue }
-            receiver.slots[slot].source = nil
+            receiver.slots[slot].attach(nil)
             receiver.slots[slot].audio.detachSource()
             receiver.slots[slot].video.detachSource()
         }
@@ -162,12 +168,21 @@ public struct RelayCore: ~Copyable {
             guard let receiver = participants[receiverID] else { continue }
             for sourceID in members where sourceID != receiverID && receiver.slotIndex(showing: sourceID) == nil {
                 guard let free = receiver.slots.firstIndex(where: { $0.source == nil }) else { break }
-                receiver.slots[free].source = sourceID
+                receiver.slots[free].attach(sourceID, simulcast: participants[sourceID]?.video?.isSimulcast ?? false)
                 needKeyframe.insert(sourceID)
             }
         }
-        for source in needKeyframe { participants[source]?.lastKeyframeRequest = nil }
-        pendingKeyframeRequests.formUnion(needKeyframe)
+        for source in needKeyframe { requestKeyframes(from: source, now: true) }
+    }
+
+    /// Asks `source` for a keyframe on every encoding it publishes; `now` lifts the per-stream
+    /// interval (a new receiver is waiting).
+    mutating func requestKeyframes(from source: ParticipantID, now: Bool = false) {
+        guard let participant = participants[source] else { return }
+        for index in participant.video?.encodings.indices ?? 0..<1 {
+            if now { participant.video?.encodings[index].lastKeyframeRequest = nil }
+            pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: index))
+        }
     }
 
     /// Queues one SRTP or SRTCP packet for `participant`: `write` fills the plaintext into an output
@@ -200,7 +215,8 @@ public struct RelayCore: ~Copyable {
         return appended && wrote
     }
 
-    var pendingKeyframeRequests: Set<ParticipantID> = []
+    /// Streams that owe a keyframe: the source, and which of its encodings.
+    var pendingKeyframeRequests: Set<KeyframeRequest> = []
     /// The first instant the core saw; NTP time counts from here without a wall-clock reference.
     var clockOrigin: ContinuousClock.Instant?
 

@@ -32,6 +32,11 @@ public struct RelayCoreConfiguration: Sendable {
     /// (GCC family, `downlinkParameters`), and each sender is capped by REMB at its receivers' share.
     public var downlinkEstimation: Bool
     public var downlinkParameters: SendSideEstimatorParameters
+    /// Simulcast from senders that offer it (RFC 8853, rids per RFC 8851): the relay receives up to
+    /// `maxSimulcastEncodings` encodings and forwards to each receiver the best one its share can
+    /// carry. Off, the answer declines simulcast and the sender sends one stream.
+    public var simulcast = true
+    public static let maxSimulcastEncodings = 3
     /// The allocator towards each receiver (with downlink estimation): audio is reserved
     /// `audioShareBps` of a stream's share; video pauses when what is left falls below
     /// `videoFloorBps`, and resumes at the source's next keyframe after it has been at least

@@ -21,6 +21,12 @@ final class RelayTestClient {
     /// Decrypted RTP packets received: (ssrc, sequence, payload type, payload).
     var received: [(ssrc: UInt32, sequence: UInt16, payloadType: UInt8, payload: [UInt8])] = []
     var receivedRTCP: [[UInt8]] = []
+    /// Every video packet (payload type 96) received, with its timestamp; not cleared by other tests' resets.
+    var videoLog: [(ssrc: UInt32, sequence: UInt16, timestamp: UInt32, payload: [UInt8])] = []
+    /// Simulcast rids to offer (RFC 8853, Chromium's form) instead of one video stream.
+    var simulcastRids: [String] = []
+    /// Per simulcast encoding: its SSRC is `videoSSRC + 100 × index`, its own sequence numbers.
+    var simulcastSequences: [UInt16] = [100, 30_000, 60_000]
     /// Transport-wide numbers (extension id 3) of RTP received, and when: what its feedback reports.
     var receivedTransport: [(sequence: UInt16, arrival: ContinuousClock.Instant)] = []
     var feedbackCount: UInt8 = 0
@@ -76,7 +82,12 @@ final class RelayTestClient {
                           "a=rtcp-fb:\(videoPT) nack pli", "a=rtcp-fb:\(videoPT) ccm fir",
                           "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=\(videoPT)", "a=rtpmap:45 AV1/90000"]
             }
-            if let ssrc {
+            if !audio && direction == "sendonly" && !simulcastRids.isEmpty {
+                lines += ["a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid", "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
+                          "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"]
+                lines += simulcastRids.map { "a=rid:\($0) send" }
+                lines.append("a=simulcast:send " + simulcastRids.joined(separator: ";"))
+            } else if let ssrc {
                 lines += ["a=ssrc:\(ssrc) cname:test", "a=ssrc:\(ssrc) msid:stream \(kind)"]
             }
         }
@@ -139,6 +150,31 @@ final class RelayTestClient {
             0xBE, 0xDE, 0x00, 0x01,  // one-byte extensions, 1 word
             0x31, UInt8(transport >> 8), UInt8(transport & 0xFF), 0x00,  // id 3: transport-wide seq, one padding byte
         ] + payload
+        let plainLength = packet.count
+        packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
+        var span = packet.mutableSpan
+        var bytes = span.mutableBytes
+        let length = try srtpOut!.protectRTP(&bytes, length: plainLength)
+        return Array(packet[0..<length])
+    }
+
+    /// A VP8 packet of simulcast encoding `encoding`, with the transport-wide number and the
+    /// RtpStreamId extension (RFC 8852 §3) naming its rid, as Chromium sends them.
+    func simulcastRTP(encoding: Int, timestamp: UInt32, payload: [UInt8], marker: Bool = true) throws -> [UInt8] {
+        simulcastSequences[encoding] &+= 1
+        let sequence = simulcastSequences[encoding]
+        let ssrc = videoSSRC + 100 * UInt32(encoding)
+        transportSequence &+= 1
+        let transport = transportSequence
+        let rid = Array(simulcastRids[encoding].utf8)
+        var extensions: [UInt8] = [0x31, UInt8(transport >> 8), UInt8(transport & 0xFF), 0xA0 | UInt8(rid.count - 1)] + rid
+        while extensions.count % 4 != 0 { extensions.append(0) }
+        var packet: [UInt8] = [
+            0x90, (marker ? 0x80 : 0) | 96, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+            UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
+            UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
+            0xBE, 0xDE, 0x00, UInt8(extensions.count / 4),
+        ] + extensions + payload
         let plainLength = packet.count
         packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
         var span = packet.mutableSpan
@@ -246,6 +282,9 @@ final class RelayTestClient {
             let header = RtpHeaderSummary(view)
             if let transport = view.transportWideSequenceNumber(id: 3) { receivedTransport.append((transport, now)) }
             received.append((header.ssrc, header.sequence, header.payloadType, Array(packet[header.headerLength..<(length - header.paddingLength)])))
+            if header.payloadType == 96 {
+                videoLog.append((header.ssrc, header.sequence, header.timestamp, Array(packet[header.headerLength..<(length - header.paddingLength)])))
+            }
         case .rtcp:
             var packet = datagram
             var span = packet.mutableSpan
