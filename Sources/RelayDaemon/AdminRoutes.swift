@@ -36,6 +36,9 @@ struct AdminRoutes: Sendable {
         /// What it receives: `video` (every shown participant's video), `paused` (the allocator paused
         /// at least one: the downlink is below the floor, audio goes on) or `none` (nobody shown).
         var receiving: String
+        /// The rids it sends with simulcast, and the rid forwarded to it per slot showing a simulcast sender.
+        var simulcastLayers: [String]
+        var receivedLayers: [String]
     }
 
     struct RoomJSON: Codable {
@@ -137,7 +140,8 @@ struct AdminRoutes: Sendable {
                         senderCapKbps: r.senderCapBps.map { Double($0) / 1000 },
                         downlinkEstimateKbps: r.downlinkEstimateBps.map { Double($0) / 1000 },
                         downlinkQueueMs: r.downlinkStandingQueueMs.map { ($0 * 10).rounded() / 10 },
-                        receiving: r.shownSlots == 0 ? "none" : r.pausedVideoSlots > 0 ? "paused" : "video")
+                        receiving: r.shownSlots == 0 ? "none" : r.pausedVideoSlots > 0 ? "paused" : "video",
+                        simulcastLayers: r.simulcastLayers, receivedLayers: r.receivedLayers)
                 }
                 result.append(RoomJSON(room: room, worker: worker.index, participants: members))
             }

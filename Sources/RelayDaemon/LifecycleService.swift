@@ -92,6 +92,7 @@ struct LifecycleService: Service {
         if old.relayNack != new.relayNack { keys.append("repair.relay_nack") }
         if old.transportFeedback != new.transportFeedback { keys.append("bwe.transport_feedback") }
         if old.downlinkEstimation != new.downlinkEstimation { keys.append("bwe.downlink_estimation") }
+        if old.simulcast != new.simulcast { keys.append("bwe.simulcast") }
         if old.webRoot != new.webRoot { keys.append("web.root") }
         if old.unknownSourceRate != new.unknownSourceRate { keys.append("security.unknown_source_rate") }
         if old.unknownSourceBurst != new.unknownSourceBurst { keys.append("security.unknown_source_burst") }

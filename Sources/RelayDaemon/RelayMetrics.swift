@@ -53,6 +53,7 @@ final class RelayMetrics: Sendable {
         ("transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders", { $0.relay.transportFeedbackSent }),
         ("video_pauses", "Times video towards a receiver was paused below the floor of its downlink", { $0.relay.videoPauses }),
         ("video_resumes", "Times paused video towards a receiver resumed", { $0.relay.videoResumes }),
+        ("simulcast_layer_switches", "Times a receiver was moved to another simulcast encoding of a sender", { $0.relay.layerSwitches }),
         ("padding_probes_sent", "Padding-only RTP probes sent towards receivers with paused video", { $0.relay.paddingProbesSent }),
         ("transport_feedback_received", "Transport-wide congestion control feedback packets received from receivers", { $0.relay.transportFeedbackReceived }),
         ("address_latches", "Participants moved to a new address by authenticated SRTP (handover, NAT rebinding)", { $0.relay.addressLatches }),

@@ -14,6 +14,8 @@ struct SignalingRoutes: Sendable {
     let workers: [MediaWorker]
     let directory: SessionDirectory
     let maxParticipants: Int
+    /// Whether the relay takes simulcast (`bwe.simulcast`); the web client offers it only then.
+    let simulcast: Bool
     let runtime: RuntimeSettings
     let metrics: RelayMetrics
     let limits: LimitController
@@ -33,7 +35,7 @@ struct SignalingRoutes: Sendable {
             // TURN credentials are issued per request and expire (coturn's use-auth-secret scheme).
             let current = runtime.current
             let iceServers = current.turn.map { [$0.iceServerJSON()] } ?? []
-            var response = Self.json(.ok, #"{"maxParticipants":\#(maxParticipants),"iceServers":[\#(iceServers.joined(separator: ","))]}"#)
+            var response = Self.json(.ok, #"{"maxParticipants":\#(maxParticipants),"simulcast":\#(simulcast),"iceServers":[\#(iceServers.joined(separator: ","))]}"#)
             response.headers[.cacheControl] = "no-store"
             return response
         }

@@ -93,6 +93,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Override bwe.downlink_estimation: on or off.")
     var downlinkEstimation: String?
 
+    @Option(help: "Override bwe.simulcast: on or off.")
+    var simulcast: String?
+
     @Option(help: "Override web.root: directory of the web client.")
     var webRoot: String?
 
@@ -115,6 +118,7 @@ struct ServeCommand: AsyncParsableCommand {
         add("--relay-nack", "repair.relay_nack", relayNack)
         add("--transport-feedback", "bwe.transport_feedback", transportFeedback)
         add("--downlink-estimation", "bwe.downlink_estimation", downlinkEstimation)
+        add("--simulcast", "bwe.simulcast", simulcast)
         add("--web-root", "web.root", webRoot)
         return list
     }
@@ -160,15 +164,17 @@ struct ServeCommand: AsyncParsableCommand {
             let boundTCP = tcpBase.map { host, port in
                 TransportAddress("\(host):\(port + index)") ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(port + index))
             }
-            let core = RelayCore(
-                configuration: RelayCoreConfiguration(
+            var coreConfiguration = RelayCoreConfiguration(
                     announcedAddress: announced?[index] ?? bound,
                     announcedTCPAddress: tcpBase == nil ? nil : announcedTCP?[index] ?? boundTCP,
                     maxParticipantsPerRoom: maxParticipants,
                     wallClock: WallClockReference(instant: .now, unixSeconds: Date().timeIntervalSince1970),
                     relayNack: settings.relayNack, transportFeedback: settings.transportFeedback,
                     downlinkEstimation: settings.downlinkEstimation,
-                    unknownSourceRate: settings.unknownSourceRate, unknownSourceBurst: settings.unknownSourceBurst),
+                    unknownSourceRate: settings.unknownSourceRate, unknownSourceBurst: settings.unknownSourceBurst)
+            coreConfiguration.simulcast = settings.simulcast
+            let core = RelayCore(
+                configuration: coreConfiguration,
                 identity: identity, seed: UInt64.random(in: 0...UInt64.max),
                 firstParticipantID: UInt64(index) << 48 | 1)
             let worker = MediaWorker(index: index, eventLoop: group.next(), core: core, boundAddress: bound, logger: logger)
@@ -197,7 +203,7 @@ struct ServeCommand: AsyncParsableCommand {
         let root = settings.webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
         router.middlewares.add(FileMiddleware(root, searchForIndexHtml: true, logger: logger))
         let limits = LimitController(LimitPolicy(ceilingKbps: settings.limitCeilingKbps, roles: settings.roleLimits))
-        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, runtime: runtime,
+        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, simulcast: settings.simulcast, runtime: runtime,
             metrics: RelayMetrics(), limits: limits,
             joinLimiter: JoinRateLimiter(perAddressPerMinute: settings.joinsPerMinutePerAddress, relayPerSecond: settings.joinsPerSecond),
             logger: logger)

@@ -99,6 +99,9 @@ struct ConfigurationKey: Sendable {
         .init(path: "bwe.downlink_estimation", defaultText: "true", help: "The relay's own estimate of each receiver's downlink (transport-cc on what it forwards) caps senders via REMB.") { c, v in
             c.downlinkEstimation = try boolean(v)
         },
+        .init(path: "bwe.simulcast", defaultText: "true", help: "Take simulcast from senders that offer it and forward each receiver the encoding its downlink carries.") { c, v in
+            c.simulcast = try boolean(v)
+        },
         .init(path: "security.unknown_source_rate", defaultText: "50", help: "Datagrams/s a worker handles from each address no participant has proven, 0-100000 (0: no limit).") { c, v in
             c.unknownSourceRate = try integer(v, in: 0...100_000)
         },

@@ -33,6 +33,8 @@ struct RelayConfiguration: Sendable, Equatable {
     var transportFeedback = true
     /// `bwe.downlink_estimation`
     var downlinkEstimation = true
+    /// `bwe.simulcast`
+    var simulcast = true
     /// `security.unknown_source_rate`, `security.unknown_source_burst`: datagrams per second (and
     /// at once) a worker handles from each address bound to no participant; rate 0 is no limit.
     var unknownSourceRate = 50

@@ -65,6 +65,18 @@ async function getMedia() {
   }
 }
 
+// Simulcast (two encodings: half and full resolution) when the relay takes it, so that each
+// receiver gets what its own downlink carries. Staff and interpreters send it by default; a citizen,
+// usually on a 4G uplink, sends one stream unless ?simulcast=1. ?simulcast=0 turns it off.
+function simulcastEncodings(config, role) {
+  const wanted = params.get('simulcast');
+  if (!config.simulcast || wanted === '0' || (role === 'citizen' && wanted !== '1')) return undefined;
+  return [
+    { rid: 'l', scaleResolutionDownBy: 2, maxBitrate: 250000 },
+    { rid: 'h', scaleResolutionDownBy: 1, maxBitrate: 1200000 },
+  ];
+}
+
 async function join(room, role) {
   setStatus('connecting');
   state.joinStartedAt = performance.now();
@@ -77,7 +89,7 @@ async function join(room, role) {
   const [audioTrack] = localStream.getAudioTracks();
   const [videoTrack] = localStream.getVideoTracks();
   pc.addTransceiver(audioTrack || 'audio', { direction: 'sendonly', streams: [localStream] });
-  pc.addTransceiver(videoTrack || 'video', { direction: 'sendonly', streams: [localStream] });
+  pc.addTransceiver(videoTrack || 'video', { direction: 'sendonly', streams: [localStream], sendEncodings: simulcastEncodings(config, role) });
   for (let i = 0; i < config.maxParticipants - 1; i++) {
     pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.addTransceiver('video', { direction: 'recvonly' });
