@@ -556,9 +556,8 @@ def video_send_kbps(page, seconds=3.0):
     return (sent() - before) * 8 / 1000 / (time.time() - began)
 
 
-def scenario_admin_limits(processes, relay, results):
-    """The admin API: 401 without its token; rooms with rates; a citizen up limit set live reaches
-    the citizen's Chromium as REMB and its video rate drops below the cap; lifting it lets it rise."""
+def start_relay_with_admin(processes, relay):
+    """The relay with the admin API on (ADMIN_TOKEN) and a 5 Mbit/s ceiling."""
     directory = processes.tempdir("vr-admin-")
     token_file = os.path.join(directory, "admin-token")
     with open(token_file, "w") as f:
@@ -566,7 +565,13 @@ def scenario_admin_limits(processes, relay, results):
     config = os.path.join(directory, "visit-relay.yaml")
     with open(config, "w") as f:
         f.write(f"admin:\n  token_file: {token_file}\nlimits:\n  ceiling_kbps: 5000\n")
-    start_relay(processes, relay, ["--config", config])
+    return start_relay(processes, relay, ["--config", config])
+
+
+def scenario_admin_limits(processes, relay, results):
+    """The admin API: 401 without its token; rooms with rates; a citizen up limit set live reaches
+    the citizen's Chromium as REMB and its video rate drops below the cap; lifting it lets it rise."""
+    start_relay_with_admin(processes, relay)
     for token in (None, "not-the-admin-token-at-all-no"):
         status, body = admin("GET", "/rooms", token=token)
         assert status == 401 and body["error"] == "admin-unauthorized", (token, status, body)
@@ -612,6 +617,72 @@ def scenario_admin_limits(processes, relay, results):
     wait_for(lambda: video_send_kbps(citizen, 1.0) > cap * 1.5, 20, "the citizen's video to rise again")
     results["admin_limits"] = {"before_kbps": round(before), "cap_kbps": cap, "capped_kbps": round(capped),
                                "seconds_to_cap": round(took, 1)}
+
+
+def encoding_send_kbps(page, seconds=3.0):
+    """The page's outbound video rate per simulcast rid over `seconds`, from getStats()."""
+    def sent():
+        return {s["rid"]: s["bytesSent"] for s in page.stats()["outbound"] if s["kind"] == "video"}
+    before, began = sent(), time.time()
+    time.sleep(seconds)
+    after = sent()
+    return {rid: (after[rid] - before.get(rid, 0)) * 8 / 1000 / (time.time() - began) for rid in after}
+
+
+def inbound_video(page):
+    return next(s for s in page.stats()["inbound"] if s["kind"] == "video" and s["framesDecoded"] > 0)
+
+
+def received_layers(name):
+    status, rooms = admin("GET", "/rooms")
+    assert status == 200, rooms
+    return next(p for p in rooms[0]["participants"] if p["role"] == name)["receivedLayers"]
+
+
+def scenario_simulcast(processes, relay, results):
+    """Staff's Chromium sends two simulcast encodings (l at half resolution, h at full). The citizen
+    gets h; an admin down limit between the two rates makes the relay forward l (the citizen's
+    decoder goes on, at 320 pixels wide, without a rejoin); lifting the limit brings h back."""
+    start_relay_with_admin(processes, relay)
+    citizen = browsers.Chromium(processes, f"{BASE}/r/sim1?role=citizen", "citizen")
+    staff = browsers.Chromium(processes, f"{BASE}/r/sim1?role=staff", "staff")
+    wait_joined([citizen, staff])
+    require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=15)
+    status, rooms = admin("GET", "/rooms")
+    by_role = {p["role"]: p for p in rooms[0]["participants"]}
+    assert by_role["staff"]["simulcastLayers"] == ["l", "h"] and by_role["citizen"]["simulcastLayers"] == [], by_role
+    rates = wait_for(lambda: (lambda r: r if r.get("l", 0) > 30 and r.get("h", 0) > 1.4 * r["l"] else None)(
+        encoding_send_kbps(staff, 1.5)), 30, "staff's Chromium to send both encodings, h well above l")
+    wait_for(lambda: received_layers("citizen") == ["h"], 20, "the citizen to receive h")
+    wait_for(lambda: inbound_video(citizen)["frameWidth"] == 640, 10, "640-wide frames at the citizen")
+
+    # Room for l and audio (about 40 kbit/s with overhead) but not for h.
+    cap = int(rates["l"] + 50 + (rates["h"] - rates["l"]) / 3)
+    switched_at = time.time()
+    status, _ = admin("PUT", f"/participants/{by_role['citizen']['id']}/limits", {"downKbps": cap})
+    assert status == 200
+    wait_for(lambda: received_layers("citizen") == ["l"], 10, f"the citizen to receive l under {cap} kbit/s")
+    wait_for(lambda: inbound_video(citizen)["frameWidth"] == 320, 10, "320-wide frames at the citizen")
+    down_seconds = time.time() - switched_at
+    require_progress([citizen], frames_needed=30, audio_needed=50, timeout=10)
+    before = inbound_video(citizen)["bytesReceived"]
+    time.sleep(3)
+    low_kbps = (inbound_video(citizen)["bytesReceived"] - before) * 8 / 1000 / 3
+    assert low_kbps < cap, (low_kbps, cap)
+
+    lifted_at = time.time()
+    status, _ = admin("PUT", f"/participants/{by_role['citizen']['id']}/limits", {})
+    assert status == 200
+    wait_for(lambda: received_layers("citizen") == ["h"], 20, "the citizen to receive h again")
+    wait_for(lambda: inbound_video(citizen)["frameWidth"] == 640, 10, "640-wide frames at the citizen again")
+    up_seconds = time.time() - lifted_at
+    require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=10)
+    assert (citizen.state() or {}).get("reconnects") == 0, "the citizen rejoined"
+    switches = prometheus().get("visitrelay_simulcast_layer_switches_total", 0)
+    assert switches >= 2, switches
+    results["simulcast"] = {"sent_kbps": {k: round(v) for k, v in rates.items()}, "cap_kbps": cap,
+                            "received_low_kbps": round(low_kbps), "seconds_down": round(down_seconds, 1),
+                            "seconds_up": round(up_seconds, 1), "layer_switches": switches}
 
 
 class NotifySocket:
@@ -1167,6 +1238,7 @@ SCENARIOS = {
     "systemd_lifecycle": scenario_systemd_lifecycle,
     "https_visit": scenario_https_visit,
     "admin_limits": scenario_admin_limits,
+    "simulcast": scenario_simulcast,
     "capped_uplink": scenario_capped_uplink,
     "rural_downlink": scenario_rural_downlink,
     "hostile_traffic": scenario_hostile_traffic,

@@ -234,10 +234,10 @@ async function stats() {
         kind: s.kind, mid: s.mid || mids.get(s.trackIdentifier) || null, ssrc: s.ssrc, framesDecoded: s.framesDecoded || 0,
         packetsReceived: s.packetsReceived || 0, packetsLost: s.packetsLost || 0, nackCount: s.nackCount || 0,
         pliCount: s.pliCount || 0, freezeCount: s.freezeCount || 0, totalFreezesDuration: s.totalFreezesDuration || 0,
-        jitter: s.jitter || 0, bytesReceived: s.bytesReceived || 0,
+        jitter: s.jitter || 0, bytesReceived: s.bytesReceived || 0, frameWidth: s.frameWidth || null, frameHeight: s.frameHeight || null,
       });
     } else if (s.type === 'outbound-rtp') {
-      out.outbound.push({ kind: s.kind, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0, timestamp: s.timestamp,
+      out.outbound.push({ kind: s.kind, rid: s.rid || null, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0, timestamp: s.timestamp,
         targetBitrate: s.targetBitrate || null, frameWidth: s.frameWidth || null, framesPerSecond: s.framesPerSecond || null,
         qualityLimitationReason: s.qualityLimitationReason || null, retransmittedBytesSent: s.retransmittedBytesSent || 0 });
     } else if (s.type === 'transport') {
