@@ -54,32 +54,38 @@ struct PublishedStream: Sendable {
 
     var isSimulcast: Bool { encodings.count > 1 }
 
+    /// Reads from encoding `index` in place, through the buffer's addressor. `encodings[index].field`
+    /// goes through Array's getter, which copies the whole encoding first (retaining its NACK, frame
+    /// and rid buffers); on the per-packet path perf showed those copies (issue: load harness).
+    @inline(__always)
+    func read<T>(_ index: Int, _ field: (borrowing PublishedEncoding) -> T) -> T {
+        encodings.withUnsafeBufferPointer { field($0[index]) }
+    }
+
     /// The first encoding's SSRC (the only one without simulcast).
-    var ssrc: UInt32? { encodings.first?.ssrc }
+    var ssrc: UInt32? { encodings.isEmpty ? nil : read(0) { $0.ssrc } }
 
     /// The encoding sending on `ssrc` (media or RTX), if known.
     func encoding(ssrc: UInt32) -> Int? {
-        for index in encodings.indices where encodings[index].ssrc == ssrc { return index }
-        return nil
+        encodings.withUnsafeBufferPointer { buffer in buffer.indices.first { buffer[$0].ssrc == ssrc } }
     }
 
     func encoding(rtxSSRC: UInt32) -> Int? {
-        for index in encodings.indices where encodings[index].rtxSSRC == rtxSSRC { return index }
-        return nil
+        encodings.withUnsafeBufferPointer { buffer in buffer.indices.first { buffer[$0].rtxSSRC == rtxSSRC } }
     }
 
     /// The encoding whose rid is `bytes` (an RtpStreamId extension's value).
     func encoding(rid bytes: UnsafeRawBufferPointer) -> Int? {
-        for index in encodings.indices {
-            guard let rid = encodings[index].rid, rid.count == bytes.count else { continue }
-            if rid.withUnsafeBytes({ $0.elementsEqual(bytes) }) { return index }
+        encodings.withUnsafeBufferPointer { buffer in
+            buffer.indices.first { index in
+                buffer[index].rid?.withUnsafeBytes { $0.elementsEqual(bytes) } ?? false
+            }
         }
-        return nil
     }
 
     /// Whether `ssrc` is one of its streams, media or RTX.
     func contains(ssrc: UInt32) -> Bool {
-        encodings.contains { $0.ssrc == ssrc || $0.rtxSSRC == ssrc }
+        encodings.withUnsafeBufferPointer { buffer in buffer.contains { $0.ssrc == ssrc || $0.rtxSSRC == ssrc } }
     }
 }
 
@@ -237,8 +243,15 @@ final class Participant {
 
     var isMediaReady: Bool { srtpOutbound != nil && ice.selectedAddress != nil }
 
+    /// Reads from slot `index` in place (see `PublishedStream.read`: Array's getter would copy the
+    /// whole slot, retaining its rewriters' and cache's storage, on every forwarded packet).
+    @inline(__always)
+    func readSlot<T>(_ index: Int, _ field: (borrowing ReceiveSlot) -> T) -> T {
+        slots.withUnsafeBufferPointer { field($0[index]) }
+    }
+
     /// The slot showing `source`, if any.
     func slotIndex(showing source: ParticipantID) -> Int? {
-        slots.firstIndex { $0.source == source }
+        slots.withUnsafeBufferPointer { buffer in buffer.indices.first { buffer[$0].source == source } }
     }
 }

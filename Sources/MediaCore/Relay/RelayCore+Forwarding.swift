@@ -32,7 +32,7 @@ extension RelayCore {
                 return
             }
             guard let index = rtxEncoding(of: header, packet: packet, sender: sender),
-                let mediaSSRC = sender.video?.encodings[index].ssrc
+                let mediaSSRC = sender.video?.read(index, { $0.ssrc }) ?? nil
             else { return counters.drop(.unknownSSRC) }
             encoding = index
             header.sequence = UInt16(packet[header.headerLength]) << 8 | UInt16(packet[header.headerLength + 1])
@@ -58,16 +58,16 @@ extension RelayCore {
             return
         }
         if isAudio {
-            if sender.audio?.encodings[0].ssrc == nil { sender.audio?.encodings[0].ssrc = header.ssrc }
+            if sender.audio?.ssrc == nil { sender.audio?.encodings[0].ssrc = header.ssrc }
             guard sender.audio?.ssrc == header.ssrc else { return counters.drop(.unknownSSRC) }
         } else {
             if !isRetransmission {
                 guard let index = mediaEncoding(of: header, packet: packet, sender: sender) else { return counters.drop(.unknownSSRC) }
                 encoding = index
             }
-            if sender.video?.encodings[encoding].nack != nil {
-                let isNew =
-                    sender.video?.encodings[encoding].nack?.insert(sequence: header.sequence, now: now, retransmission: isRetransmission) ?? true
+            // nil without relay-side repair (no NACK generator), true for a packet not seen before.
+            let isNew = sender.video?.encodings[encoding].nack?.insert(sequence: header.sequence, now: now, retransmission: isRetransmission)
+            if let isNew {
                 guard isNew else { return }  // a duplicate, or a retransmission we no longer wait for
                 if isRetransmission { counters.recoveredByRetransmission += 1 }
             }
@@ -87,16 +87,19 @@ extension RelayCore {
             guard let receiver = participants[receiverID], receiver.isMediaReady,
                 let slot = receiver.slotIndex(showing: sender.id)
             else { continue }
-            let payloadTypes = isAudio ? receiver.slots[slot].audioPayloadTypes : receiver.slots[slot].videoPayloadTypes
-            guard let outPayloadType = payloadTypes[codec] else { continue }
+            guard let outPayloadType = receiver.readSlot(slot, { isAudio ? $0.audioPayloadTypes[codec] : $0.videoPayloadTypes[codec] })
+            else { continue }
             var picture: (pictureID: UInt16?, tl0PicIdx: UInt8?) = (nil, nil)
             if !isAudio {
-                if receiver.slots[slot].videoPaused { continue }  // the allocator paused it: audio only
-                if receiver.slots[slot].forwardedEncoding != encoding {
+                let (paused, forwardedEncoding, targetEncoding) = receiver.readSlot(slot) {
+                    ($0.videoPaused, $0.forwardedEncoding, $0.targetEncoding)
+                }
+                if paused { continue }  // the allocator paused it: audio only
+                if forwardedEncoding != encoding {
                     // A resume or a switch: from the first packet of the wanted encoding's next
                     // keyframe on (RFC 7741 §4.3); until then the current encoding goes on.
-                    guard encoding == receiver.slots[slot].targetEncoding, vp8.isKeyframeStart else { continue }
-                    if receiver.slots[slot].forwardedEncoding != nil { counters.layerSwitches += 1 }
+                    guard encoding == targetEncoding, vp8.isKeyframeStart else { continue }
+                    if forwardedEncoding != nil { counters.layerSwitches += 1 }
                     receiver.slots[slot].forwardedEncoding = encoding
                 }
             }
@@ -113,8 +116,7 @@ extension RelayCore {
                 picture = receiver.slots[slot].pictureIDs.map(
                     sourceSSRC: header.ssrc, pictureID: vp8.pictureID, longPictureID: vp8.longPictureID, tl0PicIdx: vp8.tl0PicIdx)
             }
-            let outSSRC = isAudio ? receiver.slots[slot].audio.ssrc : receiver.slots[slot].video.ssrc
-            let cache = isAudio ? nil : receiver.slots[slot].videoCache
+            let (outSSRC, cache) = receiver.readSlot(slot) { isAudio ? ($0.audio.ssrc, nil) : ($0.video.ssrc, $0.videoCache) }
             let headerLength = header.headerLength
             let extensionOffset = header.extensionOffset
             // The sender's transport-wide number becomes ours towards this receiver (its id, our count),
@@ -202,13 +204,19 @@ extension RelayCore {
     /// Feeds a VP8 packet's frame boundaries (RFC 7741 §4.2: S bit with partition 0 starts a frame,
     /// the RTP marker ends it; §4.3: keyframe) to the encoding's frame assembler.
     mutating func assembleFrame(header: RtpHeaderSummary, vp8: VP8DescriptorSummary, encoding: Int, in sender: Participant) {
-        guard vp8.isValid, sender.video?.encodings[encoding].frames != nil else { return }
-        let keyframesBefore = sender.video?.encodings[encoding].frames?.keyframes ?? 0
-        let completed = sender.video?.encodings[encoding].frames?.insert(
-            sequence: header.sequence, timestamp: header.timestamp, frameStart: vp8.isFrameStart,
-            frameEnd: header.marker, keyframe: vp8.isKeyframeStart) ?? false
+        guard vp8.isValid, sender.video != nil else { return }
+        // In place (a modify access): reading the assembler out of the encodings array would copy it.
+        func insert(_ frames: inout FrameAssembler?) -> (completed: Bool, newKeyframes: Int)? {
+            guard frames != nil else { return nil }
+            let before = frames!.keyframes
+            let completed = frames!.insert(
+                sequence: header.sequence, timestamp: header.timestamp, frameStart: vp8.isFrameStart,
+                frameEnd: header.marker, keyframe: vp8.isKeyframeStart)
+            return (completed, frames!.keyframes - before)
+        }
+        guard let (completed, newKeyframes) = insert(&sender.video!.encodings[encoding].frames) else { return }
         if completed { counters.framesAssembled += 1 }
-        counters.keyframesReceived += (sender.video?.encodings[encoding].frames?.keyframes ?? 0) - keyframesBefore
+        counters.keyframesReceived += newKeyframes
     }
 
     /// A receiver asked for a keyframe of the stream it knows as `mediaSSRC`: the encoding its slot

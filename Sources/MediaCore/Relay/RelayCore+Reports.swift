@@ -8,14 +8,15 @@ extension RelayCore {
     /// Records an inbound RTP packet in its stream's reception statistics.
     func recordReception(_ header: RtpHeaderSummary, audio: Bool, encoding: Int, in sender: Participant, now: ContinuousClock.Instant) {
         let origin = now  // jitter uses differences only: any origin will do
+        // In place (a modify access), without reading the encoding out of its array first.
+        func record(_ encoding: inout PublishedEncoding, clockRate: UInt32) {
+            if encoding.statistics == nil { encoding.statistics = ReceiveStatistics(clockRate: clockRate, origin: origin) }
+            encoding.statistics?.record(sequence: header.sequence, timestamp: header.timestamp, arrival: now)
+        }
         if audio {
-            if sender.audio?.encodings[0].statistics == nil { sender.audio?.encodings[0].statistics = ReceiveStatistics(clockRate: 48_000, origin: origin) }
-            sender.audio?.encodings[0].statistics?.record(sequence: header.sequence, timestamp: header.timestamp, arrival: now)
-        } else {
-            if sender.video?.encodings[encoding].statistics == nil {
-                sender.video?.encodings[encoding].statistics = ReceiveStatistics(clockRate: 90_000, origin: origin)
-            }
-            sender.video?.encodings[encoding].statistics?.record(sequence: header.sequence, timestamp: header.timestamp, arrival: now)
+            if sender.audio != nil { record(&sender.audio!.encodings[0], clockRate: 48_000) }
+        } else if sender.video != nil {
+            record(&sender.video!.encodings[encoding], clockRate: 90_000)
         }
     }
 
