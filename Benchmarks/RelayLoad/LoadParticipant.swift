@@ -9,8 +9,10 @@ import NIOPosix
 /// event loop.
 ///
 /// Every RTP packet carries 12 bytes of RTP padding (RFC 3550 §5.1: the last byte counts them; the
-/// others are free): the send instant in nanoseconds. The relay forwards padding untouched, so the
-/// receiver reads how long the packet took through the relay without a shared table.
+/// others are free): the send instant in nanoseconds, then a 24-bit checksum of the payload. The
+/// relay forwards padding untouched, so the receiver reads how long the packet took through the
+/// relay without a shared table, and checks the payload arrived as sent. One sampled participant
+/// also decodes the video it receives with libvpx (`SampledVideoCheck`).
 final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     typealias OutboundOut = AddressedEnvelope<ByteBuffer>
@@ -22,6 +24,10 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
         var receivedBytes = 0
         var gaps = 0
         var replays = 0
+        /// Packets whose payload did not match the checksum in their trailer.
+        var corrupted = 0
+        /// The sampled decoder's counts (zero on participants that do not decode).
+        var video = SampledVideoCheck.Counts()
         var latencyMicroseconds = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
     }
 
@@ -35,6 +41,7 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
     let audioSSRC: UInt32
     let videoSSRC: UInt32
     let media: LoopedMedia
+    private let videoCheck: SampledVideoCheck?
     private var relayUfrag = ""
     private var relayPassword = ""
     private(set) var relayAddress: SocketAddress?
@@ -57,9 +64,10 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
     private var scratch = [UInt8](repeating: 0, count: 2048)
     var snapshot = Snapshot()
 
-    init(name: String, media: LoopedMedia, seed: UInt32) throws {
+    init(name: String, media: LoopedMedia, seed: UInt32, decodesVideo: Bool = false) throws {
         self.name = name
         self.media = media
+        videoCheck = decodesVideo ? SampledVideoCheck() : nil
         var random = SplitMix64(seed: UInt64(seed))
         ice = IceCredentials.random(using: &random)
         identity = try DtlsIdentity(commonName: name)
@@ -103,8 +111,9 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
 
     enum SetupError: Error { case answer(String) }
 
-    /// Reads the relay's ICE credentials, fingerprint and UDP candidate from its answer.
-    func accept(answer: String) throws {
+    /// Reads the relay's ICE credentials, fingerprint and UDP candidate from its answer; media and
+    /// checks go to `via` instead of the candidate when given (a link-emulator in front of the relay).
+    func accept(answer: String, via: SocketAddress? = nil) throws {
         let sdp = try SDPParser().parse(answer)
         guard let section = sdp.media.first, let ufrag = section.value(of: "ice-ufrag"), let pwd = section.value(of: "ice-pwd"),
             let fingerprint = sdp.fingerprint(media: 0).flatMap({ DtlsFingerprint(bytes: $0.bytes) }),
@@ -112,7 +121,7 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
         else { throw SetupError.answer("no ICE, fingerprint or UDP candidate in the answer") }
         relayUfrag = ufrag
         relayPassword = pwd
-        relayAddress = try SocketAddress(ipAddress: candidate.address, port: Int(candidate.port))
+        relayAddress = try via ?? SocketAddress(ipAddress: candidate.address, port: Int(candidate.port))
         dtls = try DtlsEndpoint(role: .client, identity: identity, remoteFingerprint: fingerprint)
     }
 
@@ -132,6 +141,7 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
         let connected = snapshot.connected
         snapshot = Snapshot()
         snapshot.connected = connected
+        videoCheck?.reset()
     }
 
     // MARK: Timers
@@ -152,7 +162,7 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
             let payload = media.audio[audioIndex % media.audio.count]
             audioIndex += 1
             sendRTP(payloadType: Self.audioPayloadType, ssrc: audioSSRC, sequence: audioSequence, timestamp: audioTimestamp,
-                    marker: false, payload: payload)
+                    marker: false, payload: payload, checksum: media.audioChecksums[(audioIndex - 1) % media.audio.count])
             audioSequence &+= 1
             audioTimestamp &+= 960
             nextAudio = nextAudio + .milliseconds(20)
@@ -162,7 +172,7 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
             frameIndex += 1
             for (index, payload) in frame.payloads.enumerated() {
                 sendRTP(payloadType: Self.videoPayloadType, ssrc: videoSSRC, sequence: videoSequence, timestamp: videoTimestamp,
-                        marker: index == frame.payloads.count - 1, payload: payload)
+                        marker: index == frame.payloads.count - 1, payload: payload, checksum: frame.checksums[index])
                 videoSequence &+= 1
             }
             videoTimestamp &+= 3000
@@ -202,15 +212,18 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func sendRTP(payloadType: UInt8, ssrc: UInt32, sequence: UInt16, timestamp: UInt32, marker: Bool, payload: [UInt8]) {
+    private func sendRTP(
+        payloadType: UInt8, ssrc: UInt32, sequence: UInt16, timestamp: UInt32, marker: Bool, payload: [UInt8], checksum: UInt32
+    ) {
         let header = RTPHeader(marker: marker, payloadType: payloadType, sequenceNumber: sequence, timestamp: timestamp, ssrc: ssrc)
         scratch.withUnsafeMutableBytes { buffer in
             var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
             header.encode(into: &out)
             for byte in payload { out.append(byte, as: UInt8.self) }
             out.append(NIODeadline.now().uptimeNanoseconds.bigEndian, as: UInt64.self)
-            out.append(0 as UInt16, as: UInt16.self)
-            out.append(0 as UInt8, as: UInt8.self)
+            out.append(UInt8(truncatingIfNeeded: checksum >> 16), as: UInt8.self)
+            out.append(UInt8(truncatingIfNeeded: checksum >> 8), as: UInt8.self)
+            out.append(UInt8(truncatingIfNeeded: checksum), as: UInt8.self)
             out.append(UInt8(Self.trailer), as: UInt8.self)
             let plain = out.finalize(for: buffer)
             buffer[0] |= 0x20  // P: the trailer is RTP padding
@@ -283,8 +296,16 @@ final class LoadParticipant: ChannelInboundHandler, @unchecked Sendable {
         if expected[ssrc].map({ Int16(bitPattern: sequence &- $0) >= 0 }) ?? true { expected[ssrc] = sequence &+ 1 }
         snapshot.receivedPackets += 1
         snapshot.receivedBytes += length
+        if let videoCheck, view.payloadType == Self.videoPayloadType {
+            videoCheck.receive(ssrc: ssrc, sequence: sequence, timestamp: view.timestamp, marker: view.marker, payload: view.payload)
+            snapshot.video = videoCheck.counts
+        }
         guard padding == Self.trailer else { return }
-        let sent = plain.loadUnaligned(fromByteOffset: length - Self.trailer, as: UInt64.self).bigEndian
+        let trailer = length - Self.trailer
+        let sent = plain.loadUnaligned(fromByteOffset: trailer, as: UInt64.self).bigEndian
         if received >= sent { _ = snapshot.latencyMicroseconds.record((received - sent) / 1000) }
+        let written = UInt32(plain[trailer + 8]) << 16 | UInt32(plain[trailer + 9]) << 8 | UInt32(plain[trailer + 10])
+        let range = view.payloadRange
+        if LoopedMedia.checksum(UnsafeRawBufferPointer(rebasing: plain[range])) != written { snapshot.corrupted += 1 }
     }
 }

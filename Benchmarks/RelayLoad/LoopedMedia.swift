@@ -7,11 +7,14 @@ struct LoopedMedia: Sendable {
     /// One video frame as RTP payloads (descriptor included); the last carries the marker.
     struct Frame: Sendable {
         var payloads: [[UInt8]]
+        /// `LoopedMedia.checksum` of each payload, computed once so sending costs none.
+        var checksums: [UInt32]
         var isKeyframe: Bool
     }
 
     let frames: [Frame]
     let audio: [[UInt8]]
+    let audioChecksums: [UInt32]
     static let maxPayload = 1100
 
     init(videoKbps: Int, frameCount: Int = 90, width: Int = 640, height: Int = 360) throws {
@@ -20,13 +23,35 @@ struct LoopedMedia: Sendable {
         var frames: [Frame] = []
         while frames.count < frameCount {
             for encoded in try encoder.encode(pattern.nextFrame(), forceKeyframe: frames.isEmpty) {
-                frames.append(Frame(payloads: Self.packetize(encoded.data), isKeyframe: encoded.isKeyframe))
+                let payloads = Self.packetize(encoded.data)
+                frames.append(Frame(payloads: payloads, checksums: payloads.map(Self.checksum), isKeyframe: encoded.isKeyframe))
             }
         }
         self.frames = frames
         var opus = try OpusEncoder(bitrateBps: 32_000)
         var tone = TestTone()
         audio = try (0..<50).map { _ in try opus.encode(tone.nextFrame(samples: 960)) }
+        audioChecksums = audio.map(Self.checksum)
+    }
+
+    /// A 24-bit FNV-1a-style hash over 8-byte words: what the sender writes into each packet's trailer
+    /// and the receiver recomputes over the payload it got, so a relay that altered a payload is caught.
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        var offset = 0
+        while offset + 8 <= bytes.count {
+            hash = (hash ^ bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) &* 0x100_0000_01B3
+            offset += 8
+        }
+        while offset < bytes.count {
+            hash = (hash ^ UInt64(bytes[offset])) &* 0x100_0000_01B3
+            offset += 1
+        }
+        return UInt32(truncatingIfNeeded: hash ^ (hash >> 32)) & 0xFF_FFFF
+    }
+
+    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBytes { checksum($0) }
     }
 
     /// RFC 7741 §4.2: a one-byte descriptor per packet, S set on the first (partition 0 starts).

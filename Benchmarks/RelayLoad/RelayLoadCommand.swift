@@ -16,8 +16,11 @@ struct RelayLoadCommand: AsyncParsableCommand {
     @Option(help: "The relay's HTTP signaling address.")
     var http = "127.0.0.1:8080"
 
-    @Option(help: "Simultaneous visits (two participants each).")
+    @Option(help: "Simultaneous visits.")
     var visits = 2
+
+    @Option(help: "Participants per visit: 2 (citizen and staff) or 3 (with an interpreter); each receives every other.")
+    var party = 2
 
     @Option(help: "Seconds to measure, after a 2 s warm-up.")
     var seconds = 10
@@ -34,8 +37,14 @@ struct RelayLoadCommand: AsyncParsableCommand {
     @Option(help: "Event loop threads for the simulated clients.")
     var threads = 1
 
-    @Option(help: "steady: --visits for --seconds; ramp: add --step visits per step until loss > 1 % or p99 > 10 ms.")
+    @Option(help: "steady: --visits for --seconds; ramp: add --step visits per step until loss > 1 % or p99 > 10 ms; impaired: steady, every participant's media through --via (a link-emulator).")
     var mode: Mode = .steady
+
+    @Option(help: "Send media to this host:port instead of the relay's candidate (a link-emulator in front of the relay).")
+    var via: String?
+
+    @Option(help: "The link-emulator profile behind --via, for the report.")
+    var linkProfile: String?
 
     @Option(help: "Visits added per ramp step.")
     var step = 5
@@ -49,27 +58,38 @@ struct RelayLoadCommand: AsyncParsableCommand {
     @Flag(help: "Fail unless relay memory grew < 5 % from the first interval to the last, descriptors stayed put, loss < 1 % and every interval forwarded at least 90 % of the first.")
     var soakCheck = false
 
-    enum Mode: String, ExpressibleByArgument { case steady, ramp }
+    enum Mode: String, ExpressibleByArgument { case steady, ramp, impaired }
+
+    func validate() throws {
+        guard (2...3).contains(party) else { throw ValidationError("--party must be 2 or 3, not \(party)") }
+        if mode == .impaired && via == nil { throw ValidationError("--mode impaired needs --via, the link-emulator's address") }
+        if let via { _ = try Self.address(via) }
+    }
 
     func run() async throws {
         let signaling = SignalingClient(base: "http://\(http)")
         let media = try LoopedMedia(videoKbps: videoKbps)
-        say("relay-load: \(mode.rawValue), VP8 loop \(media.frames.count) frames at \(media.videoBitrate / 1000) kbit/s + Opus, \(seconds) s per step")
+        if mode == .impaired {
+            say("relay-load: every participant behind \(linkProfile ?? "a link") at \(via ?? ""): latency and loss below include both emulated links")
+        }
+        say("relay-load: \(mode.rawValue), \(party) per visit, VP8 loop \(media.frames.count) frames at \(media.videoBitrate / 1000) kbit/s + Opus, \(seconds) s per step")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        var fleet = Fleet(signaling: signaling, media: media, group: group)
+        var fleet = Fleet(signaling: signaling, media: media, group: group, party: party, via: try via.map(Self.address))
         var reports: [LoadReport] = []
-        var target = mode == .steady ? visits : step
+        let steady = mode != .ramp
+        var target = steady ? visits : step
         while true {
             try await fleet.grow(to: target)
-            for _ in 0..<(mode == .steady ? max(1, intervals) : 1) {
+            for _ in 0..<(steady ? max(1, intervals) : 1) {
                 var report = try await fleet.measure(seconds: seconds, relayPid: relayPid)
+                report.linkProfile = mode == .impaired ? (linkProfile ?? via) : nil
                 report.relayResidentKiB = relayPid.flatMap(ProcessFootprint.residentKiB)
                 report.relayOpenFiles = relayPid.flatMap(ProcessFootprint.openFiles)
                 say(report.row)
                 reports.append(report)
             }
             let good = reports.last.map { $0.loss <= 0.01 && $0.latencyMs(99) <= 10 } ?? false
-            if mode == .steady || !good || target + step > maxVisits { break }
+            if steady || !good || target + step > maxVisits { break }
             target += step
         }
         say(LoadReport.header + "\n" + reports.map(\.row).joined(separator: "\n"))
@@ -83,6 +103,13 @@ struct RelayLoadCommand: AsyncParsableCommand {
         await fleet.leave()
         try await group.shutdownGracefully()
         if soakCheck { try Self.checkSoak(reports) }
+    }
+
+    static func address(_ text: String) throws -> SocketAddress {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            let address = try? SocketAddress(ipAddress: String(text[..<colon]), port: port)
+        else { throw ValidationError("expected host:port, got \(text)") }
+        return address
     }
 
     /// The soak's verdict: memory, descriptors and loss over the run (issue: hardening).
@@ -110,22 +137,27 @@ func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
-/// The simulated participants, two per visit, each on its own UDP socket.
+/// The simulated participants, `party` per visit, each on its own UDP socket.
 struct Fleet {
     let signaling: SignalingClient
     let media: LoopedMedia
     let group: MultiThreadedEventLoopGroup
+    let party: Int
+    /// Where media goes instead of the relay's candidate (impaired mode), nil for straight to it.
+    let via: SocketAddress?
     var participants: [LoadParticipant] = []
     var channels: [any Channel] = []
     var sessions: [String] = []
 
-    init(signaling: SignalingClient, media: LoopedMedia, group: MultiThreadedEventLoopGroup) {
+    init(signaling: SignalingClient, media: LoopedMedia, group: MultiThreadedEventLoopGroup, party: Int, via: SocketAddress?) {
+        self.via = via
         self.signaling = signaling
         self.media = media
         self.group = group
+        self.party = party
     }
 
-    var visits: Int { participants.count / 2 }
+    var visits: Int { participants.count / party }
 
     /// Joins visits until there are `target`, waits for every new participant's DTLS, starts them
     /// sending and lets 2 s pass (slots assigned, first keyframes through).
@@ -133,10 +165,11 @@ struct Fleet {
         var added: [(LoadParticipant, any Channel)] = []
         while visits < target {
             let visit = visits
-            for role in ["citizen", "staff"] {
-                let participant = try LoadParticipant(name: "\(role)\(visit)", media: media, seed: UInt32(participants.count + 1))
-                let joined = try await signaling.join(room: "load-\(visit)", role: role, offer: participant.offer(slots: 1))
-                try participant.accept(answer: joined.answer)
+            for role in ["citizen", "staff", "interpreter"].prefix(party) {
+                let participant = try LoadParticipant(name: "\(role)\(visit)", media: media, seed: UInt32(participants.count + 1),
+                                                      decodesVideo: participants.isEmpty)
+                let joined = try await signaling.join(room: "load-\(visit)", role: role, offer: participant.offer(slots: party - 1))
+                try participant.accept(answer: joined.answer, via: via)
                 let channel = try await DatagramBootstrap(group: group)
                     .channelOption(.socketOption(.so_rcvbuf), value: 1 << 21)
                     .channelInitializer { $0.pipeline.addHandler(participant) }

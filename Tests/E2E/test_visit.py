@@ -1084,7 +1084,8 @@ def scenario_hostile_traffic(processes, relay, results):
 
 def scenario_load_smoke(processes, relay, results):
     """relay-load for 10 s with two simulated visits (real ICE, DTLS, SRTP, VP8, Opus): every packet
-    forwarded arrives, none lost, relay-added latency measured."""
+    forwarded arrives, none lost or altered, the sampled receiver decodes 640x360 VP8 without an
+    error, relay-added latency measured."""
     relay_process = start_relay(processes, relay)
     output = os.path.join(processes.tempdir("vr-load-"), "load.json")
     load = subprocess.run([os.path.join(os.path.dirname(relay), "relay-load"), "--http", HTTP, "--visits", "2", "--seconds", "10",
@@ -1094,7 +1095,10 @@ def scenario_load_smoke(processes, relay, results):
     with open(output) as f:
         report = json.load(f)[0]
     results["load_smoke"] = {k: report[k] for k in ("forwardedPerSecond", "forwardedMbps", "loss", "latencyMs",
-                                                    "cpuMicrosecondsPerForwardedPacket")}
+                                                    "cpuMicrosecondsPerForwardedPacket", "corrupted", "sampleVideo")}
+    video = report["sampleVideo"]
+    assert report["corrupted"] == 0, report
+    assert video["decoded"] >= 200 and video["errors"] == 0 and (video["width"], video["height"]) == (640, 360), report
     assert report["received"] > 4000, report  # 4 participants receive about 130 packets/s each
     assert report["loss"] < 0.01 and abs(report["forwarded"] - report["received"]) <= report["forwarded"] * 0.01, report
     assert report["latencyMs"]["p50"] < 20, report
