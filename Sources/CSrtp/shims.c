@@ -1,5 +1,7 @@
 // C half of CSrtp: libsrtp set-up, certificate generation, and the in-memory datagram BIO that lets
 // a sans-I/O DTLS endpoint hand OpenSSL one datagram at a time and collect what it writes.
+#include <limits.h>
+#include <stdlib.h>
 #include "csrtp.h"
 
 #include <openssl/rand.h>
@@ -69,6 +71,66 @@ int csrtp_session_create(srtp_t *session, int profile, const void *key_and_salt,
     status = srtp_create(session, &policy);
     memset(key, 0, sizeof(key));
     return status;
+}
+
+// MARK: AES-GCM
+
+struct csrtp_gcm {
+    EVP_CIPHER_CTX *cipher;
+};
+
+csrtp_gcm *csrtp_gcm_new(const void *key, int encrypt) {
+    csrtp_gcm *context = calloc(1, sizeof(csrtp_gcm));
+    if (context == NULL) return NULL;
+    context->cipher = EVP_CIPHER_CTX_new();
+    int ok = context->cipher != NULL
+        && EVP_CipherInit_ex(context->cipher, EVP_aes_128_gcm(), NULL, NULL, NULL, encrypt ? 1 : 0) == 1
+        && EVP_CIPHER_CTX_ctrl(context->cipher, EVP_CTRL_GCM_SET_IVLEN, 12, NULL) == 1
+        && EVP_CipherInit_ex(context->cipher, NULL, NULL, key, NULL, -1) == 1;
+    if (!ok) {
+        csrtp_gcm_free(context);
+        return NULL;
+    }
+    return context;
+}
+
+void csrtp_gcm_free(csrtp_gcm *context) {
+    if (context == NULL) return;
+    EVP_CIPHER_CTX_free(context->cipher);
+    free(context);
+}
+
+int csrtp_gcm_seal(csrtp_gcm *context, const void *iv, const void *aad, size_t aad_length, void *data, size_t length,
+                   void *tag) {
+    int written = 0;
+    if (aad_length > INT_MAX || length > INT_MAX) return 0;
+    if (EVP_EncryptInit_ex(context->cipher, NULL, NULL, NULL, iv) != 1) return 0;
+    if (EVP_EncryptUpdate(context->cipher, NULL, &written, aad, (int)aad_length) != 1) return 0;
+    if (length > 0 && EVP_EncryptUpdate(context->cipher, data, &written, data, (int)length) != 1) return 0;
+    if (EVP_EncryptFinal_ex(context->cipher, (unsigned char *)data + written, &written) != 1) return 0;
+    return EVP_CIPHER_CTX_ctrl(context->cipher, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1;
+}
+
+int csrtp_gcm_open(csrtp_gcm *context, const void *iv, const void *aad, size_t aad_length, void *data, size_t length,
+                   const void *tag) {
+    int written = 0;
+    if (aad_length > INT_MAX || length > INT_MAX) return 0;
+    if (EVP_DecryptInit_ex(context->cipher, NULL, NULL, NULL, iv) != 1) return 0;
+    if (EVP_DecryptUpdate(context->cipher, NULL, &written, aad, (int)aad_length) != 1) return 0;
+    if (length > 0 && EVP_DecryptUpdate(context->cipher, data, &written, data, (int)length) != 1) return 0;
+    if (EVP_CIPHER_CTX_ctrl(context->cipher, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag) != 1) return 0;
+    return EVP_DecryptFinal_ex(context->cipher, (unsigned char *)data + written, &written) == 1;
+}
+
+int csrtp_aes128_block(const void *key, const void *in, void *out) {
+    EVP_CIPHER_CTX *cipher = EVP_CIPHER_CTX_new();
+    if (cipher == NULL) return 0;
+    int written = 0;
+    int ok = EVP_EncryptInit_ex(cipher, EVP_aes_128_ecb(), NULL, key, NULL) == 1
+        && EVP_CIPHER_CTX_set_padding(cipher, 0) == 1
+        && EVP_EncryptUpdate(cipher, out, &written, in, 16) == 1 && written == 16;
+    EVP_CIPHER_CTX_free(cipher);
+    return ok;
 }
 
 // MARK: certificate

@@ -51,6 +51,30 @@ static const int csrtp_status_replay_old = srtp_err_status_replay_old;
 static const int csrtp_status_bad_param = srtp_err_status_bad_param;
 static const int csrtp_status_parse_err = srtp_err_status_parse_err;
 
+// MARK: AES-GCM for SRTP (RFC 7714) on one reusable OpenSSL context
+
+/// An OpenSSL AES-128-GCM context keyed once, for one direction. Per packet only the IV changes, so
+/// protecting or unprotecting allocates nothing and takes no lock (Debian's libsrtp2, built on NSS,
+/// creates a crypto context per packet).
+typedef struct csrtp_gcm csrtp_gcm;
+
+/// A context keyed with `key` (16 bytes) for sealing (`encrypt` = 1) or opening; NULL on failure.
+csrtp_gcm *csrtp_gcm_new(const void *key, int encrypt);
+void csrtp_gcm_free(csrtp_gcm *context);
+
+/// Encrypts `length` bytes at `data` in place under the 12-byte `iv`, authenticating `aad` too, and
+/// writes the 16-byte tag to `tag`. Returns 1 on success.
+int csrtp_gcm_seal(csrtp_gcm *context, const void *iv, const void *aad, size_t aad_length, void *data, size_t length,
+                   void *tag);
+
+/// Verifies the 16-byte `tag` over `aad` and the ciphertext and decrypts `length` bytes at `data` in
+/// place. Returns 1 when the tag verifies, 0 when it does not (the data is then garbage).
+int csrtp_gcm_open(csrtp_gcm *context, const void *iv, const void *aad, size_t aad_length, void *data, size_t length,
+                   const void *tag);
+
+/// One AES-128 block encryption (the SRTP key derivation's PRF, RFC 3711 §4.3.3). Returns 1 on success.
+int csrtp_aes128_block(const void *key, const void *in, void *out);
+
 // MARK: OpenSSL certificate
 
 /// Generates an ECDSA P-256 key and a self-signed X.509 certificate (SHA-256 signature), valid from

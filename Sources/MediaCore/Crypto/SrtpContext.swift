@@ -17,7 +17,8 @@ public enum SrtpError: Error, Equatable, Sendable {
     case library(status: Int32)
 }
 
-/// One direction of SRTP/SRTCP (RFC 3711) for one participant, over libsrtp2.
+/// One direction of SRTP/SRTCP (RFC 3711) for one participant: RTP with AEAD_AES_128_GCM on our own
+/// OpenSSL-based transform (`SrtpAesGcmRTP`, allocation-free per packet), everything else over libsrtp2.
 ///
 /// An inbound context unprotects everything one peer sends (any SSRC); an outbound context protects
 /// everything sent to it. Protection happens in place: the buffer must have room for the trailer
@@ -34,16 +35,22 @@ public struct SrtpContext: ~Copyable {
 
     public enum Direction: Sendable { case inbound, outbound }
 
+    /// Which code protects RTP: ours where we have it (AEAD_AES_128_GCM), or libsrtp for everything
+    /// (for cross-checks and benchmarks comparing the two).
+    public enum RTPImplementation: Sendable { case preferOwn, libsrtp }
+
     public let profile: SrtpProfile
     public let direction: Direction
     private let session: srtp_t
+    private let ownRTP: SrtpAesGcmRTP?
 
     /// Creates a context from a master key followed by its salt, as DTLS-SRTP exports them.
     public init(
         profile: SrtpProfile,
         keyAndSalt: [UInt8],
         direction: Direction,
-        replayWindow: Int = SrtpContext.defaultReplayWindow
+        replayWindow: Int = SrtpContext.defaultReplayWindow,
+        rtp implementation: RTPImplementation = .preferOwn
     ) throws(SrtpError) {
         let expected = profile.keyLength + profile.saltLength
         guard keyAndSalt.count == expected else {
@@ -56,6 +63,18 @@ public struct SrtpContext: ~Copyable {
                 direction == .inbound ? 1 : 0, UInt(replayWindow))
         }
         guard status == csrtp_status_ok, let created else { throw .library(status: status) }
+        var own: SrtpAesGcmRTP?
+        if profile == .aeadAes128Gcm, implementation == .preferOwn {
+            do {
+                own = try SrtpAesGcmRTP(
+                    masterKey: Array(keyAndSalt[0..<profile.keyLength]), masterSalt: Array(keyAndSalt[profile.keyLength...]),
+                    inbound: direction == .inbound)
+            } catch {
+                csrtp_session_dealloc(created)
+                throw error
+            }
+        }
+        self.ownRTP = own
         self.session = created
         self.profile = profile
         self.direction = direction
@@ -68,7 +87,11 @@ public struct SrtpContext: ~Copyable {
     /// Encrypts and authenticates the RTP packet in the first `length` bytes of `buffer`, in place.
     /// Returns the protected length.
     public mutating func protectRTP(_ buffer: inout MutableRawSpan, length: Int) throws(SrtpError) -> Int {
-        try run(&buffer, length: length, grows: true) { session, pointer, length in
+        if let own = ownRTP {
+            try Self.check(buffer, length: length, grows: true)
+            return try buffer.withUnsafeMutableBytes { bytes throws(SrtpError) in try own.protect(bytes, length: length) }
+        }
+        return try run(&buffer, length: length, grows: true) { session, pointer, length in
             csrtp_protect_rtp(session, pointer, length)
         }
     }
@@ -76,7 +99,11 @@ public struct SrtpContext: ~Copyable {
     /// Verifies and decrypts the SRTP packet in the first `length` bytes of `buffer`, in place.
     /// Returns the plaintext length.
     public mutating func unprotectRTP(_ buffer: inout MutableRawSpan, length: Int) throws(SrtpError) -> Int {
-        try run(&buffer, length: length, grows: false) { session, pointer, length in
+        if let own = ownRTP {
+            try Self.check(buffer, length: length, grows: false)
+            return try buffer.withUnsafeMutableBytes { bytes throws(SrtpError) in try own.unprotect(bytes, length: length) }
+        }
+        return try run(&buffer, length: length, grows: false) { session, pointer, length in
             csrtp_unprotect_rtp(session, pointer, length)
         }
     }
@@ -101,11 +128,7 @@ public struct SrtpContext: ~Copyable {
         grows: Bool,
         _ call: (srtp_t, UnsafeMutableRawPointer, UnsafeMutablePointer<Int32>) -> Int32
     ) throws(SrtpError) -> Int {
-        let needed = grows ? length + Self.maxTrailerLength : length
-        guard length > 0 else { throw .malformedPacket(length: length) }
-        guard buffer.byteCount >= needed else {
-            throw .bufferTooSmall(needed: needed, available: buffer.byteCount)
-        }
+        try Self.check(buffer, length: length, grows: grows)
         var inOut = Int32(length)
         let session = self.session
         let status = buffer.withUnsafeMutableBytes { bytes in
@@ -113,6 +136,15 @@ public struct SrtpContext: ~Copyable {
         }
         guard status == csrtp_status_ok else { throw Self.error(status: status, length: length) }
         return Int(inOut)
+    }
+
+    /// The contract of every call: a non-empty packet in a buffer with room for the trailer.
+    private static func check(_ buffer: borrowing MutableRawSpan, length: Int, grows: Bool) throws(SrtpError) {
+        let needed = grows ? length + Self.maxTrailerLength : length
+        guard length > 0 else { throw .malformedPacket(length: length) }
+        guard buffer.byteCount >= needed else {
+            throw .bufferTooSmall(needed: needed, available: buffer.byteCount)
+        }
     }
 
     private static func error(status: Int32, length: Int) -> SrtpError {
