@@ -87,10 +87,7 @@ public struct SrtpContext: ~Copyable {
     /// Encrypts and authenticates the RTP packet in the first `length` bytes of `buffer`, in place.
     /// Returns the protected length.
     public mutating func protectRTP(_ buffer: inout MutableRawSpan, length: Int) throws(SrtpError) -> Int {
-        if let own = ownRTP {
-            try Self.check(buffer, length: length, grows: true)
-            return try buffer.withUnsafeMutableBytes { bytes throws(SrtpError) in try own.protect(bytes, length: length) }
-        }
+        if ownRTP != nil { return try protectOwnRTP(&buffer, length: length) }
         return try run(&buffer, length: length, grows: true) { session, pointer, length in
             csrtp_protect_rtp(session, pointer, length)
         }
@@ -99,10 +96,7 @@ public struct SrtpContext: ~Copyable {
     /// Verifies and decrypts the SRTP packet in the first `length` bytes of `buffer`, in place.
     /// Returns the plaintext length.
     public mutating func unprotectRTP(_ buffer: inout MutableRawSpan, length: Int) throws(SrtpError) -> Int {
-        if let own = ownRTP {
-            try Self.check(buffer, length: length, grows: false)
-            return try buffer.withUnsafeMutableBytes { bytes throws(SrtpError) in try own.unprotect(bytes, length: length) }
-        }
+        if ownRTP != nil { return try unprotectOwnRTP(&buffer, length: length) }
         return try run(&buffer, length: length, grows: false) { session, pointer, length in
             csrtp_unprotect_rtp(session, pointer, length)
         }
@@ -120,6 +114,20 @@ public struct SrtpContext: ~Copyable {
         try run(&buffer, length: length, grows: false) { session, pointer, length in
             csrtp_unprotect_rtcp(session, pointer, length)
         }
+    }
+
+    // Borrowing, so the transform's reference is used in place (a `mutating` caller would retain
+    // and release it around every packet).
+    private borrowing func protectOwnRTP(_ buffer: inout MutableRawSpan, length: Int) throws(SrtpError) -> Int {
+        try Self.check(buffer, length: length, grows: true)
+        let own = ownRTP.unsafelyUnwrapped
+        return try buffer.withUnsafeMutableBytes { bytes throws(SrtpError) in try own.protect(bytes, length: length) }
+    }
+
+    private borrowing func unprotectOwnRTP(_ buffer: inout MutableRawSpan, length: Int) throws(SrtpError) -> Int {
+        try Self.check(buffer, length: length, grows: false)
+        let own = ownRTP.unsafelyUnwrapped
+        return try buffer.withUnsafeMutableBytes { bytes throws(SrtpError) in try own.unprotect(bytes, length: length) }
     }
 
     private func run(

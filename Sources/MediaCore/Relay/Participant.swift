@@ -54,16 +54,17 @@ struct PublishedStream: Sendable {
 
     var isSimulcast: Bool { encodings.count > 1 }
 
-    /// Reads from encoding `index` in place, through the buffer's addressor. `encodings[index].field`
-    /// goes through Array's getter, which copies the whole encoding first (retaining its NACK, frame
-    /// and rid buffers); on the per-packet path perf showed those copies (issue: load harness).
+    /// Reads from encoding `index` in place, through a pointer (`$0.pointee.field` loads only the
+    /// field). `encodings[index].field`, or passing the element to a closure, copies the whole
+    /// encoding first (retaining its NACK, frame and rid buffers); perf showed those copies on the
+    /// per-packet path (issue: load harness).
     @inline(__always)
-    func read<T>(_ index: Int, _ field: (borrowing PublishedEncoding) -> T) -> T {
-        encodings.withUnsafeBufferPointer { field($0[index]) }
+    func read<T>(_ index: Int, _ field: (UnsafePointer<PublishedEncoding>) -> T) -> T {
+        encodings.withUnsafeBufferPointer { field($0.baseAddress! + index) }
     }
 
     /// The first encoding's SSRC (the only one without simulcast).
-    var ssrc: UInt32? { encodings.isEmpty ? nil : read(0) { $0.ssrc } }
+    var ssrc: UInt32? { encodings.isEmpty ? nil : read(0) { $0.pointee.ssrc } }
 
     /// The encoding sending on `ssrc` (media or RTX), if known.
     func encoding(ssrc: UInt32) -> Int? {
@@ -246,8 +247,8 @@ final class Participant {
     /// Reads from slot `index` in place (see `PublishedStream.read`: Array's getter would copy the
     /// whole slot, retaining its rewriters' and cache's storage, on every forwarded packet).
     @inline(__always)
-    func readSlot<T>(_ index: Int, _ field: (borrowing ReceiveSlot) -> T) -> T {
-        slots.withUnsafeBufferPointer { field($0[index]) }
+    func readSlot<T>(_ index: Int, _ field: (UnsafePointer<ReceiveSlot>) -> T) -> T {
+        slots.withUnsafeBufferPointer { field($0.baseAddress! + index) }
     }
 
     /// The slot showing `source`, if any.

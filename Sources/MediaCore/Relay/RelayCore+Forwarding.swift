@@ -32,7 +32,7 @@ extension RelayCore {
                 return
             }
             guard let index = rtxEncoding(of: header, packet: packet, sender: sender),
-                let mediaSSRC = sender.video?.read(index, { $0.ssrc }) ?? nil
+                let mediaSSRC = sender.video?.read(index, { $0.pointee.ssrc }) ?? nil
             else { return counters.drop(.unknownSSRC) }
             encoding = index
             header.sequence = UInt16(packet[header.headerLength]) << 8 | UInt16(packet[header.headerLength + 1])
@@ -87,12 +87,12 @@ extension RelayCore {
             guard let receiver = participants[receiverID], receiver.isMediaReady,
                 let slot = receiver.slotIndex(showing: sender.id)
             else { continue }
-            guard let outPayloadType = receiver.readSlot(slot, { isAudio ? $0.audioPayloadTypes[codec] : $0.videoPayloadTypes[codec] })
+            guard let outPayloadType = receiver.readSlot(slot, { isAudio ? $0.pointee.audioPayloadTypes[codec] : $0.pointee.videoPayloadTypes[codec] })
             else { continue }
             var picture: (pictureID: UInt16?, tl0PicIdx: UInt8?) = (nil, nil)
             if !isAudio {
                 let (paused, forwardedEncoding, targetEncoding) = receiver.readSlot(slot) {
-                    ($0.videoPaused, $0.forwardedEncoding, $0.targetEncoding)
+                    ($0.pointee.videoPaused, $0.pointee.forwardedEncoding, $0.pointee.targetEncoding)
                 }
                 if paused { continue }  // the allocator paused it: audio only
                 if forwardedEncoding != encoding {
@@ -116,7 +116,7 @@ extension RelayCore {
                 picture = receiver.slots[slot].pictureIDs.map(
                     sourceSSRC: header.ssrc, pictureID: vp8.pictureID, longPictureID: vp8.longPictureID, tl0PicIdx: vp8.tl0PicIdx)
             }
-            let (outSSRC, cache) = receiver.readSlot(slot) { isAudio ? ($0.audio.ssrc, nil) : ($0.video.ssrc, $0.videoCache) }
+            let (outSSRC, cache) = receiver.readSlot(slot) { isAudio ? ($0.pointee.audio.ssrc, nil) : ($0.pointee.video.ssrc, $0.pointee.videoCache) }
             let headerLength = header.headerLength
             let extensionOffset = header.extensionOffset
             // The sender's transport-wide number becomes ours towards this receiver (its id, our count),

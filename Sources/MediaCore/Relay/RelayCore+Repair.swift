@@ -12,11 +12,11 @@ extension RelayCore {
     }
 
     private mutating func sendNack(_ participant: Participant, encoding: Int, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
-        guard participant.isMediaReady, participant.video?.read(encoding, { $0.nack != nil }) == true,
-            let mediaSSRC = participant.video?.read(encoding, { $0.ssrc }) ?? nil
+        guard participant.isMediaReady, participant.video?.read(encoding, { $0.pointee.nack != nil }) == true,
+            let mediaSSRC = participant.video?.read(encoding, { $0.pointee.ssrc }) ?? nil
         else { return }
         let count = participant.video?.encodings[encoding].nack?.due(now: now, rtt: participant.rtt, into: &nackScratch) ?? 0
-        if participant.video?.read(encoding, { $0.nack?.keyframeNeeded }) == true {
+        if participant.video?.read(encoding, { $0.pointee.nack?.keyframeNeeded }) == true {
             participant.video?.encodings[encoding].nack?.keyframeRequested()
             pendingKeyframeRequests.insert(KeyframeRequest(source: participant.id, encoding: encoding))
         }
