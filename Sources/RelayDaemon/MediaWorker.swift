@@ -15,6 +15,11 @@ final class MediaWorker: @unchecked Sendable {
     let boundAddress: TransportAddress
     private(set) var core: RelayCore
     private var output = OutgoingDatagrams(capacity: 512)
+    /// NIO socket addresses by transport address. A `SocketAddress` boxes its storage, so making one
+    /// per datagram allocated (and went through a formatted and re-parsed host string).
+    private var socketAddresses: [TransportAddress: SocketAddress] = [:]
+    /// Where each UDP datagram of the flush in progress starts in its batch buffer.
+    private var batchOffsets: [Int] = []
     private var channel: (any Channel)?
     private var tick: RepeatedTask?
 
@@ -137,24 +142,46 @@ final class MediaWorker: @unchecked Sendable {
         }
     }
 
-    /// Sends what the core queued, as one batch of writes and one flush per socket.
+    /// Sends what the core queued, as one batch of writes and one flush per socket. The UDP datagrams
+    /// are copied into one buffer and written as slices of it: two allocations per flush instead of
+    /// two per datagram. (Every byte goes in before the first slice is taken: writing to a buffer
+    /// that slices share would copy it.)
     func flush() {
         guard let channel, !output.isEmpty else { return }
+        var total = 0
+        for index in 0..<output.count { total += output.datagram(at: index).bytes.count }
+        var batch = channel.allocator.buffer(capacity: total)
+        batchOffsets.removeAll(keepingCapacity: true)
         for index in 0..<output.count {
             let (bytes, destination) = output.datagram(at: index)
+            batchOffsets.append(batch.writerIndex)
             if destination.transport == .tcp {
                 send(bytes, overTCP: destination, allocator: channel.allocator)
-                continue
+            } else {
+                batch.writeBytes(bytes)
             }
-            guard let address = try? destination.socketAddress() else { continue }
-            var buffer = channel.allocator.buffer(capacity: bytes.count)
-            buffer.writeBytes(bytes)
-            channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+        }
+        for index in 0..<output.count {
+            let (bytes, destination) = output.datagram(at: index)
+            guard destination.transport != .tcp, let address = socketAddress(for: destination),
+                let slice = batch.getSlice(at: batchOffsets[index], length: bytes.count)
+            else { continue }
+            channel.write(AddressedEnvelope(remoteAddress: address, data: slice), promise: nil)
         }
         channel.flush()
         for connection in tcpWritten { connection.flush() }
         tcpWritten.removeAll(keepingCapacity: true)
         output.removeAll()
+    }
+
+    /// The NIO address for `destination`, made once (the table is emptied past 4096 entries, far
+    /// beyond a worker's participants, so addresses a flood made us answer cannot grow it).
+    func socketAddress(for destination: TransportAddress) -> SocketAddress? {
+        if let known = socketAddresses[destination] { return known }
+        guard let made = try? destination.socketAddress() else { return nil }
+        if socketAddresses.count >= 4096 { socketAddresses.removeAll(keepingCapacity: true) }
+        socketAddresses[destination] = made
+        return made
     }
 
     /// Queues one datagram on its ICE-TCP connection (the pipeline adds the RFC 4571 length), or

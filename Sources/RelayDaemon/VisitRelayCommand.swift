@@ -173,6 +173,7 @@ struct ServeCommand: AsyncParsableCommand {
                     downlinkEstimation: settings.downlinkEstimation,
                     unknownSourceRate: settings.unknownSourceRate, unknownSourceBurst: settings.unknownSourceBurst)
             coreConfiguration.simulcast = settings.simulcast
+            coreConfiguration.srtpRTP = settings.ownSrtp ? .preferOwn : .libsrtp
             let core = RelayCore(
                 configuration: coreConfiguration,
                 identity: identity, seed: UInt64.random(in: 0...UInt64.max),

@@ -100,6 +100,8 @@ struct ConfigurationTests {
         #expect(notSection?.key == "media")
         let badRange = error("rooms:\n  max_participants: 9\n")
         #expect(badRange?.key == "rooms.max_participants" && badRange?.source == .file(path: "test.yaml", line: 2))
+        let badSrtp = error("media:\n  srtp: nss\n")
+        #expect(badSrtp?.key == "media.srtp" && badSrtp?.message == "expected own or libsrtp, got \"nss\"")
         let badTurn = error("turn:\n  urls: [http://x]\n  secret_file: /x\n")
         #expect(badTurn?.message == "\"http://x\" must start with turn: or turns:")
     }

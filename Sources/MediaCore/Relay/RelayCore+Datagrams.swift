@@ -103,8 +103,10 @@ extension RelayCore {
             return
         case .connected(let keys):
             do {
-                participant.srtpInbound = try SrtpContext(profile: keys.profile, keyAndSalt: keys.remote, direction: .inbound)
-                participant.srtpOutbound = try SrtpContext(profile: keys.profile, keyAndSalt: keys.local, direction: .outbound)
+                participant.srtpInbound = try SrtpContext(
+                    profile: keys.profile, keyAndSalt: keys.remote, direction: .inbound, rtp: configuration.srtpRTP)
+                participant.srtpOutbound = try SrtpContext(
+                    profile: keys.profile, keyAndSalt: keys.local, direction: .outbound, rtp: configuration.srtpRTP)
             } catch {
                 counters.drop(.dtlsFailed)
                 events.append(.participantDisconnected(participant.id, reason: "SRTP set-up failed: \(error)"))

@@ -36,6 +36,9 @@ public struct RelayCoreConfiguration: Sendable {
     /// `maxSimulcastEncodings` encodings and forwards to each receiver the best one its share can
     /// carry. Off, the answer declines simulcast and the sender sends one stream.
     public var simulcast = true
+    /// Which code protects RTP under AEAD_AES_128_GCM: ours (no allocation per packet) or libsrtp's,
+    /// as a fallback should an interoperability problem appear, and for A/B load runs.
+    public var srtpRTP: SrtpContext.RTPImplementation = .preferOwn
     public static let maxSimulcastEncodings = 3
     /// The allocator towards each receiver (with downlink estimation): audio is reserved
     /// `audioShareBps` of a stream's share; video pauses when what is left falls below

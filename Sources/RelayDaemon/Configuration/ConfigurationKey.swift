@@ -81,6 +81,14 @@ struct ConfigurationKey: Sendable {
         .init(path: "media.socket_buffer_kib", defaultText: "4096", help: "Each worker's UDP receive and send buffer, KiB, 64-65536 (the kernel caps it at net.core.rmem_max and wmem_max).") { c, v in
             c.socketBufferKiB = try integer(v, in: 64...65_536)
         },
+        .init(path: "media.srtp", defaultText: "own", help: "What protects RTP under AEAD_AES_128_GCM: own (our transform, no allocation per packet) or libsrtp.") { c, v in
+            let text = try scalar(v)
+            switch text {
+            case "own": c.ownSrtp = true
+            case "libsrtp": c.ownSrtp = false
+            default: throw KeyError(message: "expected own or libsrtp, got \"\(text)\"")
+            }
+        },
         .init(path: "media.announce", defaultText: "[] (the bound address)", help: "Addresses announced as UDP candidates, one host:port per worker.") { c, v in
             c.announce = try addresses(v)
         },

@@ -21,6 +21,8 @@ struct RelayConfiguration: Sendable, Equatable {
     var workers = 1
     /// `media.socket_buffer_kib`: each worker's UDP receive and send buffer.
     var socketBufferKiB = 4096
+    /// `media.srtp`: true for our own AES-GCM RTP transform, false for libsrtp throughout.
+    var ownSrtp = true
     /// `media.announce`: one host:port per worker, announced instead of the bound UDP address.
     var announce: [String] = []
     /// `media.announce_tcp`
