@@ -95,6 +95,7 @@ final class SrtpAesGcmRTP {
         let slot = stream(ssrc: ssrc, sequence: sequence)
         let index = slot.map { streams[$0].estimate(sequence: sequence) } ?? SrtpPacketIndex.firstIndex(sequence: sequence)
         if let slot, streams[slot].isReplay(index) { throw .replayed }
+        guard index >= 0 else { throw .replayed }  // before the stream's first ROC: older than any window
         let base = packet.baseAddress!
         let cipherLength = length - headerLength - Self.tagLength
         let opened = withIV(ssrc: ssrc, index: index) { iv in
@@ -140,7 +141,7 @@ final class SrtpAesGcmRTP {
     }
 
     /// The 12-byte IV on the stack: session salt XOR (0x0000 || SSRC || ROC || SEQ) (RFC 7714 §8.1).
-    private func withIV<R>(ssrc: UInt32, index: UInt64, _ body: (UnsafeRawPointer) -> R) -> R {
+    private func withIV<R>(ssrc: UInt32, index: Int64, _ body: (UnsafeRawPointer) -> R) -> R {
         let roc = UInt32(truncatingIfNeeded: index >> 16)
         let sequence = UInt32(truncatingIfNeeded: index & 0xFFFF)
         var iv: (UInt32, UInt32, UInt32) = (

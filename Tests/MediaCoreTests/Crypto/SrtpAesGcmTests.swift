@@ -127,3 +127,28 @@ struct SrtpAesGcmTests {
         #expect(throws: SrtpError.malformedPacket(length: 60)) { try receiver.unprotectRTP(&version1, length: 60) }
     }
 }
+
+extension SrtpAesGcmTests {
+    @Test("early in a stream a sequence number far ahead is taken in ROC 0, as libsrtp takes it")
+    func earlyJump() throws {
+        var ownOut = try Self.context(.outbound)
+        var libIn = try Self.context(.inbound, .libsrtp)
+        var libOut = try Self.context(.outbound, .libsrtp)
+        var ownIn = try Self.context(.inbound)
+        for sequence: UInt16 in [100, 40_000, 40_001, 100 &+ 3, 2] {
+            let (plain, length) = Self.packet(ssrc: 5, sequence: sequence)
+            var ours = plain
+            var theirs = plain
+            let ourLength = try ownOut.protectRTP(&ours, length: length)
+            let theirLength = try libOut.protectRTP(&theirs, length: length)
+            #expect(ours[0..<ourLength] == theirs[0..<theirLength], "sequence \(sequence)")
+            let opened = Result { () throws(SrtpError) in try libIn.unprotectRTP(&ours, length: ourLength) }
+            let openedOwn = Result { () throws(SrtpError) in try ownIn.unprotectRTP(&theirs, length: theirLength) }
+            switch (opened, openedOwn) {
+            case (.success(let a), .success(let b)): #expect(a == length && b == length, "sequence \(sequence)")
+            case (.failure(let a), .failure(let b)): #expect(a == b, "sequence \(sequence)")
+            default: Issue.record("libsrtp and ours disagree at sequence \(sequence): \(opened) / \(openedOwn)")
+            }
+        }
+    }
+}
