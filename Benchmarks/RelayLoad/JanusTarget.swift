@@ -85,7 +85,7 @@ actor JanusTarget: LoadTarget {
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.keepaliveInterval)
                 guard let self else { return }
-                for session in await self.sessions { try? await self.client.keepalive(session: session) }
+                for session in await self.sessions where !Task.isCancelled { try? await self.client.keepalive(session: session) }
             }
         }
     }

@@ -159,9 +159,19 @@ struct JanusVideoRoomClient: Sendable {
         throw JanusError.noEvent(transaction: transaction, request: request, seconds: Self.eventTimeoutSeconds)
     }
 
+    /// One HTTP exchange. Through the completion-handler API on purpose: FoundationNetworking's
+    /// async `data(for:)` traps ("a task that in not in the registry") when the calling task is
+    /// cancelled while the request runs, as the keepalive task is when a run ends.
     private func fetch(_ request: URLRequest, path: String) async throws -> Data {
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let (data, status): (Data, Int) = try await withCheckedThrowingContinuation { continuation in
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error {
+                    continuation.resume(throwing: error)
+                } else {
+                    continuation.resume(returning: (data ?? Data(), (response as? HTTPURLResponse)?.statusCode ?? 0))
+                }
+            }.resume()
+        }
         guard status == 200 else { throw JanusError.http(status: status, path: path, body: String(decoding: data, as: UTF8.self)) }
         return data
     }
