@@ -15,12 +15,20 @@ struct LoadComparison {
         }
         if ramp {
             let ours = relay.last { $0.isGood }, theirs = janus.last { $0.isGood }
-            lines.append("  last good step: visit-relay \(ours.map { "\($0.visits)" } ?? "none"), janus \(theirs.map { "\($0.visits)" } ?? "none"), ratio (relay / janus) \(Self.ratio(ours.map { Double($0.visits) }, theirs.map { Double($0.visits) }))")
+            // A ramp whose last step was still good stopped at --max-visits: its capacity is at least that.
+            let oursCapped = relay.last?.isGood ?? false, theirsCapped = janus.last?.isGood ?? false
+            let bound = oursCapped == theirsCapped ? "" : (oursCapped ? "at least " : "at most ")
+            lines.append("  last good step: visit-relay \(Self.visits(ours, capped: oursCapped)), janus \(Self.visits(theirs, capped: theirsCapped)), ratio (relay / janus) \(bound)\(Self.ratio(ours.map { Double($0.visits) }, theirs.map { Double($0.visits) }))")
         }
         if let stripped = janus.first(where: { $0.untimed > 0 }) {
             lines.append("  note: \(stripped.untimed) packets reached the receivers through Janus without the padding trailer: latency and checksum cover only the rest")
         }
         return lines.joined(separator: "\n")
+    }
+
+    static func visits(_ report: LoadReport?, capped: Bool) -> String {
+        guard let report else { return "none" }
+        return capped ? "\(report.visits) (still good at --max-visits)" : "\(report.visits)"
     }
 
     static func format(_ microseconds: Double?) -> String { microseconds.map { String(format: "%.1f µs", $0) } ?? "n/a" }
