@@ -5,7 +5,7 @@ RUN_CONFIG ?= release
 # Parallel test workers: the machines have 2 cores.
 TEST_FLAGS ?= --parallel
 
-.PHONY: run test deps deps-test build build-tests unit-tests systemd-check bwe-check bwe-sim e2e bench load soak fuzz sanitize install clean
+.PHONY: run test deps deps-test build build-tests unit-tests systemd-check bwe-check bwe-sim e2e bench load janus-compare soak fuzz sanitize install clean
 PREFIX ?= /usr/local
 
 ## make run: install what is missing, build, start the relay on its embedded defaults.
@@ -73,6 +73,14 @@ bench: deps
 LOAD_ARGS ?= --mode ramp --step 10 --seconds 5 --max-visits 400
 load: deps
 	scripts/load-run.sh $(LOAD_ARGS)
+
+## make janus-compare: visit-relay and Janus 1.1.2's VideoRoom on the same simulated visits, one after
+## the other, both in a loopback-only network namespace made for the run (root; installs janus when
+## missing); prints both tables and the ratios (JANUS_ARGS to change the run, e.g.
+## JANUS_ARGS="--mode ramp --step 10 --seconds 5 --max-visits 80"). Report in .build/janus-compare/.
+JANUS_ARGS ?= --visits 10 --seconds 10
+janus-compare: deps
+	scripts/janus-compare.sh $(JANUS_ARGS)
 
 ## make soak: SOAK_VISITS (half the capacity make load measured here) for 20 one-minute intervals;
 ## fails if relay memory grows 5 % or more, descriptors leak, or loss reaches 1 %.

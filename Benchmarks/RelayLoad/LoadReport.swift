@@ -1,76 +1,99 @@
 import Foundation
 import Histogram
 
-/// One measured run: what the simulated clients sent and got, what the relay says it forwarded, and
-/// the relay's CPU time over the same interval.
+/// One measured run: what the simulated clients sent and got, what the SFU says it forwarded (when
+/// it exports counters), and the SFU's CPU time over the same interval.
+///
+/// CPU per packet is given two ways. Per *received* packet counts what the harness's receivers
+/// decrypted, the same way for every SFU, so it is the figure to compare visit-relay with Janus by
+/// (Janus has no forwarding counters). Per *forwarded* packet uses visit-relay's own counter.
 struct LoadReport {
+    /// The SFU measured ("visit-relay", "janus").
+    let target: String
     let visits: Int
     let participants: Int
     let seconds: Double
     let sent: Int
     let received: Int
+    let receivedBytes: Int
     let gaps: Int
     /// Packets whose payload differed from what was sent (checksum in the trailer).
     let corrupted: Int
-    /// The sampled participant's libvpx decode of what it received.
+    /// Packets that arrived without the timing trailer (the SFU dropped the RTP padding).
+    let untimed: Int
+    /// The sampled connection's libvpx decode of what it received.
     let video: SampledVideoCheck.Counts
-    let forwarded: Double
-    let forwardedBytes: Double
-    let nacks: Double
+    /// The SFU's own counts over the interval; nil when it exports none.
+    let counters: SFUCounters?
     let relayCPUSeconds: Double?
     let latency: Histogram<UInt64>
-    /// The relay's resident memory and open descriptors at the end of the interval.
+    /// The SFU's resident memory and open descriptors at the end of the interval.
     var relayResidentKiB: Int?
     var relayOpenFiles: Int?
     /// The link-emulator profile every participant sat behind (impaired mode).
     var linkProfile: String?
 
-    init(visits: Int, participants: Int, elapsed: Duration, snapshots: [LoadParticipant.Snapshot], forwarded: Double,
-         forwardedBytes: Double, nacks: Double, relayCPUSeconds: Double?) {
+    init(target: String, visits: Int, participants: Int, elapsed: Duration, snapshots: [LoadConnection.Snapshot],
+         counters: SFUCounters?, relayCPUSeconds: Double?) {
+        self.target = target
         self.visits = visits
         self.participants = participants
         let (whole, fraction) = elapsed.components
         seconds = Double(whole) + Double(fraction) / 1e18
         sent = snapshots.reduce(0) { $0 + $1.sentPackets }
         received = snapshots.reduce(0) { $0 + $1.receivedPackets }
+        receivedBytes = snapshots.reduce(0) { $0 + $1.receivedBytes }
         gaps = snapshots.reduce(0) { $0 + $1.gaps }
         corrupted = snapshots.reduce(0) { $0 + $1.corrupted }
-        video = snapshots.first?.video ?? SampledVideoCheck.Counts()
+        untimed = snapshots.reduce(0) { $0 + $1.untimed }
+        video = snapshots.map(\.video).first { $0.decoded + $0.skipped + $0.errors > 0 } ?? SampledVideoCheck.Counts()
         var merged = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
         for snapshot in snapshots { merged.add(snapshot.latencyMicroseconds) }
         latency = merged
-        self.forwarded = forwarded
-        self.forwardedBytes = forwardedBytes
-        self.nacks = nacks
+        self.counters = counters
         self.relayCPUSeconds = relayCPUSeconds
     }
 
     var loss: Double { received + gaps == 0 ? 0 : Double(gaps) / Double(received + gaps) }
-    var forwardedPerSecond: Double { forwarded / seconds }
-    var cpuMicrosecondsPerPacket: Double? { relayCPUSeconds.map { forwarded > 0 ? $0 * 1e6 / forwarded : 0 } }
+    /// The SFU's forwarded packets per second by its own count, else by what the receivers got.
+    var forwardedPerSecond: Double { (counters?.forwardedPackets ?? Double(received)) / seconds }
+    var receivedPerSecond: Double { Double(received) / seconds }
+    var cpuMicrosecondsPerPacket: Double? {
+        guard let cpu = relayCPUSeconds, let forwarded = counters?.forwardedPackets else { return nil }
+        return forwarded > 0 ? cpu * 1e6 / forwarded : 0
+    }
+    var cpuMicrosecondsPerReceivedPacket: Double? { relayCPUSeconds.map { received > 0 ? $0 * 1e6 / Double(received) : 0 } }
     func latencyMs(_ percentile: Double) -> Double { Double(latency.valueAtPercentile(percentile)) / 1000 }
+    /// A ramp step is good while loss stays at or under 1 % and p99 added latency at or under 10 ms.
+    var isGood: Bool { loss <= 0.01 && latencyMs(99) <= 10 }
 
     static let header = """
-        | visits | participants | forwarded pkt/s | forwarded Mbit/s | relay CPU | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss | corrupted | sample decoded / errors | relay NACKs | relay RSS | relay fds |
-        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+        | SFU | visits | participants | forwarded pkt/s (SFU) | received pkt/s | received Mbit/s | SFU CPU | CPU per received pkt | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss | corrupted | untimed | sample decoded / errors | SFU NACKs | SFU RSS | SFU fds |
+        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
         """
 
     var row: String {
+        func microseconds(_ value: Double?) -> String { value.map { String(format: "%.1f µs", $0) } ?? "n/a" }
         let cpu = relayCPUSeconds.map { String(format: "%.0f %%", $0 / seconds * 100) } ?? "n/a"
-        let perPacket = cpuMicrosecondsPerPacket.map { String(format: "%.1f µs", $0) } ?? "n/a"
-        return "| \(visits) | \(participants) | \(Int(forwardedPerSecond)) | \(String(format: "%.2f", forwardedBytes * 8 / seconds / 1e6)) | \(cpu) | \(perPacket) | \(String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))) | \(String(format: "%.3f %%", loss * 100)) | \(corrupted) | \(video.decoded) / \(video.errors) | \(Int(nacks)) | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
+        let forwarded = counters.map { String(Int($0.forwardedPackets / seconds)) } ?? "n/a"
+        let latency = latency.totalCount == 0 ? "n/a" : String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))
+        return "| \(target) | \(visits) | \(participants) | \(forwarded) | \(Int(receivedPerSecond)) | \(String(format: "%.2f", Double(receivedBytes) * 8 / seconds / 1e6)) | \(cpu) | \(microseconds(cpuMicrosecondsPerReceivedPacket)) | \(microseconds(cpuMicrosecondsPerPacket)) | \(latency) | \(String(format: "%.3f %%", loss * 100)) | \(corrupted) | \(untimed) | \(video.decoded) / \(video.errors) | \(counters.map { String(Int($0.nacks)) } ?? "n/a") | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
     }
 
     var json: String {
         let object: [String: Any] = [
-            "visits": visits, "participants": participants, "seconds": seconds, "sent": sent, "received": received,
-            "gaps": gaps, "loss": loss, "corrupted": corrupted,
+            "target": target, "visits": visits, "participants": participants, "seconds": seconds, "sent": sent, "received": received,
+            "receivedPerSecond": receivedPerSecond, "receivedMbps": Double(receivedBytes) * 8 / seconds / 1e6,
+            "gaps": gaps, "loss": loss, "corrupted": corrupted, "untimed": untimed,
             "sampleVideo": ["decoded": video.decoded, "skipped": video.skipped, "errors": video.errors, "width": video.width,
-                            "height": video.height], "forwarded": forwarded, "forwardedPerSecond": forwardedPerSecond,
-            "forwardedMbps": forwardedBytes * 8 / seconds / 1e6, "relayCpuSeconds": relayCPUSeconds as Any,
+                            "height": video.height],
+            "forwarded": counters?.forwardedPackets as Any, "forwardedPerSecond": forwardedPerSecond,
+            "forwardedMbps": counters.map { $0.forwardedBytes * 8 / seconds / 1e6 } as Any, "relayCpuSeconds": relayCPUSeconds as Any,
             "cpuMicrosecondsPerForwardedPacket": cpuMicrosecondsPerPacket as Any,
+            "cpuMicrosecondsPerReceivedPacket": cpuMicrosecondsPerReceivedPacket as Any,
             "latencyMs": ["p50": latencyMs(50), "p99": latencyMs(99), "p999": latencyMs(99.9), "samples": latency.totalCount],
-            "relayNacks": nacks, "linkProfile": linkProfile as Any, "relayResidentKiB": relayResidentKiB as Any, "relayOpenFiles": relayOpenFiles as Any,
+            "relayNacks": counters?.nacks as Any, "linkProfile": linkProfile as Any, "relayResidentKiB": relayResidentKiB as Any,
+            "relayOpenFiles": relayOpenFiles as Any,
         ]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)

@@ -5,8 +5,9 @@ import MediaCore
 import NIOCore
 import NIOPosix
 
-/// `relay-load`: simulated visits against a running visit-relay, with real ICE, DTLS, SRTP, VP8 and
-/// Opus, measuring what the relay forwards, how fast, at what CPU cost.
+/// `relay-load`: simulated visits against a running visit-relay, Janus's VideoRoom, or both one after
+/// the other with the same visits and media (issue #9), with real ICE, DTLS, SRTP, VP8 and Opus,
+/// measuring what the SFU forwards, how fast, at what CPU cost.
 @main
 struct RelayLoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,6 +31,15 @@ struct RelayLoadCommand: AsyncParsableCommand {
 
     @Option(help: "The relay's process id, for its CPU time from /proc.")
     var relayPid: Int32?
+
+    @Option(help: "relay: visit-relay at --http; janus: Janus's VideoRoom at --janus; both: the relay, then Janus, with the same visits, then their ratios.")
+    var target: Target = .relay
+
+    @Option(help: "Janus's HTTP API root.")
+    var janus = "http://127.0.0.1:8088/janus"
+
+    @Option(help: "Janus's process id, for its CPU time from /proc.")
+    var janusPid: Int32?
 
     @Option(help: "Write the report as JSON here.")
     var json: String?
@@ -59,50 +69,79 @@ struct RelayLoadCommand: AsyncParsableCommand {
     var soakCheck = false
 
     enum Mode: String, ExpressibleByArgument { case steady, ramp, impaired }
+    enum Target: String, ExpressibleByArgument { case relay, janus, both }
 
     func validate() throws {
         guard (2...3).contains(party) else { throw ValidationError("--party must be 2 or 3, not \(party)") }
         if mode == .impaired && via == nil { throw ValidationError("--mode impaired needs --via, the link-emulator's address") }
         if let via { _ = try Self.address(via) }
+        if via != nil && target != .relay { throw ValidationError("--via (a link-emulator) is for --target relay only") }
+        if soakCheck && target != .relay { throw ValidationError("--soak-check is for --target relay only") }
     }
 
     func run() async throws {
-        let signaling = SignalingClient(base: "http://\(http)")
         let media = try LoopedMedia(videoKbps: videoKbps)
         if mode == .impaired {
             say("relay-load: every participant behind \(linkProfile ?? "a link") at \(via ?? ""): latency and loss below include both emulated links")
         }
         say("relay-load: \(mode.rawValue), \(party) per visit, VP8 loop \(media.frames.count) frames at \(media.videoBitrate / 1000) kbit/s + Opus, \(seconds) s per step")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        var fleet = Fleet(signaling: signaling, media: media, group: group, party: party, via: try via.map(Self.address))
-        var reports: [LoadReport] = []
-        let steady = mode != .ramp
-        var target = steady ? visits : step
-        while true {
-            try await fleet.grow(to: target)
-            for _ in 0..<(steady ? max(1, intervals) : 1) {
-                var report = try await fleet.measure(seconds: seconds, relayPid: relayPid)
-                report.linkProfile = mode == .impaired ? (linkProfile ?? via) : nil
-                report.relayResidentKiB = relayPid.flatMap(ProcessFootprint.residentKiB)
-                report.relayOpenFiles = relayPid.flatMap(ProcessFootprint.openFiles)
-                say(report.row)
-                reports.append(report)
-            }
-            let good = reports.last.map { $0.loss <= 0.01 && $0.latencyMs(99) <= 10 } ?? false
-            if steady || !good || target + step > maxVisits { break }
-            target += step
+        let factory = ConnectionFactory(media: media, group: group)
+        var runs: [[LoadReport]] = []
+        if target != .janus {
+            let relay = RelayTarget(signaling: SignalingClient(base: "http://\(http)"), via: try via.map(Self.address))
+            runs.append(try await measure(relay, pid: relayPid, factory: factory))
         }
+        if target != .relay {
+            runs.append(try await measure(JanusTarget(client: JanusVideoRoomClient(base: janus)), pid: janusPid, factory: factory))
+        }
+        try await group.shutdownGracefully()
+        let reports = runs.flatMap { $0 }
         say(LoadReport.header + "\n" + reports.map(\.row).joined(separator: "\n"))
-        if mode == .ramp {
-            let good = reports.filter { $0.loss <= 0.01 && $0.latencyMs(99) <= 10 }
-            say("last good step: \(good.last.map { "\($0.visits) visits, \(Int($0.forwardedPerSecond)) forwarded packets/s" } ?? "none")")
-        }
+        for run in runs where mode == .ramp { say(Self.lastGoodStep(run)) }
+        if runs.count == 2 { say(LoadComparison(relay: runs[0], janus: runs[1], ramp: mode == .ramp).text) }
         if let json {
             try ("[\n" + reports.map(\.json).joined(separator: ",\n") + "\n]\n").write(toFile: json, atomically: true, encoding: .utf8)
         }
-        await fleet.leave()
-        try await group.shutdownGracefully()
         if soakCheck { try Self.checkSoak(reports) }
+    }
+
+    /// Runs the mode against one SFU: steady (`intervals` measurements of `visits`) or a ramp of
+    /// `step` visits more per step until a step is no longer good or `maxVisits` is reached.
+    func measure(_ sfu: any LoadTarget, pid: Int32?, factory: ConnectionFactory) async throws -> [LoadReport] {
+        say("relay-load: \(sfu.name)")
+        var fleet = Fleet(target: sfu, factory: factory, party: party)
+        var reports: [LoadReport] = []
+        let steady = mode != .ramp
+        var target = steady ? visits : step
+        do {
+            while true {
+                try await fleet.grow(to: target)
+                for _ in 0..<(steady ? max(1, intervals) : 1) {
+                    var report = try await fleet.measure(seconds: seconds, sfuPid: pid)
+                    report.linkProfile = mode == .impaired ? (linkProfile ?? via) : nil
+                    report.relayResidentKiB = pid.flatMap(ProcessFootprint.residentKiB)
+                    report.relayOpenFiles = pid.flatMap(ProcessFootprint.openFiles)
+                    say(report.row)
+                    reports.append(report)
+                }
+                if steady || !(reports.last?.isGood ?? false) || target + step > maxVisits { break }
+                target += step
+            }
+        } catch {
+            await fleet.leave()
+            // A ramp step that cannot even connect ends the ramp; the steps before it stand.
+            guard !steady, !reports.isEmpty else { throw error }
+            say("\(sfu.name): the step to \(target) visits failed: \(error)")
+            return reports
+        }
+        await fleet.leave()
+        return reports
+    }
+
+    static func lastGoodStep(_ reports: [LoadReport]) -> String {
+        let good = reports.last { $0.isGood }
+        return "\(reports.first?.target ?? ""): last good step: \(good.map { "\($0.visits) visits, \(Int($0.forwardedPerSecond)) forwarded packets/s" } ?? "none")"
     }
 
     static func address(_ text: String) throws -> SocketAddress {
@@ -135,98 +174,4 @@ struct RelayLoadCommand: AsyncParsableCommand {
 /// Prints a line at once, also when standard output is a file or a pipe (the live progress line).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
-/// The simulated participants, `party` per visit, each on its own UDP socket.
-struct Fleet {
-    let signaling: SignalingClient
-    let media: LoopedMedia
-    let group: MultiThreadedEventLoopGroup
-    let party: Int
-    /// Where media goes instead of the relay's candidate (impaired mode), nil for straight to it.
-    let via: SocketAddress?
-    var participants: [LoadParticipant] = []
-    var channels: [any Channel] = []
-    var sessions: [String] = []
-
-    init(signaling: SignalingClient, media: LoopedMedia, group: MultiThreadedEventLoopGroup, party: Int, via: SocketAddress?) {
-        self.via = via
-        self.signaling = signaling
-        self.media = media
-        self.group = group
-        self.party = party
-    }
-
-    var visits: Int { participants.count / party }
-
-    /// Joins visits until there are `target`, waits for every new participant's DTLS, starts them
-    /// sending and lets 2 s pass (slots assigned, first keyframes through).
-    mutating func grow(to target: Int) async throws {
-        var added: [(LoadParticipant, any Channel)] = []
-        while visits < target {
-            let visit = visits
-            for role in ["citizen", "staff", "interpreter"].prefix(party) {
-                let participant = try LoadParticipant(name: "\(role)\(visit)", media: media, seed: UInt32(participants.count + 1),
-                                                      decodesVideo: participants.isEmpty)
-                let joined = try await signaling.join(room: "load-\(visit)", role: role, offer: participant.offer(slots: party - 1))
-                try participant.accept(answer: joined.answer, via: via)
-                let channel = try await DatagramBootstrap(group: group)
-                    .channelOption(.socketOption(.so_rcvbuf), value: 1 << 21)
-                    .channelInitializer { $0.pipeline.addHandler(participant) }
-                    .bind(host: "127.0.0.1", port: 0).get()
-                participants.append(participant)
-                channels.append(channel)
-                sessions.append(joined.session)
-                added.append((participant, channel))
-            }
-        }
-        let deadline = ContinuousClock.now + .seconds(30)
-        for (participant, channel) in added {
-            while try await !channel.eventLoop.submit({ participant.snapshot.connected }).get() {
-                guard ContinuousClock.now < deadline else { throw ValidationError("\(participant.name) did not connect within 30 s") }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            try await channel.eventLoop.submit { participant.setSending(true) }.get()
-        }
-        try await Task.sleep(for: .seconds(2))
-    }
-
-    /// Resets every counter, measures for `seconds`, and reports.
-    func measure(seconds: Int, relayPid: Int32?) async throws -> LoadReport {
-        try await onEach { $0.resetCounters() }
-        let before = try await signaling.counters()
-        let cpuBefore = relayPid.flatMap(ProcessCPU.seconds)
-        let began = ContinuousClock.now
-        try await Task.sleep(for: .seconds(seconds))
-        let elapsed = ContinuousClock.now - began
-        let snapshots = try await self.snapshots()
-        let cpuAfter = relayPid.flatMap(ProcessCPU.seconds)
-        let after = try await signaling.counters()
-        func delta(_ name: String) -> Double { (after[name] ?? 0) - (before[name] ?? 0) }
-        var cpu: Double?
-        if let cpuBefore, let cpuAfter { cpu = cpuAfter - cpuBefore }
-        return LoadReport(
-            visits: visits, participants: participants.count, elapsed: elapsed, snapshots: snapshots,
-            forwarded: delta("visitrelay_rtp_packets_forwarded_total"), forwardedBytes: delta("visitrelay_bytes_forwarded_total"),
-            nacks: delta("visitrelay_nacks_sent_total"), relayCPUSeconds: cpu)
-    }
-
-    func leave() async {
-        for session in sessions { await signaling.leave(session) }
-        for channel in channels { try? await channel.close() }
-    }
-
-    func onEach(_ body: @escaping @Sendable (LoadParticipant) -> Void) async throws {
-        for (participant, channel) in zip(participants, channels) {
-            try await channel.eventLoop.submit { body(participant) }.get()
-        }
-    }
-
-    func snapshots() async throws -> [LoadParticipant.Snapshot] {
-        var result: [LoadParticipant.Snapshot] = []
-        for (participant, channel) in zip(participants, channels) {
-            result.append(try await channel.eventLoop.submit { participant.snapshot }.get())
-        }
-        return result
-    }
 }

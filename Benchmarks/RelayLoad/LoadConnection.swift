@@ -1,0 +1,242 @@
+import MediaCore
+import NIOCore
+import NIOPosix
+
+/// One simulated WebRTC PeerConnection built on MediaCore over its own UDP socket: it checks
+/// connectivity with STUN as the ICE controlling agent (RFC 8445 §7.2.2, aggressive nomination with
+/// USE-CANDIDATE), runs DTLS in the role `a=setup` gave it (RFC 8842 §5.1), sends the looped VP8 and
+/// Opus over SRTP when it has a `MediaSendLoop`, and checks what the SFU forwards to it with a
+/// `ReceiveCheck`. All state lives on the channel's event loop.
+///
+/// Against visit-relay a participant is one connection that sends and receives (one PeerConnection
+/// per participant, docs/signaling.md). Against Janus's VideoRoom it is two: a publisher that only
+/// sends, and a subscriber that only receives (`JanusTarget`).
+final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+    typealias Snapshot = ReceiveCheck.Snapshot
+
+    let name: String
+    let ice: IceCredentials
+    let identity: DtlsIdentity
+    let audioSSRC: UInt32
+    let videoSSRC: UInt32
+    let media: LoopedMedia
+    /// Our DTLS role: the client when we answer or are answered `a=setup:passive`, the server when
+    /// the peer answered `a=setup:active` (Janus does, RFC 8842 §5.1).
+    let dtlsRole: DtlsEndpoint.Role
+    private var sendLoop: MediaSendLoop?
+    private var receiveCheck: ReceiveCheck
+    private var remoteUfrag = ""
+    private var remotePassword = ""
+    private(set) var remoteAddress: SocketAddress?
+    private var dtls: DtlsEndpoint?
+    private var srtpOut: SrtpContext?
+    private var srtpIn: SrtpContext?
+    private var channel: (any Channel)?
+    private var iceConfirmed = false
+    private var lastCheck: NIODeadline = .distantPast
+    private(set) var sending = false
+    private var scratch = [UInt8](repeating: 0, count: 2048)
+    /// STUN is written here, not in `scratch`: answers go out while a received datagram holds that.
+    private var stunScratch = [UInt8](repeating: 0, count: 512)
+    var snapshot = Snapshot()
+
+    /// - Parameters:
+    ///   - sends: whether this connection sends media (false for a receive-only subscriber).
+    ///   - decodesVideo: whether this connection decodes the VP8 it receives (`SampledVideoCheck`).
+    init(name: String, media: LoopedMedia, seed: UInt32, dtlsRole: DtlsEndpoint.Role = .client, sends: Bool = true,
+         decodesVideo: Bool = false) throws {
+        self.name = name
+        self.media = media
+        self.dtlsRole = dtlsRole
+        receiveCheck = ReceiveCheck(decodesVideo: decodesVideo)
+        var random = SplitMix64(seed: UInt64(seed))
+        ice = IceCredentials.random(using: &random)
+        identity = try DtlsIdentity(commonName: name)
+        audioSSRC = 10_000 + seed * 2
+        videoSSRC = 10_001 + seed * 2
+        let audioSequence = UInt16(truncatingIfNeeded: random.next())
+        let videoSequence = UInt16(truncatingIfNeeded: random.next())
+        sendLoop = sends ? MediaSendLoop(audioSSRC: audioSSRC, videoSSRC: videoSSRC, firstAudioSequence: audioSequence,
+                                         firstVideoSequence: videoSequence) : nil
+    }
+
+    /// Where the peer's media and checks go, its ICE credentials and its certificate; call on the
+    /// event loop once the peer's description is in (`LoadConnection+SDP.swift`).
+    func connect(to address: SocketAddress, ufrag: String, password: String, fingerprint: DtlsFingerprint) throws {
+        remoteUfrag = ufrag
+        remotePassword = password
+        remoteAddress = address
+        dtls = try DtlsEndpoint(role: dtlsRole, identity: identity, remoteFingerprint: fingerprint)
+    }
+
+    /// The payload type the SFU forwards VP8 with to this connection; call on the event loop.
+    func setReceivedVideoPayloadType(_ payloadType: UInt8) {
+        receiveCheck.videoPayloadType = payloadType
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        channel = context.channel
+        context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(5)) { [self] _ in tick() }
+    }
+
+    /// Starts (or stops) sending media, if this connection sends; call on the event loop.
+    func setSending(_ on: Bool) {
+        sending = on && sendLoop != nil
+        sendLoop?.restart(at: .now())
+    }
+
+    func resetCounters() {
+        let connected = snapshot.connected
+        snapshot = Snapshot()
+        snapshot.connected = connected
+        receiveCheck.reset()
+    }
+
+    // MARK: Timers
+
+    private func tick() {
+        let now = NIODeadline.now()
+        // Connectivity checks until confirmed, then consent every 2 s (RFC 7675).
+        if remoteAddress != nil, now - lastCheck >= (iceConfirmed ? .seconds(2) : .milliseconds(100)) {
+            lastCheck = now
+            sendBindingRequest()
+        }
+        if let deadline = dtls?.nextTimeout, ContinuousClock.now >= deadline {
+            _ = dtls?.handleTimeout(now: ContinuousClock.now)
+            flushDtls()
+        }
+        guard sending, srtpOut != nil else { return }
+        sendLoop?.due(at: now, media: media) { sendRTP($0) }
+        channel?.flush()
+    }
+
+    // MARK: Sending
+
+    private func send(_ bytes: UnsafeRawBufferPointer, flush: Bool) {
+        guard let channel, let remoteAddress else { return }
+        let buffer = channel.allocator.buffer(bytes: bytes)
+        let envelope = AddressedEnvelope(remoteAddress: remoteAddress, data: buffer)
+        if flush { channel.writeAndFlush(envelope, promise: nil) } else { channel.write(envelope, promise: nil) }
+    }
+
+    private func sendBindingRequest() {
+        var generator = SystemRandomNumberGenerator()
+        var request = STUNMessage(type: .bindingRequest, transactionID: .random(using: &generator))
+        request.username = "\(remoteUfrag):\(ice.ufrag)"
+        request.priority = 2_122_260_223
+        request.iceControlling = 0x0102_0304_0506_0708
+        request.useCandidate = true
+        request.integrityPassword = remotePassword
+        sendStun(request)
+    }
+
+    private func sendStun(_ message: STUNMessage) {
+        stunScratch.withUnsafeMutableBytes { buffer in
+            var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
+            message.encode(into: &out)
+            let length = out.finalize(for: buffer)
+            send(UnsafeRawBufferPointer(rebasing: buffer[0..<length]), flush: true)
+        }
+    }
+
+    private func flushDtls() {
+        while let datagram = dtls?.takeOutgoing() {
+            datagram.withUnsafeBytes { send($0, flush: true) }
+        }
+    }
+
+    /// Encrypts and queues one packet with the trailer `ReceiveCheck` reads (P bit set).
+    private func sendRTP(_ packet: MediaSendLoop.Packet) {
+        let header = RTPHeader(marker: packet.marker, payloadType: packet.payloadType, sequenceNumber: packet.sequence,
+                               timestamp: packet.timestamp, ssrc: packet.ssrc)
+        let checksum = packet.checksum
+        scratch.withUnsafeMutableBytes { buffer in
+            var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
+            header.encode(into: &out)
+            for byte in packet.payload { out.append(byte, as: UInt8.self) }
+            out.append(NIODeadline.now().uptimeNanoseconds.bigEndian, as: UInt64.self)
+            out.append(UInt8(truncatingIfNeeded: checksum >> 16), as: UInt8.self)
+            out.append(UInt8(truncatingIfNeeded: checksum >> 8), as: UInt8.self)
+            out.append(UInt8(truncatingIfNeeded: checksum), as: UInt8.self)
+            out.append(UInt8(ReceiveCheck.trailer), as: UInt8.self)
+            let plain = out.finalize(for: buffer)
+            buffer[0] |= 0x20  // P: the trailer is RTP padding
+            var span = MutableRawSpan(_unsafeBytes: buffer)
+            guard let protected = try? srtpOut?.protectRTP(&span, length: plain) else { return }
+            send(UnsafeRawBufferPointer(rebasing: buffer[0..<protected]), flush: false)
+            snapshot.sentPackets += 1
+        }
+    }
+
+    // MARK: Receiving
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let length = envelope.data.readableBytes
+        guard length >= 4, length <= scratch.count else { return }
+        scratch.withUnsafeMutableBytes { buffer in
+            envelope.data.withUnsafeReadableBytes { buffer.copyMemory(from: $0) }
+            let packet = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
+            switch DatagramKind(firstByte: packet[0], secondByte: packet[1]) {
+            case .stun: receiveStun(UnsafeRawBufferPointer(packet), from: envelope.remoteAddress)
+            case .dtls: receiveDtls(UnsafeRawBufferPointer(packet))
+            case .rtp: receiveRTP(packet)
+            default: break  // SRTCP from the SFU (reports, NACK, PLI, FIR): not needed here
+            }
+        }
+    }
+
+    private func receiveStun(_ packet: UnsafeRawBufferPointer, from source: SocketAddress) {
+        guard let message = try? STUNMessageView(validating: packet.bytes) else { return }
+        if message.messageType == .bindingRequest {
+            answerBindingRequest(message, from: source)
+            return
+        }
+        guard message.messageType == .bindingSuccess, message.verifyIntegrity(password: remotePassword) else { return }
+        if !iceConfirmed {
+            iceConfirmed = true
+            // A client sends its ClientHello now; a server only starts waiting for one.
+            _ = dtls?.start(now: ContinuousClock.now)
+            flushDtls()
+        }
+    }
+
+    /// Answers the peer's own checks. An ICE-lite peer sends none (RFC 8445 §2.5), but libnice in
+    /// lite mode (Janus) sends a triggered check back on the pair we nominate and only takes the
+    /// pair once that succeeds (RFC 8445 §7.3.1.4).
+    private func answerBindingRequest(_ request: borrowing STUNMessageView, from source: SocketAddress) {
+        guard request.verifyIntegrity(password: ice.pwd), case .v4(let address) = source, let port = source.port else { return }
+        var response = STUNMessage(type: .bindingSuccess, transactionID: request.transactionID)
+        response.xorMappedAddress = .ipv4(UInt32(bigEndian: address.address.sin_addr.s_addr), port: UInt16(port))
+        response.integrityPassword = ice.pwd
+        sendStun(response)
+    }
+
+    private func receiveDtls(_ packet: UnsafeRawBufferPointer) {
+        let event = dtls?.receive(packet.bytes, now: ContinuousClock.now)
+        flushDtls()
+        if case .connected(let keys)? = event {
+            srtpOut = try? SrtpContext(profile: keys.profile, keyAndSalt: keys.local, direction: .outbound)
+            srtpIn = try? SrtpContext(profile: keys.profile, keyAndSalt: keys.remote, direction: .inbound)
+            snapshot.connected = srtpOut != nil && srtpIn != nil
+        }
+    }
+
+    private func receiveRTP(_ packet: UnsafeMutableRawBufferPointer) {
+        var span = MutableRawSpan(_unsafeBytes: packet)
+        let length: Int
+        do {
+            guard let unprotected = try srtpIn?.unprotectRTP(&span, length: packet.count) else { return }
+            length = unprotected
+        } catch .replayed {
+            snapshot.replays += 1
+            return
+        } catch {
+            return
+        }
+        let received = NIODeadline.now().uptimeNanoseconds
+        receiveCheck.record(UnsafeRawBufferPointer(rebasing: packet[0..<length]), received: received, into: &snapshot)
+    }
+}
