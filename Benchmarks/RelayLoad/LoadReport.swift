@@ -68,7 +68,7 @@ struct LoadReport {
     var isGood: Bool { loss <= 0.01 && latencyMs(99) <= 10 }
 
     static let header = """
-        | SFU | visits | participants | forwarded pkt/s (SFU) | received pkt/s | received Mbit/s | SFU CPU | CPU per received pkt | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss | corrupted | untimed | sample decoded / errors | SFU NACKs | SFU RSS | SFU fds |
+        | SFU | visits | participants | forwarded pkt/s (SFU) | received pkt/s | received Mbit/s | SFU CPU | CPU per received pkt | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss | corrupted | untimed | sample decoded / errors | SFU NACKs / RTX | SFU RSS | SFU fds |
         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
         """
 
@@ -77,7 +77,7 @@ struct LoadReport {
         let cpu = relayCPUSeconds.map { String(format: "%.0f %%", $0 / seconds * 100) } ?? "n/a"
         let forwarded = counters.map { String(Int($0.forwardedPackets / seconds)) } ?? "n/a"
         let latency = latency.totalCount == 0 ? "n/a" : String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))
-        return "| \(target) | \(visits) | \(participants) | \(forwarded) | \(Int(receivedPerSecond)) | \(String(format: "%.2f", Double(receivedBytes) * 8 / seconds / 1e6)) | \(cpu) | \(microseconds(cpuMicrosecondsPerReceivedPacket)) | \(microseconds(cpuMicrosecondsPerPacket)) | \(latency) | \(String(format: "%.3f %%", loss * 100)) | \(corrupted) | \(untimed) | \(video.decoded) / \(video.errors) | \(counters.map { String(Int($0.nacks)) } ?? "n/a") | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
+        return "| \(target) | \(visits) | \(participants) | \(forwarded) | \(Int(receivedPerSecond)) | \(String(format: "%.2f", Double(receivedBytes) * 8 / seconds / 1e6)) | \(cpu) | \(microseconds(cpuMicrosecondsPerReceivedPacket)) | \(microseconds(cpuMicrosecondsPerPacket)) | \(latency) | \(String(format: "%.3f %%", loss * 100)) | \(corrupted) | \(untimed) | \(video.decoded) / \(video.errors) | \(counters.map { "\(Int($0.nacks)) / \(Int($0.retransmissions))" } ?? "n/a") | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
     }
 
     var json: String {
@@ -92,7 +92,7 @@ struct LoadReport {
             "cpuMicrosecondsPerForwardedPacket": cpuMicrosecondsPerPacket as Any,
             "cpuMicrosecondsPerReceivedPacket": cpuMicrosecondsPerReceivedPacket as Any,
             "latencyMs": ["p50": latencyMs(50), "p99": latencyMs(99), "p999": latencyMs(99.9), "samples": latency.totalCount],
-            "relayNacks": counters?.nacks as Any, "linkProfile": linkProfile as Any, "relayResidentKiB": relayResidentKiB as Any,
+            "relayNacks": counters?.nacks as Any, "relayRetransmissions": counters?.retransmissions as Any, "linkProfile": linkProfile as Any, "relayResidentKiB": relayResidentKiB as Any,
             "relayOpenFiles": relayOpenFiles as Any,
         ]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

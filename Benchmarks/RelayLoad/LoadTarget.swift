@@ -23,11 +23,15 @@ protocol LoadTarget: Sendable {
 struct SFUCounters: Sendable {
     var forwardedPackets: Double
     var forwardedBytes: Double
+    /// Generic NACKs the SFU sent to senders.
     var nacks: Double
+    /// Retransmissions it sent receivers from its cache, and sender retransmissions it forwarded.
+    var retransmissions: Double
 
     static func - (after: SFUCounters, before: SFUCounters) -> SFUCounters {
         SFUCounters(forwardedPackets: after.forwardedPackets - before.forwardedPackets,
-                    forwardedBytes: after.forwardedBytes - before.forwardedBytes, nacks: after.nacks - before.nacks)
+                    forwardedBytes: after.forwardedBytes - before.forwardedBytes, nacks: after.nacks - before.nacks,
+                    retransmissions: after.retransmissions - before.retransmissions)
     }
 }
 
