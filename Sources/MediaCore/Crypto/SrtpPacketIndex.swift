@@ -9,13 +9,14 @@ struct SrtpPacketIndex: Sendable {
     /// bursty 4G uplink reorders further).
     static let windowSize = Int64(windowWords * 64)
 
+    // Declared in this order so the fields every packet reads share the first cache line.
     let ssrc: UInt32
     /// The highest index accepted (ROC << 16 | SEQ).
     private(set) var highest: Int64
-    /// Bit `n` of the window is set when index `highest - n` was accepted.
-    private var window: InlineArray<16, UInt64>
     /// When this entry was last used, for eviction when the table is full.
     var lastUse: UInt64
+    /// Bit `n` of the window is set when index `highest - n` was accepted.
+    private var window: InlineArray<16, UInt64>
 
     init(ssrc: UInt32, first index: Int64, use: UInt64) {
         self.ssrc = ssrc
