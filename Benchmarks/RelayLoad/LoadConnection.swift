@@ -26,6 +26,9 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     /// the peer answered `a=setup:active` (Janus does, RFC 8842 §5.1).
     let dtlsRole: DtlsEndpoint.Role
     private var sendLoop: MediaSendLoop?
+    /// The last video packets sent, by sequence number modulo the ring's size, to answer NACKs
+    /// (RFC 4585 §6.2.1) by sending them again with their own sequence number (no RTX is offered).
+    private var sentVideo: [MediaSendLoop.Packet?] = Array(repeating: nil, count: 512)
     private var receiveCheck: ReceiveCheck
     private var remoteUfrag = ""
     private var remotePassword = ""
@@ -40,6 +43,14 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     private var scratch = [UInt8](repeating: 0, count: 2048)
     /// STUN is written here, not in `scratch`: answers go out while a received datagram holds that.
     private var stunScratch = [UInt8](repeating: 0, count: 512)
+    /// RTCP (our NACKs) is written here, for the same reason.
+    private var rtcpScratch = [UInt8](repeating: 0, count: 512)
+    private var nackScratch: [UInt16] = []
+    /// Packets a NACK asked for, sent once the datagram that asked is done with `scratch`.
+    private var pendingResends: [MediaSendLoop.Packet] = []
+    /// Gaps to NACK (SSRC, first missing sequence number, count), sent once the check is done with
+    /// `snapshot`.
+    private var pendingNacks: [(ssrc: UInt32, first: UInt16, count: Int)] = []
     var snapshot = Snapshot()
 
     /// - Parameters:
@@ -108,7 +119,10 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
             flushDtls()
         }
         guard sending, srtpOut != nil else { return }
-        sendLoop?.due(at: now, media: media) { sendRTP($0) }
+        sendLoop?.due(at: now, media: media) { packet in
+            if packet.payloadType == MediaSendLoop.videoPayloadType { sentVideo[Int(packet.sequence) % sentVideo.count] = packet }
+            sendRTP(packet)
+        }
         channel?.flush()
     }
 
@@ -183,8 +197,17 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
             case .stun: receiveStun(UnsafeRawBufferPointer(packet), from: envelope.remoteAddress)
             case .dtls: receiveDtls(UnsafeRawBufferPointer(packet))
             case .rtp: receiveRTP(packet)
-            default: break  // SRTCP from the SFU (reports, NACK, PLI, FIR): not needed here
+            case .rtcp: receiveRTCP(packet)
+            default: break
             }
+        }
+        if !pendingResends.isEmpty {
+            for stored in pendingResends {
+                sendRTP(stored)
+                snapshot.retransmitted += 1
+            }
+            pendingResends.removeAll(keepingCapacity: true)
+            channel?.flush()
         }
     }
 
@@ -207,9 +230,13 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     /// lite mode (Janus) sends a triggered check back on the pair we nominate and only takes the
     /// pair once that succeeds (RFC 8445 §7.3.1.4).
     private func answerBindingRequest(_ request: borrowing STUNMessageView, from source: SocketAddress) {
-        guard request.verifyIntegrity(password: ice.pwd), case .v4(let address) = source, let port = source.port else { return }
+        guard request.verifyIntegrity(password: ice.pwd), case .v4 = source, let port = source.port else { return }
+        // The IPv4 address straight from the sockaddr_in (RFC 3493 layout: family, port, address).
+        let host: UInt32 = source.withSockAddr { pointer, size in
+            size >= 8 ? UInt32(bigEndian: UnsafeRawPointer(pointer).loadUnaligned(fromByteOffset: 4, as: UInt32.self)) : 0
+        }
         var response = STUNMessage(type: .bindingSuccess, transactionID: request.transactionID)
-        response.xorMappedAddress = .ipv4(UInt32(bigEndian: address.address.sin_addr.s_addr), port: UInt16(port))
+        response.xorMappedAddress = .ipv4(host, port: UInt16(port))
         response.integrityPassword = ice.pwd
         sendStun(response)
     }
@@ -237,6 +264,53 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
             return
         }
         let received = NIODeadline.now().uptimeNanoseconds
-        receiveCheck.record(UnsafeRawBufferPointer(rebasing: packet[0..<length]), received: received, into: &snapshot)
+        receiveCheck.record(UnsafeRawBufferPointer(rebasing: packet[0..<length]), received: received, into: &snapshot) {
+            ssrc, first, count in pendingNacks.append((ssrc, first, count))
+        }
+        for gap in pendingNacks { sendNack(mediaSSRC: gap.ssrc, first: gap.first, count: gap.count) }
+        pendingNacks.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: Repair
+
+    /// Asks the SFU once for the `count` packets from `first` on (a generic NACK, RFC 4585 §6.2.1).
+    private func sendNack(mediaSSRC: UInt32, first: UInt16, count: Int) {
+        nackScratch.removeAll(keepingCapacity: true)
+        for offset in 0..<count { nackScratch.append(first &+ UInt16(offset)) }
+        let senderSSRC = videoSSRC
+        let sent = rtcpScratch.withUnsafeMutableBytes { buffer -> Bool in
+            let length = nackScratch.withUnsafeBufferPointer { lost -> Int in
+                let nack = RTCPGenericNack(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, lost: Span(_unsafeElements: lost))
+                guard nack.encodedSize + SrtpContext.maxTrailerLength <= buffer.count else { return 0 }
+                var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
+                nack.encode(into: &out)
+                return out.finalize(for: buffer)
+            }
+            guard length > 0 else { return false }
+            var span = MutableRawSpan(_unsafeBytes: buffer)
+            guard let protected = try? srtpOut?.protectRTCP(&span, length: length) else { return false }
+            send(UnsafeRawBufferPointer(rebasing: buffer[0..<protected]), flush: true)
+            return true
+        }
+        if sent { snapshot.nacksSent += 1 }
+    }
+
+    /// Reads the SFU's SRTCP for NACKs of our video and sends those packets again; reports, PLIs and
+    /// the rest are not needed here (the looped video has a keyframe every 3 s anyway).
+    private func receiveRTCP(_ packet: UnsafeMutableRawBufferPointer) {
+        var span = MutableRawSpan(_unsafeBytes: packet)
+        guard let length = try? srtpIn?.unprotectRTCP(&span, length: packet.count) else { return }
+        var packets = RTCPCompoundIterator(UnsafeRawBufferPointer(rebasing: packet[0..<length]).bytes)
+        while let rtcp = try? packets.next() {
+            guard rtcp.header.packetType == RTCPPacketType.transportFeedback, rtcp.header.count == RTCPFeedbackFormat.nack,
+                let nack = try? RTCPGenericNackView(validating: rtcp.bytes), nack.mediaSSRC == videoSSRC
+            else { continue }
+            var lost = nack.lostSequenceNumbers
+            while let sequence = lost.next() {
+                if let stored = sentVideo[Int(sequence) % sentVideo.count], stored.sequence == sequence {
+                    pendingResends.append(stored)
+                }
+            }
+        }
     }
 }

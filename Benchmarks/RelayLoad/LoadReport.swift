@@ -17,6 +17,11 @@ struct LoadReport {
     let received: Int
     let receivedBytes: Int
     let gaps: Int
+    /// Packets of those gaps that arrived later, retransmitted on our NACKs.
+    let recovered: Int
+    /// NACKs the receivers sent, and packets the senders sent again on the SFU's NACKs.
+    let nacksSent: Int
+    let retransmitted: Int
     /// Packets whose payload differed from what was sent (checksum in the trailer).
     let corrupted: Int
     /// Packets that arrived without the timing trailer (the SFU dropped the RTP padding).
@@ -44,6 +49,9 @@ struct LoadReport {
         received = snapshots.reduce(0) { $0 + $1.receivedPackets }
         receivedBytes = snapshots.reduce(0) { $0 + $1.receivedBytes }
         gaps = snapshots.reduce(0) { $0 + $1.gaps }
+        recovered = snapshots.reduce(0) { $0 + $1.recovered }
+        nacksSent = snapshots.reduce(0) { $0 + $1.nacksSent }
+        retransmitted = snapshots.reduce(0) { $0 + $1.retransmitted }
         corrupted = snapshots.reduce(0) { $0 + $1.corrupted }
         untimed = snapshots.reduce(0) { $0 + $1.untimed }
         video = snapshots.map(\.video).first { $0.decoded + $0.skipped + $0.errors > 0 } ?? SampledVideoCheck.Counts()
@@ -54,7 +62,18 @@ struct LoadReport {
         self.relayCPUSeconds = relayCPUSeconds
     }
 
-    var loss: Double { received + gaps == 0 ? 0 : Double(gaps) / Double(received + gaps) }
+    /// What never arrived: gaps that no retransmission filled, over everything expected (the
+    /// received count includes the retransmissions that filled a gap).
+    var loss: Double {
+        let missing = max(0, gaps - recovered)
+        let expected = received - recovered + gaps
+        return expected <= 0 ? 0 : Double(missing) / Double(expected)
+    }
+    /// Loss before repair: every gap, filled later or not.
+    var lossBeforeRepair: Double {
+        let expected = received - recovered + gaps
+        return expected <= 0 ? 0 : Double(gaps) / Double(expected)
+    }
     /// The SFU's forwarded packets per second by its own count, else by what the receivers got.
     var forwardedPerSecond: Double { (counters?.forwardedPackets ?? Double(received)) / seconds }
     var receivedPerSecond: Double { Double(received) / seconds }
@@ -68,7 +87,7 @@ struct LoadReport {
     var isGood: Bool { loss <= 0.01 && latencyMs(99) <= 10 }
 
     static let header = """
-        | SFU | visits | participants | forwarded pkt/s (SFU) | received pkt/s | received Mbit/s | SFU CPU | CPU per received pkt | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss | corrupted | untimed | sample decoded / errors | SFU NACKs / RTX | SFU RSS | SFU fds |
+        | SFU | visits | participants | forwarded pkt/s (SFU) | received pkt/s | received Mbit/s | SFU CPU | CPU per received pkt | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss (before repair) | corrupted | untimed | sample decoded / errors | SFU NACKs / RTX | SFU RSS | SFU fds |
         | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
         """
 
@@ -77,14 +96,15 @@ struct LoadReport {
         let cpu = relayCPUSeconds.map { String(format: "%.0f %%", $0 / seconds * 100) } ?? "n/a"
         let forwarded = counters.map { String(Int($0.forwardedPackets / seconds)) } ?? "n/a"
         let latency = latency.totalCount == 0 ? "n/a" : String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))
-        return "| \(target) | \(visits) | \(participants) | \(forwarded) | \(Int(receivedPerSecond)) | \(String(format: "%.2f", Double(receivedBytes) * 8 / seconds / 1e6)) | \(cpu) | \(microseconds(cpuMicrosecondsPerReceivedPacket)) | \(microseconds(cpuMicrosecondsPerPacket)) | \(latency) | \(String(format: "%.3f %%", loss * 100)) | \(corrupted) | \(untimed) | \(video.decoded) / \(video.errors) | \(counters.map { "\(Int($0.nacks)) / \(Int($0.retransmissions))" } ?? "n/a") | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
+        return "| \(target) | \(visits) | \(participants) | \(forwarded) | \(Int(receivedPerSecond)) | \(String(format: "%.2f", Double(receivedBytes) * 8 / seconds / 1e6)) | \(cpu) | \(microseconds(cpuMicrosecondsPerReceivedPacket)) | \(microseconds(cpuMicrosecondsPerPacket)) | \(latency) | \(String(format: "%.3f %% (%.3f %%)", loss * 100, lossBeforeRepair * 100)) | \(corrupted) | \(untimed) | \(video.decoded) / \(video.errors) | \(counters.map { "\(Int($0.nacks)) / \(Int($0.retransmissions))" } ?? "n/a") | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
     }
 
     var json: String {
         let object: [String: Any] = [
             "target": target, "visits": visits, "participants": participants, "seconds": seconds, "sent": sent, "received": received,
             "receivedPerSecond": receivedPerSecond, "receivedMbps": Double(receivedBytes) * 8 / seconds / 1e6,
-            "gaps": gaps, "loss": loss, "corrupted": corrupted, "untimed": untimed,
+            "gaps": gaps, "loss": loss, "lossBeforeRepair": lossBeforeRepair, "recovered": recovered,
+            "clientNacksSent": nacksSent, "clientRetransmissions": retransmitted, "corrupted": corrupted, "untimed": untimed,
             "sampleVideo": ["decoded": video.decoded, "skipped": video.skipped, "errors": video.errors, "width": video.width,
                             "height": video.height],
             "forwarded": counters?.forwardedPackets as Any, "forwardedPerSecond": forwardedPerSecond,

@@ -18,6 +18,12 @@ struct ReceiveCheck {
         var receivedPackets = 0
         var receivedBytes = 0
         var gaps = 0
+        /// Packets that arrived after later ones of their stream: retransmissions answering our
+        /// NACKs (neither loopback nor the link emulator reorders).
+        var recovered = 0
+        /// NACKs this connection sent, and packets it sent again because a NACK asked.
+        var nacksSent = 0
+        var retransmitted = 0
         var replays = 0
         /// Packets whose payload did not match the checksum in their trailer.
         var corrupted = 0
@@ -42,13 +48,22 @@ struct ReceiveCheck {
     func reset() { videoCheck?.reset() }
 
     /// Checks one decrypted packet (`plain`, header to last padding byte) received at `received`
-    /// (uptime nanoseconds) and adds it to `snapshot`.
-    mutating func record(_ plain: UnsafeRawBufferPointer, received: UInt64, into snapshot: inout Snapshot) {
+    /// (uptime nanoseconds) and adds it to `snapshot`. A gap of up to 64 packets is reported to
+    /// `missing` (SSRC, first missing sequence number, count) so the connection can NACK it.
+    mutating func record(
+        _ plain: UnsafeRawBufferPointer, received: UInt64, into snapshot: inout Snapshot,
+        missing: (UInt32, UInt16, Int) -> Void = { _, _, _ in }
+    ) {
         guard let view = try? RTPPacketView(validating: plain.bytes) else { return }
         let ssrc = view.ssrc, sequence = view.sequenceNumber, padding = view.paddingLength
         if let next = expected[ssrc], sequence != next {
             let skipped = Int(sequence &- next)
-            if skipped < 0x8000 { snapshot.gaps += skipped }
+            if skipped < 0x8000 {
+                snapshot.gaps += skipped
+                if skipped <= 64 { missing(ssrc, next, skipped) }
+            } else {
+                snapshot.recovered += 1
+            }
         }
         if expected[ssrc].map({ Int16(bitPattern: sequence &- $0) >= 0 }) ?? true { expected[ssrc] = sequence &+ 1 }
         snapshot.receivedPackets += 1
