@@ -53,11 +53,7 @@ final class FuzzVisit {
     }
 
     func protect(_ plain: [UInt8], rtcp: Bool, by client: RelayTestClient) -> [UInt8]? {
-        var packet = plain + [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
-        var span = packet.mutableSpan
-        var bytes = span.mutableBytes
-        guard let length = try? client.srtpOut!.protectRTCPIfNeeded(&bytes, plainLength: plain.count, rtcp: rtcp) else { return nil }
-        return Array(packet[0..<length])
+        try? client.protected(plain, rtcp: rtcp)
     }
 
     func run(_ input: UnsafeRawBufferPointer) {

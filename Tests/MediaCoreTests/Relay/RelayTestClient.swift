@@ -137,6 +137,16 @@ final class RelayTestClient {
         return message
     }
 
+    /// `plain` protected with our outbound keys, as SRTP or (for `rtcp`) SRTCP.
+    func protected(_ plain: [UInt8], rtcp: Bool = false) throws -> [UInt8] {
+        var packet = plain + [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
+        var span = packet.mutableSpan
+        var bytes = span.mutableBytes
+        let length = rtcp
+            ? try srtpOut!.protectRTCP(&bytes, length: plain.count) : try srtpOut!.protectRTP(&bytes, length: plain.count)
+        return Array(packet[0..<length])
+    }
+
     /// An RTP packet (RFC 3550 §5.1) with a one-byte header extension, protected with our SRTP keys.
     func rtp(video: Bool, payload: [UInt8], marker: Bool = false) throws -> [UInt8] {
         if video { videoSequence &+= 1 } else { audioSequence &+= 1 }
@@ -144,18 +154,13 @@ final class RelayTestClient {
         let ssrc = video ? videoSSRC : audioSSRC
         transportSequence &+= 1
         let transport = transportSequence
-        var packet: [UInt8] = [
+        let packet: [UInt8] = [
             0x90, (marker ? 0x80 : 0) | (video ? 96 : 111), UInt8(sequence >> 8), UInt8(sequence & 0xFF),
             0, 0, 0x10, 0, UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
             0xBE, 0xDE, 0x00, 0x01,  // one-byte extensions, 1 word
             0x31, UInt8(transport >> 8), UInt8(transport & 0xFF), 0x00,  // id 3: transport-wide seq, one padding byte
         ] + payload
-        let plainLength = packet.count
-        packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
-        var span = packet.mutableSpan
-        var bytes = span.mutableBytes
-        let length = try srtpOut!.protectRTP(&bytes, length: plainLength)
-        return Array(packet[0..<length])
+        return try protected(packet)
     }
 
     /// A VP8 packet of simulcast encoding `encoding`, with the transport-wide number and the
@@ -169,18 +174,13 @@ final class RelayTestClient {
         let rid = Array(simulcastRids[encoding].utf8)
         var extensions: [UInt8] = [0x31, UInt8(transport >> 8), UInt8(transport & 0xFF), 0xA0 | UInt8(rid.count - 1)] + rid
         while extensions.count % 4 != 0 { extensions.append(0) }
-        var packet: [UInt8] = [
+        let packet: [UInt8] = [
             0x90, (marker ? 0x80 : 0) | 96, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
             UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
             UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
             0xBE, 0xDE, 0x00, UInt8(extensions.count / 4),
         ] + extensions + payload
-        let plainLength = packet.count
-        packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
-        var span = packet.mutableSpan
-        var bytes = span.mutableBytes
-        let length = try srtpOut!.protectRTP(&bytes, length: plainLength)
-        return Array(packet[0..<length])
+        return try protected(packet)
     }
 
     /// The transport-wide sequence number of the last RTP packet sent (shared by audio and video).
@@ -191,17 +191,12 @@ final class RelayTestClient {
     var rtxSSRC: UInt32 { videoSSRC + 500 }
     func rtx(original: UInt16, payload: [UInt8]) throws -> [UInt8] {
         rtxSequence &+= 1
-        var packet: [UInt8] = [
+        let packet: [UInt8] = [
             0x80, 97, UInt8(rtxSequence >> 8), UInt8(rtxSequence & 0xFF), 0, 0, 0x10, 0,
             UInt8(rtxSSRC >> 24), UInt8((rtxSSRC >> 16) & 0xFF), UInt8((rtxSSRC >> 8) & 0xFF), UInt8(rtxSSRC & 0xFF),
             UInt8(original >> 8), UInt8(original & 0xFF),
         ] + payload
-        let plainLength = packet.count
-        packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
-        var span = packet.mutableSpan
-        var bytes = span.mutableBytes
-        let length = try srtpOut!.protectRTCPIfNeeded(&bytes, plainLength: plainLength, rtcp: false)
-        return Array(packet[0..<length])
+        return try protected(packet)
     }
 
     /// A generic NACK (RFC 4585 §6.2.1) from this client for `sequences` of `mediaSSRC`.
@@ -209,12 +204,7 @@ final class RelayTestClient {
         var packet: [UInt8] = [0x81, 205, 0, UInt8(2 + sequences.count), 0, 0, 0, 1,
                                UInt8(mediaSSRC >> 24), UInt8((mediaSSRC >> 16) & 0xFF), UInt8((mediaSSRC >> 8) & 0xFF), UInt8(mediaSSRC & 0xFF)]
         for s in sequences { packet += [UInt8(s >> 8), UInt8(s & 0xFF), 0, 0] }
-        let plainLength = packet.count
-        packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
-        var span = packet.mutableSpan
-        var bytes = span.mutableBytes
-        let length = try srtpOut!.protectRTCPIfNeeded(&bytes, plainLength: plainLength, rtcp: true)
-        return Array(packet[0..<length])
+        return try protected(packet, rtcp: true)
     }
 
     /// Transport-cc feedback (draft-holmer-rmcat-transport-wide-cc-extensions-01 §3.1) on everything
@@ -294,12 +284,6 @@ final class RelayTestClient {
         default:
             break
         }
-    }
-}
-
-extension SrtpContext {
-    mutating func protectRTCPIfNeeded(_ bytes: inout MutableRawSpan, plainLength: Int, rtcp: Bool) throws(SrtpError) -> Int {
-        rtcp ? try protectRTCP(&bytes, length: plainLength) : try protectRTP(&bytes, length: plainLength)
     }
 }
 
