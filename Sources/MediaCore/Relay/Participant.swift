@@ -30,7 +30,18 @@ struct PublishedEncoding: Sendable {
     }
 
     var ridText: String? { rid.map { String(decoding: $0, as: UTF8.self) } }
+
+    /// The SSRC of its media or of its RTX stream, when known.
+    func ssrc(of stream: EncodingStream) -> UInt32? { stream == .media ? ssrc : rtxSSRC }
+
+    mutating func setSSRC(_ value: UInt32, of stream: EncodingStream) {
+        if stream == .media { ssrc = value } else { rtxSSRC = value }
+    }
 }
+
+/// Which of an encoding's two RTP streams (RFC 8852 §3): the media, named by RtpStreamId, or its RTX
+/// repair stream (RFC 4588), named by RepairedRtpStreamId.
+enum EncodingStream: Sendable { case media, repair }
 
 /// What a participant sends in one section, as negotiated from its offer: one audio and one video
 /// section, the video possibly as simulcast encodings.
@@ -66,13 +77,14 @@ struct PublishedStream: Sendable {
     /// The first encoding's SSRC (the only one without simulcast).
     var ssrc: UInt32? { encodings.isEmpty ? nil : read(0) { $0.pointee.ssrc } }
 
-    /// The encoding sending on `ssrc` (media or RTX), if known.
-    func encoding(ssrc: UInt32) -> Int? {
-        encodings.withUnsafeBufferPointer { buffer in buffer.indices.first { buffer[$0].ssrc == ssrc } }
-    }
+    /// The extension id that names `stream`'s encodings, with simulcast.
+    func ridExtension(of stream: EncodingStream) -> UInt8? { stream == .media ? ridExtension : repairedRidExtension }
 
-    func encoding(rtxSSRC: UInt32) -> Int? {
-        encodings.withUnsafeBufferPointer { buffer in buffer.indices.first { buffer[$0].rtxSSRC == rtxSSRC } }
+    /// The encoding whose `stream` (media or RTX) is known to be sent on `ssrc`.
+    func encoding(sending ssrc: UInt32, on stream: EncodingStream) -> Int? {
+        encodings.withUnsafeBufferPointer { buffer in
+            buffer.indices.first { stream == .media ? buffer[$0].ssrc == ssrc : buffer[$0].rtxSSRC == ssrc }
+        }
     }
 
     /// The encoding whose rid is `bytes` (an RtpStreamId extension's value).

@@ -31,7 +31,7 @@ extension RelayCore {
                 counters.drop(.paddingOnly)  // a bandwidth probe: nothing to repair
                 return
             }
-            guard let index = rtxEncoding(of: header, packet: packet, sender: sender),
+            guard let index = self.encoding(of: header, packet: packet, sender: sender, stream: .repair),
                 let mediaSSRC = sender.video?.read(index, { $0.pointee.ssrc }) ?? nil
             else { return counters.drop(.unknownSSRC) }
             encoding = index
@@ -62,7 +62,9 @@ extension RelayCore {
             guard sender.audio?.ssrc == header.ssrc else { return counters.drop(.unknownSSRC) }
         } else {
             if !isRetransmission {
-                guard let index = mediaEncoding(of: header, packet: packet, sender: sender) else { return counters.drop(.unknownSSRC) }
+                guard let index = self.encoding(of: header, packet: packet, sender: sender, stream: .media) else {
+                    return counters.drop(.unknownSSRC)
+                }
                 encoding = index
             }
             // nil without relay-side repair (no NACK generator), true for a packet not seen before.
@@ -160,43 +162,25 @@ extension RelayCore {
         if !forwarded { counters.drop(.noReceiver) }
     }
 
-    /// Which encoding a media packet of `sender`'s video belongs to: by SSRC once known; an unknown
-    /// SSRC is learned from its RtpStreamId extension (RFC 8852 §3) with simulcast, or taken as the
-    /// only stream's without.
-    func mediaEncoding(of header: RtpHeaderSummary, packet: UnsafeRawBufferPointer, sender: Participant) -> Int? {
+    /// Which encoding a packet of `sender`'s video belongs to, `stream` saying whether it is media or
+    /// RTX (RFC 4588): by SSRC once known; an unknown SSRC is learned from its RtpStreamId or
+    /// RepairedRtpStreamId extension (RFC 8852 §3) with simulcast, or taken as the only encoding's
+    /// without, in either case only while that encoding's stream has no SSRC yet.
+    func encoding(of header: RtpHeaderSummary, packet: UnsafeRawBufferPointer, sender: Participant, stream: EncodingStream) -> Int? {
         guard let video = sender.video else { return nil }
-        if let index = video.encoding(ssrc: header.ssrc) { return index }
-        if !video.isSimulcast {
-            guard video.encodings[0].ssrc == nil else { return nil }
-            sender.video?.encodings[0].ssrc = header.ssrc
-            return 0
+        if let index = video.encoding(sending: header.ssrc, on: stream) { return index }
+        var index = 0
+        if video.isSimulcast {
+            guard let id = video.ridExtension(of: stream), let named = Self.encoding(named: id, in: packet, of: video) else { return nil }
+            index = named
         }
-        guard let id = video.ridExtension, let index = Self.encoding(named: id, in: packet, header: header, of: video),
-            video.encodings[index].ssrc == nil
-        else { return nil }
-        sender.video?.encodings[index].ssrc = header.ssrc
-        return index
-    }
-
-    /// Which encoding an RTX packet (RFC 4588) repairs: by its SSRC once known, else learned from
-    /// RepairedRtpStreamId (simulcast) or taken as the only stream's RTX.
-    func rtxEncoding(of header: RtpHeaderSummary, packet: UnsafeRawBufferPointer, sender: Participant) -> Int? {
-        guard let video = sender.video else { return nil }
-        if let index = video.encoding(rtxSSRC: header.ssrc) { return index }
-        if !video.isSimulcast {
-            guard video.encodings[0].rtxSSRC == nil else { return nil }
-            sender.video?.encodings[0].rtxSSRC = header.ssrc
-            return 0
-        }
-        guard let id = video.repairedRidExtension, let index = Self.encoding(named: id, in: packet, header: header, of: video),
-            video.encodings[index].rtxSSRC == nil
-        else { return nil }
-        sender.video?.encodings[index].rtxSSRC = header.ssrc
+        guard video.encodings[index].ssrc(of: stream) == nil else { return nil }
+        sender.video?.encodings[index].setSSRC(header.ssrc, of: stream)
         return index
     }
 
     /// The encoding whose rid the packet's extension `id` carries.
-    static func encoding(named id: UInt8, in packet: UnsafeRawBufferPointer, header: RtpHeaderSummary, of video: PublishedStream) -> Int? {
+    static func encoding(named id: UInt8, in packet: UnsafeRawBufferPointer, of video: PublishedStream) -> Int? {
         guard let view = try? RTPPacketView(validating: packet.bytes), let range = view.extensionRange(id: id) else { return nil }
         return video.encoding(rid: UnsafeRawBufferPointer(rebasing: packet[range]))
     }

@@ -53,7 +53,7 @@ extension RelayCore {
     private func noteSenderReport(ssrc: UInt32, ntp: UInt64, from participant: Participant, now: ContinuousClock.Instant) {
         let middle = UInt32(truncatingIfNeeded: ntp >> 16)
         if participant.audio?.ssrc == ssrc { participant.audio?.encodings[0].lastSenderReport = (middle, now) }
-        if let index = participant.video?.encoding(ssrc: ssrc) { participant.video?.encodings[index].lastSenderReport = (middle, now) }
+        if let index = participant.video?.encoding(sending: ssrc, on: .media) { participant.video?.encodings[index].lastSenderReport = (middle, now) }
     }
 
     /// A report block on one of the streams we send the participant: its fraction lost, and the RTT
