@@ -12,15 +12,12 @@ func srtpBenchmarks() {
     ]
     for (profile, implementation, name) in variants {
         Benchmark("SRTP protect 1200 B \(profile) (\(name))") { benchmark in
-            let key = [UInt8](repeating: 0x5A, count: profile.keyLength + profile.saltLength)
-            var context = try SrtpContext(profile: profile, keyAndSalt: key, direction: .outbound, rtp: implementation)
+            var context = try srtpContext(profile, implementation, .outbound)
             var buffer = rtpPacket()
             var sequence: UInt16 = 0
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
-                sequence &+= 1
-                buffer[2] = UInt8(sequence >> 8)
-                buffer[3] = UInt8(sequence & 0xFF)
+                advanceSequence(of: &buffer, &sequence)
                 var span = buffer.mutableSpan
                 var bytes = span.mutableBytes
                 blackHole(try context.protectRTP(&bytes, length: 1200))
@@ -29,16 +26,13 @@ func srtpBenchmarks() {
         Benchmark("SRTP protect+unprotect 1200 B \(profile) (\(name))") { benchmark in
             // What a forwarded packet costs in crypto: the sender's protect, our unprotect (the
             // difference from the protect-only benchmark above is the unprotect).
-            let key = [UInt8](repeating: 0x5A, count: profile.keyLength + profile.saltLength)
-            var sender = try SrtpContext(profile: profile, keyAndSalt: key, direction: .outbound, rtp: implementation)
-            var receiver = try SrtpContext(profile: profile, keyAndSalt: key, direction: .inbound, rtp: implementation)
+            var sender = try srtpContext(profile, implementation, .outbound)
+            var receiver = try srtpContext(profile, implementation, .inbound)
             var buffer = rtpPacket()
             var sequence: UInt16 = 0
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
-                sequence &+= 1
-                buffer[2] = UInt8(sequence >> 8)
-                buffer[3] = UInt8(sequence & 0xFF)
+                advanceSequence(of: &buffer, &sequence)
                 var span = buffer.mutableSpan
                 var bytes = span.mutableBytes
                 let sealed = try sender.protectRTP(&bytes, length: 1200)
@@ -46,6 +40,21 @@ func srtpBenchmarks() {
             }
         }
     }
+}
+
+/// Both ends of one benchmark share this key.
+private func srtpContext(
+    _ profile: SrtpProfile, _ implementation: SrtpContext.RTPImplementation, _ direction: SrtpContext.Direction
+) throws -> SrtpContext {
+    let key = [UInt8](repeating: 0x5A, count: profile.keyLength + profile.saltLength)
+    return try SrtpContext(profile: profile, keyAndSalt: key, direction: direction, rtp: implementation)
+}
+
+/// The next sequence number, written into the packet's header (a new SRTP index each time).
+private func advanceSequence(of buffer: inout [UInt8], _ sequence: inout UInt16) {
+    sequence &+= 1
+    buffer[2] = UInt8(sequence >> 8)
+    buffer[3] = UInt8(sequence & 0xFF)
 }
 
 /// A 1200-byte RTP packet (V=2, PT 96, one SSRC) with room for the SRTP trailer.
