@@ -28,32 +28,13 @@ extension RelayCore {
             guard participant.isMediaReady else { continue }
             if let last = participant.lastReport, now - last < configuration.reportInterval { continue }
             participant.lastReport = now
-            var blocks: [RTCPReportBlock] = []
             // One block per stream it sends us: audio, then each video encoding.
-            let videoEncodings = participant.video?.encodings.count ?? 0
-            for stream in -1..<videoEncodings {
-                let audio = stream < 0
-                guard let encoding = audio ? participant.audio?.encodings[0] : participant.video?.encodings[stream],
-                    let ssrc = encoding.ssrc, encoding.statistics?.started == true
-                else { continue }
-                let fraction =
-                    (audio
-                        ? participant.audio?.encodings[0].statistics?.takeFractionLost()
-                        : participant.video?.encodings[stream].statistics?.takeFractionLost()) ?? 0
-                guard let statistics = audio ? participant.audio?.encodings[0].statistics : participant.video?.encodings[stream].statistics
-                else { continue }
-                var lsr: UInt32 = 0
-                var dlsr: UInt32 = 0
-                if let sr = encoding.lastSenderReport {
-                    lsr = sr.ntpMiddle
-                    let (seconds, attoseconds) = (now - sr.at).components
-                    dlsr = UInt32(clamping: Int64((Double(seconds) + Double(attoseconds) / 1e18) * 65_536))
-                }
-                blocks.append(
-                    RTCPReportBlock(
-                        ssrc: ssrc, fractionLost: fraction, cumulativeLost: statistics.cumulativeLost,
-                        extendedHighestSequence: statistics.extendedHighestSequence, jitter: statistics.jitter,
-                        lastSR: lsr, delaySinceLastSR: dlsr))
+            var blocks: [RTCPReportBlock] = []
+            if participant.audio != nil, let block = Self.reportBlock(for: &participant.audio!.encodings[0], now: now) {
+                blocks.append(block)
+            }
+            for index in participant.video?.encodings.indices ?? 0..<0 {
+                if let block = Self.reportBlock(for: &participant.video!.encodings[index], now: now) { blocks.append(block) }
             }
             var senders: [(ssrc: UInt32, rtpTimestamp: UInt32, packets: UInt32, octets: UInt32)] = []
             for slot in participant.slots {
@@ -70,6 +51,25 @@ extension RelayCore {
                 Self.writeReports(senders: senders, blocks: blocks, ntp: ntp, rtcpSSRC: rtcpSSRC, into: buffer)
             }
         }
+    }
+
+    /// The report block (RFC 3550 §6.4.1) for what we received of `encoding`, nil before its first
+    /// packet. Taking the fraction lost starts its next interval, hence `inout`.
+    static func reportBlock(for encoding: inout PublishedEncoding, now: ContinuousClock.Instant) -> RTCPReportBlock? {
+        guard let ssrc = encoding.ssrc, encoding.statistics?.started == true else { return nil }
+        let fraction = encoding.statistics?.takeFractionLost() ?? 0
+        guard let statistics = encoding.statistics else { return nil }
+        var lsr: UInt32 = 0
+        var dlsr: UInt32 = 0
+        if let sr = encoding.lastSenderReport {
+            lsr = sr.ntpMiddle
+            let (seconds, attoseconds) = (now - sr.at).components
+            dlsr = UInt32(clamping: Int64((Double(seconds) + Double(attoseconds) / 1e18) * 65_536))
+        }
+        return RTCPReportBlock(
+            ssrc: ssrc, fractionLost: fraction, cumulativeLost: statistics.cumulativeLost,
+            extendedHighestSequence: statistics.extendedHighestSequence, jitter: statistics.jitter,
+            lastSR: lsr, delaySinceLastSR: dlsr)
     }
 
     /// One compound packet: an SR per stream we send (the first with the report blocks), or an RR
