@@ -20,7 +20,6 @@ final class SrtpAesGcmRTP {
     static let maxStreams = 64
 
     private let cipher: OpaquePointer
-    private let inbound: Bool
     /// The 12-byte session salt as three big-endian words.
     private let salt: (UInt32, UInt32, UInt32)
     /// Per-SSRC index state in a fixed block (`maxStreams` entries, the first `streamCount` used):
@@ -47,7 +46,6 @@ final class SrtpAesGcmRTP {
             throw .library(status: -1)
         }
         self.cipher = cipher
-        self.inbound = inbound
         streams = .allocate(capacity: Self.maxStreams)
         ssrcs = .allocate(capacity: Self.maxStreams)
     }
@@ -84,7 +82,7 @@ final class SrtpAesGcmRTP {
         }
         let ssrc = packet.loadUnaligned(fromByteOffset: 8, as: UInt32.self).bigEndian
         let sequence = packet.loadUnaligned(fromByteOffset: 2, as: UInt16.self).bigEndian
-        let slot = stream(ssrc: ssrc, sequence: sequence)
+        let slot = stream(ssrc: ssrc)
         let index = slot.map { streams[$0].estimate(sequence: sequence) } ?? SrtpPacketIndex.firstIndex(sequence: sequence)
         let base = packet.baseAddress!
         let sealed = withIV(ssrc: ssrc, index: index) { iv in
@@ -102,10 +100,9 @@ final class SrtpAesGcmRTP {
         guard length - headerLength >= Self.tagLength else { throw .malformedPacket(length: length) }
         let ssrc = packet.loadUnaligned(fromByteOffset: 8, as: UInt32.self).bigEndian
         let sequence = packet.loadUnaligned(fromByteOffset: 2, as: UInt16.self).bigEndian
-        let slot = stream(ssrc: ssrc, sequence: sequence)
+        let slot = stream(ssrc: ssrc)
         let index = slot.map { streams[$0].estimate(sequence: sequence) } ?? SrtpPacketIndex.firstIndex(sequence: sequence)
         if let slot, streams[slot].isReplay(index) { throw .replayed }
-        guard index >= 0 else { throw .replayed }  // before the stream's first ROC: older than any window
         let base = packet.baseAddress!
         let cipherLength = length - headerLength - Self.tagLength
         let opened = withIV(ssrc: ssrc, index: index) { iv in
@@ -131,7 +128,7 @@ final class SrtpAesGcmRTP {
     }
 
     /// The stream entry for `ssrc`, marked as used now.
-    private func stream(ssrc: UInt32, sequence: UInt16) -> Int? {
+    private func stream(ssrc: UInt32) -> Int? {
         let use = uses &+ 1
         uses = use
         let ssrcs = self.ssrcs
