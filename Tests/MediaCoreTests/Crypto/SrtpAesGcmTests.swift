@@ -89,6 +89,7 @@ struct SrtpAesGcmTests {
         _ = try open(0)
         _ = try open(2)
         _ = try open(1)  // late but new: accepted
+        #expect(throws: SrtpError.replayed) { try open(1) }  // and remembered
         #expect(throws: SrtpError.replayed) { try open(2) }
         for sequence: UInt16 in 3..<1100 { _ = try open(sequence) }
         #expect(throws: SrtpError.replayed) { try open(50) }  // accepted before
