@@ -214,7 +214,9 @@ extension RelayCore {
     public mutating func handleTimers(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         latchAttemptsLeft = Self.latchAttemptsPerTick
         for participant in participants.values {
-            if let deadline = participant.dtls.nextTimeout, now >= deadline {
+            // Flights are retransmitted only during the handshake; once SRTP is keyed there is no
+            // DTLS timer (and reading the endpoint's deadline costs a generic copy per participant).
+            if participant.srtpOutbound == nil, let deadline = participant.dtls.nextTimeout, now >= deadline {
                 let event = participant.dtls.handleTimeout(now: now)
                 flushDtls(participant, into: &output)
                 handle(event, of: participant, now: now)

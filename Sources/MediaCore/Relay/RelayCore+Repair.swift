@@ -4,8 +4,12 @@ extension RelayCore {
     /// Sends a generic NACK to every sender with holes due for a request, and a keyframe request
     /// where a hole was given up on.
     mutating func sendNacks(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
-        for participant in participants.values {
+        for participant in participants.values where participant.isMediaReady {
             for encoding in participant.video?.encodings.indices ?? 0..<0 {
+                // Most encodings, most ticks, have no hole and owe no keyframe request: one in-place
+                // read says so before anything else is looked at.
+                let owes = participant.video?.read(encoding) { ($0.pointee.nack?.missing ?? 0) > 0 || $0.pointee.nack?.keyframeNeeded == true }
+                guard owes == true else { continue }
                 sendNack(participant, encoding: encoding, now: now, into: &output)
             }
         }

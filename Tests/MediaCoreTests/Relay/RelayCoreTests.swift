@@ -121,6 +121,27 @@ struct RelayCoreTests {
         #expect(citizen.received.last?.payload == [4], "the relay now sends to the new port")
     }
 
+    @Test("a flight of the relay's lost on the way is sent again on the relay's timer, and the handshake completes")
+    func dtlsFlightRetransmitted() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let citizen = try RelayTestClient(port: 50_081, relayFingerprint: harness.core.identity.fingerprint, seed: 1)
+        let result = try harness.core.join(room: "rt", role: .citizen, offer: citizen.offer(slots: 2), now: harness.now)
+        citizen.accept(answer: result.answerSDP)
+        harness.clients[citizen.address] = citizen
+        try harness.send(citizen.bindingRequest(), from: citizen)
+        harness.dropTowards[citizen.address] = 1  // the first datagram of the relay's answer to the ClientHello
+        _ = citizen.dtls.start(now: harness.now)
+        while let hello = citizen.dtls.takeOutgoing() { try harness.send(hello, from: citizen) }
+        let keyedEarly = citizen.srtpIn != nil
+        #expect(!keyedEarly, "the flight was incomplete")
+        // The test client runs no timer of its own: only the relay's can recover.
+        for _ in 0..<100 { try harness.tick() }
+        let keyed = citizen.srtpIn != nil
+        #expect(keyed, "connected within a second of relay timers")
+        let ready = harness.core.participants[result.participant]?.isMediaReady
+        #expect(ready == true)
+    }
+
     @Test("consent expires 30 s after the last check: the participant is reported and gets nothing more")
     func consentExpiry() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
