@@ -52,6 +52,8 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     /// `snapshot`.
     private var pendingNacks: [(ssrc: UInt32, first: UInt16, count: Int)] = []
     var snapshot = Snapshot()
+    /// Arrival stamps of this connection's socket (set before the channel is made).
+    var arrivals: ArrivalClock?
 
     /// - Parameters:
     ///   - sends: whether this connection sends media (false for a receive-only subscriber).
@@ -92,10 +94,11 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         context.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(5)) { [self] _ in tick() }
     }
 
-    /// Starts (or stops) sending media, if this connection sends; call on the event loop.
-    func setSending(_ on: Bool) {
+    /// Starts (or stops) sending media, if this connection sends, the first packet `delay` from now;
+    /// call on the event loop.
+    func setSending(_ on: Bool, after delay: TimeAmount = .zero) {
         sending = on && sendLoop != nil
-        sendLoop?.restart(at: .now())
+        sendLoop?.restart(at: .now() + delay)
     }
 
     func resetCounters() {
@@ -170,7 +173,7 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
             var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
             header.encode(into: &out)
             for byte in packet.payload { out.append(byte, as: UInt8.self) }
-            out.append(NIODeadline.now().uptimeNanoseconds.bigEndian, as: UInt64.self)
+            out.append(ArrivalClock.now().bigEndian, as: UInt64.self)
             out.append(UInt8(truncatingIfNeeded: checksum >> 16), as: UInt8.self)
             out.append(UInt8(truncatingIfNeeded: checksum >> 8), as: UInt8.self)
             out.append(UInt8(truncatingIfNeeded: checksum), as: UInt8.self)
@@ -263,7 +266,8 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         } catch {
             return
         }
-        let received = NIODeadline.now().uptimeNanoseconds
+        // When the kernel queued it for us, not when this loop got to it (`ArrivalClock`).
+        let received = arrivals?.lastArrival() ?? ArrivalClock.now()
         receiveCheck.record(UnsafeRawBufferPointer(rebasing: packet[0..<length]), received: received, into: &snapshot) {
             ssrc, first, count in pendingNacks.append((ssrc, first, count))
         }

@@ -87,10 +87,11 @@ final class ConnectionFactory: Sendable {
         }
         let connection = try LoadConnection(name: name, media: media, seed: seed, dtlsRole: dtlsRole, sends: sends,
                                             decodesVideo: decodesVideo)
+        let socket = try ArrivalClock.boundSocket(receiveBufferBytes: 1 << 21)
+        connection.arrivals = socket
         let channel = try await DatagramBootstrap(group: group)
-            .channelOption(.socketOption(.so_rcvbuf), value: 1 << 21)
             .channelInitializer { $0.pipeline.addHandler(connection) }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .withBoundSocket(socket.descriptor).get()
         return OpenConnection(connection: connection, channel: channel, port: channel.localAddress?.port ?? 0)
     }
 }

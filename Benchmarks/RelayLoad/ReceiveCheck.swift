@@ -6,7 +6,8 @@ import MediaCore
 /// payload against the trailer's checksum, and (on the one sampled connection) that the VP8 decodes.
 ///
 /// The trailer is 12 bytes of RTP padding (RFC 3550 §5.1: the last byte counts the padding, the
-/// others are free): the send instant in nanoseconds of this process's uptime clock, then a 24-bit
+/// others are free): the send instant in nanoseconds of the real-time clock (the clock the kernel's
+/// arrival stamps use, `ArrivalClock`), then a 24-bit
 /// payload checksum, then the count. A forwarder that keeps padding keeps the trailer; a packet that
 /// arrives without it is still counted and gap-checked, only not timed or checksummed
 /// (`Snapshot.untimed`).
@@ -48,7 +49,7 @@ struct ReceiveCheck {
     func reset() { videoCheck?.reset() }
 
     /// Checks one decrypted packet (`plain`, header to last padding byte) received at `received`
-    /// (uptime nanoseconds) and adds it to `snapshot`. A gap of up to 64 packets is reported to
+    /// (real-time nanoseconds, `ArrivalClock`) and adds it to `snapshot`. A gap of up to 64 packets is reported to
     /// `missing` (SSRC, first missing sequence number, count) so the connection can NACK it.
     mutating func record(
         _ plain: UnsafeRawBufferPointer, received: UInt64, into snapshot: inout Snapshot,
@@ -70,7 +71,7 @@ struct ReceiveCheck {
         snapshot.receivedBytes += plain.count
         if let videoCheck, view.payloadType == videoPayloadType {
             videoCheck.receive(ssrc: ssrc, sequence: sequence, timestamp: view.timestamp, marker: view.marker, payload: view.payload)
-            snapshot.video = videoCheck.counts
+            if view.marker { snapshot.video = videoCheck.counts }  // decodes finish on their own queue
         }
         guard padding == Self.trailer else {
             snapshot.untimed += 1

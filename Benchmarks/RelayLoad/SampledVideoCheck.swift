@@ -1,4 +1,6 @@
+import Dispatch
 import MediaCore
+import Synchronization
 
 /// Decodes with libvpx every VP8 frame one sampled participant receives: proof that what the relay
 /// forwards is still video a decoder accepts, not only packets with the right numbers.
@@ -16,32 +18,42 @@ final class SampledVideoCheck {
         var height = 0
     }
 
+    /// Reassembly state for one source, on the connection's event loop.
     private final class Source {
-        var decoder: Vp8Decoder
+        let ssrc: UInt32
         var frame: [UInt8] = []
         var frameTimestamp: UInt32 = 0
         var frameIntact = false
         var nextSequence: UInt16?
         var awaitingKeyframe = true
 
-        init() throws {
-            decoder = try Vp8Decoder()
+        init(ssrc: UInt32) {
+            self.ssrc = ssrc
             frame.reserveCapacity(256 * 1024)
         }
     }
 
     private var sources: [UInt32: Source] = [:]
-    private(set) var counts = Counts()
+    /// Frames skipped on the event loop (broken by a gap, or not a keyframe after one).
+    private var skipped = 0
+    /// Decoding runs on its own queue: a libvpx decode takes a good part of a millisecond, and on the
+    /// event loop it held up every packet behind it, which the latency figures then blamed on the SFU.
+    private let decoding = FrameDecoding()
+
+    var counts: Counts {
+        var counts = decoding.counts
+        counts.skipped += skipped
+        return counts
+    }
 
     func reset() {
-        let size = (counts.width, counts.height)
-        counts = Counts()
-        (counts.width, counts.height) = size
+        skipped = 0
+        decoding.resetCounts()
     }
 
     /// One received (decrypted) VP8 packet: its header fields and payload, descriptor included.
     func receive(ssrc: UInt32, sequence: UInt16, timestamp: UInt32, marker: Bool, payload: RawSpan) {
-        guard let source = sources[ssrc] ?? (try? Source()) else { return }
+        let source = sources[ssrc] ?? Source(ssrc: ssrc)
         sources[ssrc] = source
         if let expected = source.nextSequence, sequence != expected {
             source.frameIntact = false
@@ -66,24 +78,66 @@ final class SampledVideoCheck {
         guard marker else { return }
         defer { source.frameIntact = false }
         guard source.frameIntact, let first = source.frame.first else {
-            counts.skipped += 1
+            skipped += 1
             return
         }
         let keyframe = first & 0x01 == 0
         if source.awaitingKeyframe && !keyframe {
-            counts.skipped += 1
+            skipped += 1
             return
         }
-        do {
-            if let image = try source.decoder.decode(source.frame) {
-                counts.decoded += 1
-                counts.width = image.width
-                counts.height = image.height
-                source.awaitingKeyframe = false
+        source.awaitingKeyframe = false
+        decoding.decode(source.frame, keyframe: keyframe, of: ssrc)
+    }
+}
+
+/// The libvpx side of `SampledVideoCheck`: one decoder per source SSRC on a serial queue, and the
+/// counts behind a lock for the event loop to read.
+private final class FrameDecoding: @unchecked Sendable {
+    /// A source's decoder; touched only on `queue`.
+    private final class Decoder {
+        var decoder: Vp8Decoder
+        /// After an error only a keyframe is decoded again.
+        var awaitingKeyframe = false
+
+        init() throws { decoder = try Vp8Decoder() }
+    }
+
+    private let queue = DispatchQueue(label: "relay-load.sampled-video")
+    private var decoders: [UInt32: Decoder] = [:]  // on `queue`
+    private let results = Mutex(SampledVideoCheck.Counts())
+
+    var counts: SampledVideoCheck.Counts { results.withLock { $0 } }
+
+    func resetCounts() {
+        results.withLock { counts in
+            let size = (counts.width, counts.height)
+            counts = SampledVideoCheck.Counts()
+            (counts.width, counts.height) = size
+        }
+    }
+
+    func decode(_ frame: [UInt8], keyframe: Bool, of ssrc: UInt32) {
+        queue.async { [self] in
+            guard let source = decoders[ssrc] ?? (try? Decoder()) else { return }
+            decoders[ssrc] = source
+            if source.awaitingKeyframe && !keyframe {
+                results.withLock { $0.skipped += 1 }
+                return
             }
-        } catch {
-            counts.errors += 1
-            source.awaitingKeyframe = true
+            do {
+                if let image = try source.decoder.decode(frame) {
+                    source.awaitingKeyframe = false
+                    results.withLock {
+                        $0.decoded += 1
+                        $0.width = image.width
+                        $0.height = image.height
+                    }
+                }
+            } catch {
+                source.awaitingKeyframe = true
+                results.withLock { $0.errors += 1 }
+            }
         }
     }
 }
