@@ -17,7 +17,12 @@ struct Fleet {
     var participants: Int { visits * party }
 
     /// Joins visits until there are `target`, waits for every new connection's DTLS, starts them
-    /// sending and lets 2 s pass (slots assigned, first keyframes through).
+    /// sending and lets the starts and 2 s pass (slots assigned, first keyframes through).
+    ///
+    /// The new senders start spread evenly over one turn of the looped video. Each sender's loop
+    /// begins with its keyframe; started together, every sender's keyframe (several delta frames'
+    /// worth of packets) came in the same instant, every turn: a burst no set of real visits makes,
+    /// which queued everything behind it in the SFU and was most of relay-load's p99 latency.
     mutating func grow(to visitCount: Int) async throws {
         var added: [OpenConnection] = []
         while visits < visitCount {
@@ -25,11 +30,13 @@ struct Fleet {
             visits += 1
         }
         connections += added
-        for open in added {
+        let turn = factory.media.loopDuration
+        for (index, open) in added.enumerated() {
             try await open.waitUntilConnected(to: target.name)
-            try await open.onLoop { $0.setSending(true) }
+            let delay = TimeAmount.nanoseconds(turn.nanoseconds * Int64(index) / Int64(max(added.count, 1)))
+            try await open.onLoop { $0.setSending(true, after: delay) }
         }
-        try await Task.sleep(for: .seconds(2))
+        try await Task.sleep(for: .nanoseconds(turn.nanoseconds) + .seconds(2))
     }
 
     /// Resets every counter, measures for `seconds`, and reports.
@@ -48,7 +55,7 @@ struct Fleet {
         if let cpuBefore, let cpuAfter { cpu = cpuAfter - cpuBefore }
         var counters: SFUCounters?
         if let before, let after { counters = after - before }
-        return LoadReport(target: target.name, visits: visits, participants: participants, elapsed: elapsed, snapshots: snapshots,
+        return LoadReport(target: target.name, visits: visits, party: party, elapsed: elapsed, snapshots: snapshots,
                           counters: counters, relayCPUSeconds: cpu)
     }
 

@@ -11,7 +11,7 @@ struct LoadComparison {
     var text: String {
         var lines = ["comparison (janus / visit-relay; CPU per packet the receivers got, same visits, same media):"]
         for (ours, theirs) in zip(relay, janus) where ours.visits == theirs.visits {
-            lines.append("  \(ours.visits) visits: CPU per received packet \(Self.format(ours.cpuMicrosecondsPerReceivedPacket)) vs \(Self.format(theirs.cpuMicrosecondsPerReceivedPacket)), ratio \(Self.ratio(theirs.cpuMicrosecondsPerReceivedPacket, ours.cpuMicrosecondsPerReceivedPacket)); received \(Int(ours.receivedPerSecond)) vs \(Int(theirs.receivedPerSecond)) pkt/s; loss \(Self.percent(ours.loss)) vs \(Self.percent(theirs.loss))")
+            lines.append("  \(ours.visits) visits: CPU per received packet \(Self.format(ours.cpuMicrosecondsPerReceivedPacket)) vs \(Self.format(theirs.cpuMicrosecondsPerReceivedPacket)), ratio \(Self.ratio(theirs.cpuMicrosecondsPerReceivedPacket, ours.cpuMicrosecondsPerReceivedPacket)); received \(Int(ours.receivedPerSecond)) vs \(Int(theirs.receivedPerSecond)) pkt/s; loss \(Self.percent(ours.loss)) vs \(Self.percent(theirs.loss)); undelivered \(Self.percent(ours.undelivered)) vs \(Self.percent(theirs.undelivered))")
         }
         if ramp {
             let ours = relay.last { $0.isGood }, theirs = janus.last { $0.isGood }

@@ -12,6 +12,8 @@ struct LoadReport {
     let target: String
     let visits: Int
     let participants: Int
+    /// Participants per visit: each packet sent is owed to the `party - 1` others.
+    let party: Int
     let seconds: Double
     let sent: Int
     let received: Int
@@ -38,11 +40,12 @@ struct LoadReport {
     /// The link-emulator profile every participant sat behind (impaired mode).
     var linkProfile: String?
 
-    init(target: String, visits: Int, participants: Int, elapsed: Duration, snapshots: [LoadConnection.Snapshot],
+    init(target: String, visits: Int, party: Int, elapsed: Duration, snapshots: [LoadConnection.Snapshot],
          counters: SFUCounters?, relayCPUSeconds: Double?) {
         self.target = target
         self.visits = visits
-        self.participants = participants
+        self.party = party
+        participants = visits * party
         let (whole, fraction) = elapsed.components
         seconds = Double(whole) + Double(fraction) / 1e18
         sent = snapshots.reduce(0) { $0 + $1.sentPackets }
@@ -69,6 +72,13 @@ struct LoadReport {
         let expected = received - recovered + gaps
         return expected <= 0 ? 0 : Double(missing) / Double(expected)
     }
+    /// What the receivers should have got: every packet sent (not counting resends) once to each
+    /// other participant of its visit.
+    var expected: Int { max(0, sent - retransmitted) * (party - 1) }
+    /// The share of `expected` that reached no receiver at all. Gaps only count packets missing
+    /// between packets that did arrive: a stream that never started, or stopped for good, leaves
+    /// none (a Janus ramp past its capacity delivered a tenth of its packets with 0 % "loss").
+    var undelivered: Double { expected <= 0 ? 0 : Double(max(0, expected - received)) / Double(expected) }
     /// Loss before repair: every gap, filled later or not.
     var lossBeforeRepair: Double {
         let expected = received - recovered + gaps
@@ -83,12 +93,13 @@ struct LoadReport {
     }
     var cpuMicrosecondsPerReceivedPacket: Double? { relayCPUSeconds.map { received > 0 ? $0 * 1e6 / Double(received) : 0 } }
     func latencyMs(_ percentile: Double) -> Double { Double(latency.valueAtPercentile(percentile)) / 1000 }
-    /// A ramp step is good while loss stays at or under 1 % and p99 added latency at or under 10 ms.
-    var isGood: Bool { loss <= 0.01 && latencyMs(99) <= 10 }
+    /// A ramp step is good while loss and undelivered packets stay at or under 1 % and p99 added
+    /// latency at or under 10 ms.
+    var isGood: Bool { loss <= 0.01 && undelivered <= 0.01 && latencyMs(99) <= 10 }
 
     static let header = """
-        | SFU | visits | participants | forwarded pkt/s (SFU) | received pkt/s | received Mbit/s | SFU CPU | CPU per received pkt | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss (before repair) | corrupted | untimed | sample decoded / errors | SFU NACKs / RTX | SFU RSS | SFU fds |
-        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+        | SFU | visits | participants | forwarded pkt/s (SFU) | received pkt/s | received Mbit/s | SFU CPU | CPU per received pkt | CPU per forwarded pkt | added latency p50 / p99 / p99.9 | loss (before repair) | undelivered | corrupted | untimed | sample decoded / errors | SFU NACKs / RTX | SFU RSS | SFU fds |
+        | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
         """
 
     var row: String {
@@ -96,14 +107,14 @@ struct LoadReport {
         let cpu = relayCPUSeconds.map { String(format: "%.0f %%", $0 / seconds * 100) } ?? "n/a"
         let forwarded = counters.map { String(Int($0.forwardedPackets / seconds)) } ?? "n/a"
         let latency = latency.totalCount == 0 ? "n/a" : String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))
-        return "| \(target) | \(visits) | \(participants) | \(forwarded) | \(Int(receivedPerSecond)) | \(String(format: "%.2f", Double(receivedBytes) * 8 / seconds / 1e6)) | \(cpu) | \(microseconds(cpuMicrosecondsPerReceivedPacket)) | \(microseconds(cpuMicrosecondsPerPacket)) | \(latency) | \(String(format: "%.3f %% (%.3f %%)", loss * 100, lossBeforeRepair * 100)) | \(corrupted) | \(untimed) | \(video.decoded) / \(video.errors) | \(counters.map { "\(Int($0.nacks)) / \(Int($0.retransmissions))" } ?? "n/a") | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
+        return "| \(target) | \(visits) | \(participants) | \(forwarded) | \(Int(receivedPerSecond)) | \(String(format: "%.2f", Double(receivedBytes) * 8 / seconds / 1e6)) | \(cpu) | \(microseconds(cpuMicrosecondsPerReceivedPacket)) | \(microseconds(cpuMicrosecondsPerPacket)) | \(latency) | \(String(format: "%.3f %% (%.3f %%)", loss * 100, lossBeforeRepair * 100)) | \(String(format: "%.3f %%", undelivered * 100)) | \(corrupted) | \(untimed) | \(video.decoded) / \(video.errors) | \(counters.map { "\(Int($0.nacks)) / \(Int($0.retransmissions))" } ?? "n/a") | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
     }
 
     var json: String {
         let object: [String: Any] = [
             "target": target, "visits": visits, "participants": participants, "seconds": seconds, "sent": sent, "received": received,
             "receivedPerSecond": receivedPerSecond, "receivedMbps": Double(receivedBytes) * 8 / seconds / 1e6,
-            "gaps": gaps, "loss": loss, "lossBeforeRepair": lossBeforeRepair, "recovered": recovered,
+            "gaps": gaps, "loss": loss, "expected": expected, "undelivered": undelivered, "party": party, "lossBeforeRepair": lossBeforeRepair, "recovered": recovered,
             "clientNacksSent": nacksSent, "clientRetransmissions": retransmitted, "corrupted": corrupted, "untimed": untimed,
             "sampleVideo": ["decoded": video.decoded, "skipped": video.skipped, "errors": video.errors, "width": video.width,
                             "height": video.height],

@@ -1,4 +1,5 @@
 import MediaCore
+import NIOCore
 
 /// Real media for the load harness, encoded once and looped: a moving test pattern in VP8 (libvpx,
 /// WebRTC's real-time settings) cut into RTP payloads with the RFC 7741 payload descriptor, and a
@@ -16,6 +17,9 @@ struct LoopedMedia: Sendable {
     let audio: [[UInt8]]
     let audioChecksums: [UInt32]
     static let maxPayload = 1100
+
+    /// One turn of the video loop at its frame rate (3 s for 90 frames).
+    var loopDuration: TimeAmount { .nanoseconds(MediaSendLoop.videoInterval.nanoseconds * Int64(frames.count)) }
 
     init(videoKbps: Int, frameCount: Int = 90, width: Int = 640, height: Int = 360) throws {
         var encoder = try Vp8Encoder(width: width, height: height, bitrateBps: videoKbps * 1000, keyframeInterval: frameCount)

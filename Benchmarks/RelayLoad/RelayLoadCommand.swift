@@ -157,7 +157,7 @@ struct RelayLoadCommand: AsyncParsableCommand {
             let rssLast = last.relayResidentKiB, let fdFirst = first.relayOpenFiles, let fdLast = last.relayOpenFiles
         else { throw ValidationError("the soak check needs --relay-pid") }
         let growth = Double(rssLast - rssFirst) / Double(rssFirst)
-        let worstLoss = reports.map(\.loss).max() ?? 0
+        let worstLoss = reports.map { max($0.loss, $0.undelivered) }.max() ?? 0
         say(String(format: "soak: relay memory %d → %d KiB (%+.1f %%), descriptors %d → %d, worst loss %.3f %%",
                      rssFirst, rssLast, growth * 100, fdFirst, fdLast, worstLoss * 100))
         // Forwarding must hold up too: every interval within 10 % of the first (a stream that stops

@@ -1094,13 +1094,14 @@ def scenario_load_smoke(processes, relay, results):
     assert load.returncode == 0, load.stdout[-2000:] + load.stderr[-2000:]
     with open(output) as f:
         report = json.load(f)[0]
-    results["load_smoke"] = {k: report[k] for k in ("forwardedPerSecond", "forwardedMbps", "loss", "latencyMs",
+    results["load_smoke"] = {k: report[k] for k in ("forwardedPerSecond", "forwardedMbps", "loss", "undelivered", "latencyMs",
                                                     "cpuMicrosecondsPerForwardedPacket", "corrupted", "sampleVideo")}
     video = report["sampleVideo"]
     assert report["corrupted"] == 0, report
     assert video["decoded"] >= 200 and video["errors"] == 0 and (video["width"], video["height"]) == (640, 360), report
     assert report["received"] > 4000, report  # 4 participants receive about 130 packets/s each
     assert report["loss"] < 0.01 and abs(report["forwarded"] - report["received"]) <= report["forwarded"] * 0.01, report
+    assert report["undelivered"] < 0.01, report  # what the senders sent reached the other participant
     assert report["latencyMs"]["p50"] < 20, report
 
 
