@@ -40,8 +40,7 @@ final class IceTcpConnectionHandler: ChannelInboundHandler, @unchecked Sendable 
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let address else { return }
-        var frame = Self.unwrapInboundIn(data)
-        worker.handle(datagram: &frame, from: address)
+        worker.handle(datagram: Self.unwrapInboundIn(data), from: address)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
