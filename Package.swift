@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "visit-relay", targets: ["RelayDaemon"]),
         .executable(name: "link-emulator", targets: ["LinkEmulator"]),
         .executable(name: "relay-load", targets: ["RelayLoad"]),
+        .executable(name: "udp-floor", targets: ["UdpFloor"]),
         .executable(name: "bwe-sim", targets: ["BweSim"]),
     ],
     dependencies: [
@@ -48,6 +49,8 @@ let package = Package(
             cSettings: [.unsafeFlags(["-Wno-deprecated-declarations"])],
             linkerSettings: [.linkedLibrary("srtp2"), .linkedLibrary("ssl"), .linkedLibrary("crypto")]
         ),
+        // CUdpBatch wraps sendmmsg(2), which Swift's Glibc module does not import, for the workers' output batches.
+        .target(name: "CUdpBatch"),
         .systemLibrary(name: "COpus", pkgConfig: "opus", providers: [.apt(["libopus-dev"])]),
         .systemLibrary(name: "CVpx", pkgConfig: "vpx", providers: [.apt(["libvpx-dev"])]),
 
@@ -59,6 +62,7 @@ let package = Package(
             name: "RelayDaemon",
             dependencies: [
                 "MediaCore",
+                "CUdpBatch",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
@@ -108,6 +112,10 @@ let package = Package(
             path: "Benchmarks/RelayLoad",
             swiftSettings: swiftSettings
         ),
+
+        // The kernel's own cost per forwarded UDP datagram on loopback, no SFU work (Benchmarks/UdpFloor):
+        // the floor under relay-load's CPU per forwarded packet. C, because it measures the system calls alone.
+        .executableTarget(name: "UdpFloor", path: "Benchmarks/UdpFloor", cSettings: [.define("_GNU_SOURCE")]),
 
         // The link emulator: a pure, clock-driven link model and the UDP proxy built on it.
         .target(name: "LinkModel", swiftSettings: swiftSettings),

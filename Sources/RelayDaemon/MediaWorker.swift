@@ -14,12 +14,10 @@ final class MediaWorker: @unchecked Sendable {
     let eventLoop: any EventLoop
     let boundAddress: TransportAddress
     private(set) var core: RelayCore
-    private var output = OutgoingDatagrams(capacity: 512)
-    /// NIO socket addresses by transport address. A `SocketAddress` boxes its storage, so making one
-    /// per datagram allocated (and went through a formatted and re-parsed host string).
-    private var socketAddresses: [TransportAddress: SocketAddress] = [:]
-    /// Where each UDP datagram of the flush in progress starts in its batch buffer.
-    private var batchOffsets: [Int] = []
+    private var output = OutgoingDatagrams(capacity: MediaWorker.outputCapacity)
+    static let outputCapacity = 512
+    /// Sends the UDP output with sendmmsg from the output slots (set by `start`).
+    private var sender: DatagramSender?
     /// Each received datagram is decrypted here, in place. NIO's vector reads hand out slices of one
     /// shared buffer, so asking a slice for mutable bytes made ByteBuffer copy it into fresh storage:
     /// a malloc, a copy and a free per datagram. A copy into this block costs the copy alone.
@@ -65,8 +63,8 @@ final class MediaWorker: @unchecked Sendable {
     /// kernel's receive and send buffers (`media.socket_buffer_kib`; the kernel caps it at
     /// net.core.rmem_max/wmem_max): room for a burst while the worker is busy, instead of drops.
     func start(host: String, port: Int, socketBufferBytes: Int = 4 << 20) async throws -> SocketAddress {
+        let sender = try DatagramSender(host: host, port: port, batchCapacity: Self.outputCapacity)
         let channel = try await DatagramBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
             .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
             .channelOption(.datagramVectorReadMessageCount, value: Self.vectorReadCount)
@@ -77,9 +75,14 @@ final class MediaWorker: @unchecked Sendable {
                     try channel.pipeline.syncOperations.addHandler(MediaDatagramHandler(worker: self))
                 }
             }
-            .bind(host: host, port: port)
+            .withBoundSocket(sender.descriptor)
             .get()
         self.channel = channel
+        try await eventLoop.submit { [self] in
+            self.sender = sender
+            // NIO owns the descriptor's life: once it has closed it, the number is not ours to use.
+            channel.closeFuture.whenComplete { _ in sender.closed() }
+        }.get()
         tick = eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(10), delay: .milliseconds(10)) { [self] _ in
             let started = NIODeadline.now()
             if let due = nextTickDue { worstTickLag = max(worstTickLag, started - due) }
@@ -151,46 +154,18 @@ final class MediaWorker: @unchecked Sendable {
         core.receive(bytes, length: length, from: source, now: now, into: &output)
     }
 
-    /// Sends what the core queued, as one batch of writes and one flush per socket. The UDP datagrams
-    /// are copied into one buffer and written as slices of it: two allocations per flush instead of
-    /// two per datagram. (Every byte goes in before the first slice is taken: writing to a buffer
-    /// that slices share would copy it.)
+    /// Sends what the core queued: the UDP datagrams with sendmmsg straight from their slots
+    /// (`DatagramSender`), the ICE-TCP ones on their connections, one flush per connection.
     func flush() {
         guard let channel, !output.isEmpty else { return }
-        var total = 0
-        for index in 0..<output.count { total += output.datagram(at: index).bytes.count }
-        var batch = channel.allocator.buffer(capacity: total)
-        batchOffsets.removeAll(keepingCapacity: true)
+        sender?.send(output)
         for index in 0..<output.count {
             let (bytes, destination) = output.datagram(at: index)
-            batchOffsets.append(batch.writerIndex)
-            if destination.transport == .tcp {
-                send(bytes, overTCP: destination, allocator: channel.allocator)
-            } else {
-                batch.writeBytes(bytes)
-            }
+            if destination.transport == .tcp { send(bytes, overTCP: destination, allocator: channel.allocator) }
         }
-        for index in 0..<output.count {
-            let (bytes, destination) = output.datagram(at: index)
-            guard destination.transport != .tcp, let address = socketAddress(for: destination),
-                let slice = batch.getSlice(at: batchOffsets[index], length: bytes.count)
-            else { continue }
-            channel.write(AddressedEnvelope(remoteAddress: address, data: slice), promise: nil)
-        }
-        channel.flush()
         for connection in tcpWritten { connection.flush() }
         tcpWritten.removeAll(keepingCapacity: true)
         output.removeAll()
-    }
-
-    /// The NIO address for `destination`, made once (the table is emptied past 4096 entries, far
-    /// beyond a worker's participants, so addresses a flood made us answer cannot grow it).
-    func socketAddress(for destination: TransportAddress) -> SocketAddress? {
-        if let known = socketAddresses[destination] { return known }
-        guard let made = try? destination.socketAddress() else { return nil }
-        if socketAddresses.count >= 4096 { socketAddresses.removeAll(keepingCapacity: true) }
-        socketAddresses[destination] = made
-        return made
     }
 
     /// Queues one datagram on its ICE-TCP connection (the pipeline adds the RFC 4571 length), or
@@ -271,7 +246,8 @@ final class MediaWorker: @unchecked Sendable {
         try await eventLoop.submit { [self] in
             defer { worstTickLag = .zero }
             return RelayMetrics.WorkerSnapshot(
-                worker: index, relay: core.counters, iceTcp: tcpCounters, openTCP: tcpConnections.count,
+                worker: index, relay: core.counters, iceTcp: tcpCounters, udpRefused: sender?.counters.refused ?? 0,
+                openTCP: tcpConnections.count,
                 rooms: core.roomCount, participants: core.participantsByRole, downlinkEstimates: core.downlinkEstimates,
                 loopLagSeconds: Double(worstTickLag.nanoseconds) / 1e9)
         }.get()

@@ -28,6 +28,8 @@ final class RelayMetrics: Sendable {
         var worker: Int
         var relay: RelayCounters
         var iceTcp: IceTcpCounters
+        /// UDP datagrams the kernel refused to send (`DatagramSender`).
+        var udpRefused: Int
         var openTCP: Int
         var rooms: Int
         var participants: [ParticipantRole: Int]
@@ -60,6 +62,9 @@ final class RelayMetrics: Sendable {
         ("rembs_sent", "REMB messages sent to cap senders at the operator's bitrate limits", { $0.relay.rembsSent }),
         ("frames_assembled", "VP8 frames received complete", { $0.relay.framesAssembled }),
         ("dtls_failures", "DTLS handshakes or records that failed (bad fingerprint, alert, garbage)", { $0.relay.dropped(.dtlsFailed) }),
+        ("udp_send_refused", "UDP datagrams the kernel refused to send (send buffer full, destination unreachable or filtered)", {
+            $0.udpRefused
+        }),
         ("ice_tcp_connections_accepted", "ICE-TCP connections accepted", { $0.iceTcp.accepted }),
         ("ice_tcp_connections_rejected", "ICE-TCP connections refused at the per-worker limit", { $0.iceTcp.rejected }),
         ("ice_tcp_send_dropped", "Datagrams dropped for a full ICE-TCP send queue or a closed connection", {

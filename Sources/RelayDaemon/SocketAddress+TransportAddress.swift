@@ -32,7 +32,7 @@ extension TransportAddress {
         }
     }
 
-    /// The NIO socket address to send to.
+    /// The NIO socket address to send to (made once per destination: it formats and parses a string).
     func socketAddress() throws -> SocketAddress {
         try SocketAddress(ipAddress: host, port: Int(port))
     }

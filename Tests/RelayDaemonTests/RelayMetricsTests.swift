@@ -9,7 +9,7 @@ struct RelayMetricsTests {
         relay.rtpForwarded = forwarded
         for _ in 0..<drops { relay.drop(.srtpAuthentication) }
         return .init(
-            worker: worker, relay: relay, iceTcp: IceTcpCounters(), openTCP: 0, rooms: 1,
+            worker: worker, relay: relay, iceTcp: IceTcpCounters(), udpRefused: worker == 0 ? 3 : 0, openTCP: 0, rooms: 1,
             participants: [.citizen: 1, .staff: 1],
             downlinkEstimates: worker == 0 ? (2, 400_000, 1_000_000) : (1, 900_000, 900_000), loopLagSeconds: lag)
     }
@@ -26,6 +26,7 @@ struct RelayMetricsTests {
         #expect(Self.value(text, #"visitrelay_dropped_total{reason="srtp_authentication"}"#) == 2)
         #expect(Self.value(text, #"visitrelay_participants{role="citizen"}"#) == 2)
         #expect(Self.value(text, "visitrelay_rooms") == 2)
+        #expect(Self.value(text, "visitrelay_udp_send_refused_total") == 3)
         #expect(Self.value(text, "visitrelay_downlink_estimate_min_bps") == 400_000)
         #expect(Self.value(text, "visitrelay_downlink_estimate_mean_bps") == 633_333)
         text = metrics.render([Self.snapshot(worker: 0, forwarded: 130, drops: 2, lag: 0.004), Self.snapshot(worker: 1, forwarded: 50)])
