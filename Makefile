@@ -62,10 +62,13 @@ bwe-sim: deps
 e2e: build-tests
 	python3 Tests/E2E/test_visit.py --relay $$($(SWIFT) build --show-bin-path)/visit-relay --results .build/e2e-results.json
 
-## make bench: the micro-benchmarks (package-benchmark), in their own scratch path, then a short
-## load run (10 visits, 10 s) against a release relay.
+## make bench: the micro-benchmarks (package-benchmark), in their own scratch path, the kernel's own
+## cost per forwarded UDP datagram (udp-floor), then a short load run (10 visits, 10 s) against a
+## release relay.
 bench: deps
 	VISITRELAY_BENCHMARKS=1 $(SWIFT) package --scratch-path .build-bench benchmark --target MediaCoreBenchmarks
+	$(SWIFT) build -c release --product udp-floor
+	$$($(SWIFT) build -c release --show-bin-path)/udp-floor 3
 	scripts/load-run.sh --visits 10 --seconds 10
 
 ## make load: a load ramp against a release relay (LOAD_ARGS to change it); report in .build/load.json,

@@ -49,8 +49,9 @@ struct ReceiveCheck {
     func reset() { videoCheck?.reset() }
 
     /// Checks one decrypted packet (`plain`, header to last padding byte) received at `received`
-    /// (real-time nanoseconds, `ArrivalClock`) and adds it to `snapshot`. A gap of up to 64 packets is reported to
-    /// `missing` (SSRC, first missing sequence number, count) so the connection can NACK it.
+    /// (real-time nanoseconds, `ArrivalClock`) and adds it to `snapshot`. A gap of up to 64 packets
+    /// is reported to `missing` (SSRC, first missing sequence number, count) so the connection can
+    /// NACK it.
     mutating func record(
         _ plain: UnsafeRawBufferPointer, received: UInt64, into snapshot: inout Snapshot,
         missing: (UInt32, UInt16, Int) -> Void = { _, _, _ in }
