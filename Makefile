@@ -85,7 +85,7 @@ JANUS_ARGS ?= --visits 10 --seconds 10
 janus-compare: deps
 	scripts/janus-compare.sh $(JANUS_ARGS)
 
-## make soak: SOAK_VISITS (half the capacity make load measured here) for 20 one-minute intervals;
+## make soak: SOAK_VISITS (half the capacity an earlier make load measured here) for 20 one-minute intervals;
 ## fails if relay memory grows 5 % or more, descriptors leak, or loss reaches 1 %.
 SOAK_VISITS ?= 65
 soak: deps
