@@ -71,70 +71,89 @@ static int bound_socket(struct sockaddr_in *address) {
     return fd;
 }
 
+static long long monotonic_nanoseconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+}
+
+// One socket read the way an event loop reads it: wait for epoll, then recvmmsg without blocking.
+struct reader {
+    int fd, epoll;
+    char buffers[batch][2048];
+    struct iovec iov[batch];
+    struct mmsghdr messages[batch];
+};
+
+static void reader_open(struct reader *r, int fd) {
+    r->fd = fd;
+    r->epoll = epoll_create1(0);
+    struct epoll_event event = { .events = EPOLLIN, .data.fd = fd };
+    epoll_ctl(r->epoll, EPOLL_CTL_ADD, fd, &event);
+}
+
+// True when the socket became readable within 50 ms.
+static int reader_wait(struct reader *r) {
+    struct epoll_event event;
+    return epoll_wait(r->epoll, &event, 1, 50) > 0;
+}
+
+// Up to `batch` datagrams into r->buffers (lengths in r->messages[i].msg_len); 0 when none is queued.
+static int reader_read(struct reader *r) {
+    for (int i = 0; i < batch; i++) {
+        r->iov[i] = (struct iovec){ r->buffers[i], sizeof r->buffers[i] };
+        r->messages[i].msg_hdr = (struct msghdr){ .msg_iov = &r->iov[i], .msg_iovlen = 1 };
+    }
+    int count = recvmmsg(r->fd, r->messages, batch, MSG_DONTWAIT, NULL);
+    return count > 0 ? count : 0;
+}
+
 struct forwarder { int fd; struct sockaddr_in sink; double cpu; };
 
 static void *forward(void *argument) {
     struct forwarder *f = argument;
-    static char buffers[batch][2048];
-    struct iovec iov[batch];
-    struct mmsghdr messages[batch];
-    int epoll = epoll_create1(0);
-    struct epoll_event event = { .events = EPOLLIN, .data.fd = f->fd };
-    epoll_ctl(epoll, EPOLL_CTL_ADD, f->fd, &event);
+    static struct reader r;
+    reader_open(&r, f->fd);
     double started = seconds(CLOCK_THREAD_CPUTIME_ID);
     while (atomic_load(&running)) {
-        if (epoll_wait(epoll, &event, 1, 50) <= 0) continue;
+        if (!reader_wait(&r)) continue;
         for (;;) {
-            for (int i = 0; i < batch; i++) {
-                iov[i] = (struct iovec){ buffers[i], sizeof buffers[i] };
-                messages[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
-            }
-            int count = recvmmsg(f->fd, messages, batch, MSG_DONTWAIT, NULL);
-            if (count <= 0) break;
+            int count = reader_read(&r);
+            if (count == 0) break;
+            // The same buffers go straight back out, addressed to the sink.
             for (int i = 0; i < count; i++) {
-                iov[i].iov_len = messages[i].msg_len;
-                messages[i].msg_hdr = (struct msghdr){ .msg_name = &f->sink, .msg_namelen = sizeof f->sink,
-                                                       .msg_iov = &iov[i], .msg_iovlen = 1 };
+                r.iov[i].iov_len = r.messages[i].msg_len;
+                r.messages[i].msg_hdr = (struct msghdr){ .msg_name = &f->sink, .msg_namelen = sizeof f->sink,
+                                                         .msg_iov = &r.iov[i], .msg_iovlen = 1 };
             }
-            int sent = sendmmsg(f->fd, messages, (unsigned)count, 0);
+            int sent = sendmmsg(f->fd, r.messages, (unsigned)count, 0);
             if (sent > 0) atomic_fetch_add(&forwarded, sent);
             if (count < batch) break;
         }
     }
     f->cpu = seconds(CLOCK_THREAD_CPUTIME_ID) - started;
-    close(epoll);
+    close(r.epoll);
     return NULL;
 }
 
 static void *sink(void *argument) {
-    int fd = *(int *)argument;
-    static char buffers[batch][2048];
-    struct iovec iov[batch];
-    struct mmsghdr messages[batch];
-    int epoll = epoll_create1(0);
-    struct epoll_event event = { .events = EPOLLIN, .data.fd = fd };
-    epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event);
+    static struct reader r;
+    reader_open(&r, *(int *)argument);
     while (atomic_load(&running)) {
-        if (epoll_wait(epoll, &event, 1, 50) <= 0) continue;
+        if (!reader_wait(&r)) continue;
         for (;;) {
-            for (int i = 0; i < batch; i++) {
-                iov[i] = (struct iovec){ buffers[i], sizeof buffers[i] };
-                messages[i].msg_hdr = (struct msghdr){ .msg_iov = &iov[i], .msg_iovlen = 1 };
-            }
-            int count = recvmmsg(fd, messages, batch, MSG_DONTWAIT, NULL);
-            if (count <= 0) break;
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            long long arrived = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+            int count = reader_read(&r);
+            if (count == 0) break;
+            long long arrived = monotonic_nanoseconds();
             for (int i = 0; i < count && latencyCount < maxSamples; i++) {
                 long long sent;
-                memcpy(&sent, buffers[i], sizeof sent);
+                memcpy(&sent, r.buffers[i], sizeof sent);
                 if (arrived >= sent) latencies[latencyCount++] = (unsigned)((arrived - sent) / 1000);
             }
             atomic_fetch_add(&sunk, count);
         }
     }
-    close(epoll);
+    close(r.epoll);
     return NULL;
 }
 
@@ -153,9 +172,7 @@ static void blast(int fd, struct sockaddr_in *target, long rate, double duration
         long due = (long)((now - owedFrom) * (double)rate) - sent;
         while (due > 0) {
             int n = due < batch ? (int)due : batch;
-            struct timespec stamp;
-            clock_gettime(CLOCK_MONOTONIC, &stamp);
-            long long sentAt = (long long)stamp.tv_sec * 1000000000LL + stamp.tv_nsec;
+            long long sentAt = monotonic_nanoseconds();
             memcpy(payload, &sentAt, sizeof sentAt);
             int done = sendmmsg(fd, messages, (unsigned)n, 0);
             if (done <= 0) break;
