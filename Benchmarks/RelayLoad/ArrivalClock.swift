@@ -17,8 +17,10 @@ struct ArrivalClock: Sendable {
     static func now() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+        return nanoseconds(time)
     }
+
+    private static func nanoseconds(_ time: timespec) -> UInt64 { UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec) }
 
     /// A non-blocking UDP socket bound to 127.0.0.1 on a free port, with arrival stamps on, for
     /// `DatagramBootstrap.withBoundSocket`.
@@ -52,7 +54,7 @@ struct ArrivalClock: Sendable {
     func lastArrival() -> UInt64? {
         var time = timespec()
         guard ioctl(descriptor, Self.getStampNanoseconds, &time) == 0, time.tv_sec > 0 else { return nil }
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+        return Self.nanoseconds(time)
     }
 }
 

@@ -33,7 +33,7 @@ struct Fleet {
         let turn = factory.media.loopDuration
         for (index, open) in added.enumerated() {
             try await open.waitUntilConnected(to: target.name)
-            let delay = TimeAmount.nanoseconds(turn.nanoseconds * Int64(index) / Int64(max(added.count, 1)))
+            let delay = TimeAmount.nanoseconds(turn.nanoseconds * Int64(index) / Int64(added.count))
             try await open.onLoop { $0.setSending(true, after: delay) }
         }
         try await Task.sleep(for: .nanoseconds(turn.nanoseconds) + .seconds(2))
