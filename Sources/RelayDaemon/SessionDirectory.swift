@@ -48,6 +48,8 @@ actor SessionDirectory {
     }
 
     /// Attaches a WebSocket's outgoing message stream to a session (replacing an older one).
+    /// A client whose WebSocket opens after the drain began (it joined just before SIGTERM) is told
+    /// at once: `startDraining` could not reach a session that had no stream yet.
     func attach(token: String, events: AsyncStream<String>.Continuation) -> Bool {
         guard sessions[token] != nil else { return false }
         if let old = sessions[token]?.events {
@@ -55,6 +57,7 @@ actor SessionDirectory {
             old.finish()
         }
         sessions[token]?.events = events
+        if draining { events.yield(Self.drainingBye) }
         return true
     }
 
@@ -68,11 +71,13 @@ actor SessionDirectory {
         sessions[token]?.events?.yield(message)
     }
 
+    private static let drainingBye = #"{"type":"bye","reason":"draining"}"#
+
     /// Stops new joins and tells every client the relay is draining.
     func startDraining() {
         draining = true
         for session in sessions.values {
-            session.events?.yield(#"{"type":"bye","reason":"draining"}"#)
+            session.events?.yield(Self.drainingBye)
         }
     }
 }
