@@ -103,11 +103,14 @@ JCFG
 # No pre-configured rooms: relay-load creates one per visit.
 printf 'general: {\n\tevents = false\n}\n' > "$conf/janus.plugin.videoroom.jcfg"
 
-# `ip netns exec` execs its command (and `env` its own), so $! is the SFU's pid for /proc.
-ip netns exec "$ns" janus -F "$conf" -o > "$out/janus.log" 2>&1 &
+# `ip netns exec` execs its command (and `env` and `chrt` theirs), so $! is the SFU's pid for /proc.
+# Both SFUs get real-time scheduling, so neither waits behind the harness for a core: the relay's
+# media workers (media.realtime_priority), and every Janus thread (SCHED_RR is inherited).
+ip netns exec "$ns" chrt --rr 10 janus -F "$conf" -o > "$out/janus.log" 2>&1 &
 janus=$!
 # The harness joins every visit from loopback at once: the relay's join-flood limits are off for it.
 ip netns exec "$ns" env VISITRELAY_SECURITY_JOINS_PER_MINUTE=0 VISITRELAY_SECURITY_JOINS_PER_SECOND=0 VISITRELAY_LOGGING_LEVEL=warning \
+    VISITRELAY_MEDIA_REALTIME_PRIORITY=10 \
     "$bin/visit-relay" --http 127.0.0.1:18080 --udp 127.0.0.1:48000 > "$out/relay.log" 2>&1 &
 relay=$!
 in_ns python3 - "$janus_port" <<'PY'

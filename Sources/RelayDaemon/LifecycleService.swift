@@ -86,6 +86,7 @@ struct LifecycleService: Service {
         if old.tcp != new.tcp { keys.append("media.tcp") }
         if old.workers != new.workers { keys.append("media.workers") }
         if old.socketBufferKiB != new.socketBufferKiB { keys.append("media.socket_buffer_kib") }
+        if old.realtimePriority != new.realtimePriority { keys.append("media.realtime_priority") }
         if old.ownSrtp != new.ownSrtp { keys.append("media.srtp") }
         if old.announce != new.announce { keys.append("media.announce") }
         if old.announceTCP != new.announceTCP { keys.append("media.announce_tcp") }

@@ -38,6 +38,8 @@ final class MediaWorker: @unchecked Sendable {
     /// a loop busy with datagrams (or blocked) shows here first.
     private var nextTickDue: NIODeadline?
     private var worstTickLag: TimeAmount = .zero
+    /// Whether the loop's thread runs under SCHED_RR (`media.realtime_priority`, granted).
+    private(set) var realtime = false
     private let logger: Logger
     /// Called on the event loop with the events the core produced, for signaling to fan out.
     var onEvents: (@Sendable ([RelayEvent], [String: [(ParticipantID, RoomView)]]) -> Void)?
@@ -62,7 +64,9 @@ final class MediaWorker: @unchecked Sendable {
     /// Binds the worker's UDP socket and starts its timer tick. `socketBufferBytes` sizes the
     /// kernel's receive and send buffers (`media.socket_buffer_kib`; the kernel caps it at
     /// net.core.rmem_max/wmem_max): room for a burst while the worker is busy, instead of drops.
-    func start(host: String, port: Int, socketBufferBytes: Int = 4 << 20) async throws -> SocketAddress {
+    /// A `realtimePriority` above 0 puts the loop's thread under SCHED_RR (`media.realtime_priority`);
+    /// if the kernel refuses, the worker runs on the normal scheduler and says so.
+    func start(host: String, port: Int, socketBufferBytes: Int = 4 << 20, realtimePriority: Int = 0) async throws -> SocketAddress {
         let sender = try DatagramSender(host: host, port: port, batchCapacity: Self.outputCapacity)
         let channel = try await DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
@@ -80,6 +84,15 @@ final class MediaWorker: @unchecked Sendable {
         self.channel = channel
         try await eventLoop.submit { [self] in
             self.sender = sender
+            if realtimePriority > 0 {
+                do {
+                    try RealtimeScheduling.applyToCurrentThread(priority: realtimePriority)
+                    realtime = true
+                    logger.info("media worker on real-time scheduling", metadata: ["worker": "\(index)", "priority": "\(realtimePriority)"])
+                } catch {
+                    logger.warning("media worker stays on normal scheduling", metadata: ["worker": "\(index)", "error": "\(error)"])
+                }
+            }
             // NIO owns the descriptor's life: once it has closed it, the number is not ours to use.
             channel.closeFuture.whenComplete { _ in sender.closed() }
         }.get()
@@ -249,7 +262,7 @@ final class MediaWorker: @unchecked Sendable {
                 worker: index, relay: core.counters, iceTcp: tcpCounters, udpRefused: sender?.counters.refused ?? 0,
                 openTCP: tcpConnections.count,
                 rooms: core.roomCount, participants: core.participantsByRole, downlinkEstimates: core.downlinkEstimates,
-                loopLagSeconds: Double(worstTickLag.nanoseconds) / 1e9)
+                loopLagSeconds: Double(worstTickLag.nanoseconds) / 1e9, realtime: realtime)
         }.get()
     }
 }

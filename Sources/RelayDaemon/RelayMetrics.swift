@@ -37,6 +37,8 @@ final class RelayMetrics: Sendable {
         var downlinkEstimates: (count: Int, minimumBps: UInt64, sumBps: UInt64)
         /// Worst delay of the worker's 10 ms tick behind its schedule since the previous scrape.
         var loopLagSeconds: Double
+        /// Whether the worker's thread runs under SCHED_RR (`media.realtime_priority`).
+        var realtime = false
     }
 
     /// Counters exported as `visitrelay_<name>_total`, read from a snapshot.
@@ -77,6 +79,7 @@ final class RelayMetrics: Sendable {
         var rooms = 0
         var participants: [ParticipantRole: Int] = [:]
         var lag = 0.0
+        var realtimeWorkers = 0
         var openTCP = 0
         var estimated = 0
         var lowestEstimate = UInt64.max
@@ -101,6 +104,7 @@ final class RelayMetrics: Sendable {
                 rooms += snapshot.rooms
                 openTCP += snapshot.openTCP
                 lag = max(lag, snapshot.loopLagSeconds)
+                if snapshot.realtime { realtimeWorkers += 1 }
                 for (role, count) in snapshot.participants { participants[role, default: 0] += count }
                 if snapshot.downlinkEstimates.count > 0 {
                     estimated += snapshot.downlinkEstimates.count
@@ -115,6 +119,8 @@ final class RelayMetrics: Sendable {
         }
         Gauge(label: "visitrelay_ice_tcp_connections_open", factory: factory).record(openTCP)
         Gauge(label: "visitrelay_worker_loop_lag_seconds", factory: factory).record(lag)
+        // Below media.workers when media.realtime_priority is set: the kernel refused SCHED_RR.
+        Gauge(label: "visitrelay_workers_realtime", factory: factory).record(realtimeWorkers)
         // The relay's estimates of the paths towards receivers (0 while none has feedback).
         Gauge(label: "visitrelay_downlink_estimate_min_bps", factory: factory).record(estimated > 0 ? Int(lowestEstimate) : 0)
         Gauge(label: "visitrelay_downlink_estimate_mean_bps", factory: factory).record(estimated > 0 ? Int(estimateSum) / estimated : 0)

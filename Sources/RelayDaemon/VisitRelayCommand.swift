@@ -179,7 +179,8 @@ struct ServeCommand: AsyncParsableCommand {
                 identity: identity, seed: UInt64.random(in: 0...UInt64.max),
                 firstParticipantID: UInt64(index) << 48 | 1)
             let worker = MediaWorker(index: index, eventLoop: group.next(), core: core, boundAddress: bound, logger: logger)
-            _ = try await worker.start(host: udpHost, port: udpPort + index, socketBufferBytes: settings.socketBufferKiB * 1024)
+            _ = try await worker.start(host: udpHost, port: udpPort + index, socketBufferBytes: settings.socketBufferKiB * 1024,
+                                       realtimePriority: settings.realtimePriority)
             if let (tcpHost, tcpPort) = tcpBase { _ = try await worker.startTCP(host: tcpHost, port: tcpPort + index) }
             startedWorkers.append(worker)
         }

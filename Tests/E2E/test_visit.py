@@ -94,9 +94,10 @@ def slot_progress(page, frames_needed, timeout):
     return len(mids)
 
 
-def start_relay(processes, relay, extra=()):
+def start_relay(processes, relay, extra=(), env=None):
     log = open(os.path.join(processes.tempdir("vr-relay-"), "relay.log"), "wb")
-    process = processes.start([relay, "--http", HTTP, "--udp", "127.0.0.1:40000", *extra], stdout=log, stderr=log)
+    process = processes.start([relay, "--http", HTTP, "--udp", "127.0.0.1:40000", *extra], stdout=log, stderr=log,
+                              env=dict(os.environ, **(env or {})))
     browsers.wait_http(f"{BASE}/healthz")
     return process
 
@@ -1085,8 +1086,16 @@ def scenario_hostile_traffic(processes, relay, results):
 def scenario_load_smoke(processes, relay, results):
     """relay-load for 10 s with two simulated visits (real ICE, DTLS, SRTP, VP8, Opus): every packet
     forwarded arrives, none lost or altered, the sampled receiver decodes 640x360 VP8 without an
-    error, relay-added latency measured."""
-    relay_process = start_relay(processes, relay)
+    error, relay-added latency measured. The relay runs as the load scripts run it, its media worker
+    on SCHED_RR (media.realtime_priority): the metric and the kernel agree the thread got it."""
+    relay_process = start_relay(processes, relay, env={"VISITRELAY_MEDIA_REALTIME_PRIORITY": "10"})
+    assert prometheus()["visitrelay_workers_realtime"] == 1, "make test runs as root: SCHED_RR is granted"
+    policies = {}
+    for task in os.listdir(f"/proc/{relay_process.pid}/task"):
+        with open(f"/proc/{relay_process.pid}/task/{task}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        policies[task] = (int(fields[37]), int(fields[38]))  # proc(5): rt_priority, policy (fields 40, 41)
+    assert sorted(policies.values()).count((10, 2)) == 1, policies  # one worker thread on SCHED_RR (2) at 10
     output = os.path.join(processes.tempdir("vr-load-"), "load.json")
     load = subprocess.run([os.path.join(os.path.dirname(relay), "relay-load"), "--http", HTTP, "--visits", "2", "--seconds", "10",
                            "--relay-pid", str(relay_process.pid), "--json", output],

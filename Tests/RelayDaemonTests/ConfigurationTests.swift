@@ -50,6 +50,7 @@ struct ConfigurationTests {
               udp: 10.0.0.5:50000
               tcp: "off"
               workers: 2
+              realtime_priority: 10
               announce: [198.51.100.7:50000, 198.51.100.7:50001]
               announce_tcp: 198.51.100.7:443,198.51.100.7:444
             rooms:
@@ -72,6 +73,7 @@ struct ConfigurationTests {
         #expect(configuration.httpListen == HostPort(host: "0.0.0.0", port: 8443))
         #expect(configuration.tlsCertificateFile == "/etc/visit-relay/cert.pem" && configuration.tlsKeyFile == "/etc/visit-relay/key.pem")
         #expect(configuration.udp == HostPort(host: "10.0.0.5", port: 50000) && configuration.tcpListen == nil)
+        #expect(configuration.realtimePriority == 10)
         #expect(configuration.workers == 2 && configuration.announce == ["198.51.100.7:50000", "198.51.100.7:50001"])
         #expect(configuration.announceTCP == ["198.51.100.7:443", "198.51.100.7:444"])
         #expect(configuration.maxParticipants == 3 && !configuration.relayNack)
@@ -100,6 +102,9 @@ struct ConfigurationTests {
         #expect(notSection?.key == "media")
         let badRange = error("rooms:\n  max_participants: 9\n")
         #expect(badRange?.key == "rooms.max_participants" && badRange?.source == .file(path: "test.yaml", line: 2))
+        let badPriority = error("media:\n  workers: 1\n  realtime_priority: 100\n")
+        #expect(badPriority?.key == "media.realtime_priority" && badPriority?.source == .file(path: "test.yaml", line: 3))
+        #expect(badPriority?.message == "expected an integer 0...99, got \"100\"")
         let badSrtp = error("media:\n  srtp: nss\n")
         #expect(badSrtp?.key == "media.srtp" && badSrtp?.message == "expected own or libsrtp, got \"nss\"")
         let badTurn = error("turn:\n  urls: [http://x]\n  secret_file: /x\n")

@@ -81,6 +81,9 @@ struct ConfigurationKey: Sendable {
         .init(path: "media.socket_buffer_kib", defaultText: "4096", help: "Each worker's UDP receive and send buffer, KiB, 64-65536 (the kernel caps it at net.core.rmem_max and wmem_max).") { c, v in
             c.socketBufferKiB = try integer(v, in: 64...65_536)
         },
+        .init(path: "media.realtime_priority", defaultText: "0 (normal scheduling)", help: "SCHED_RR priority of the media worker threads, 1-99, or 0 for the normal scheduler (needs root, CAP_SYS_NICE or LimitRTPRIO).") { c, v in
+            c.realtimePriority = try integer(v, in: 0...RealtimeScheduling.priorities.upperBound)
+        },
         .init(path: "media.srtp", defaultText: "own", help: "What protects RTP under AEAD_AES_128_GCM: own (our transform, no allocation per packet) or libsrtp.") { c, v in
             let text = try scalar(v)
             switch text {

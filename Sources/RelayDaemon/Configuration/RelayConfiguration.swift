@@ -21,6 +21,9 @@ struct RelayConfiguration: Sendable, Equatable {
     var workers = 1
     /// `media.socket_buffer_kib`: each worker's UDP receive and send buffer.
     var socketBufferKiB = 4096
+    /// `media.realtime_priority`: SCHED_RR priority of the worker threads; 0 leaves them to the normal
+    /// scheduler (`RealtimeScheduling`).
+    var realtimePriority = 0
     /// `media.srtp`: true for our own AES-GCM RTP transform, false for libsrtp throughout.
     var ownSrtp = true
     /// `media.announce`: one host:port per worker, announced instead of the bound UDP address.
