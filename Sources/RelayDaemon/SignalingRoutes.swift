@@ -31,9 +31,25 @@ struct SignalingRoutes: Sendable {
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.render(snapshots))))
         }
-        router.get("/api/config") { _, _ in
+        router.get("/api/config") { request, _ in
             // TURN credentials are issued per request and expire (coturn's use-auth-secret scheme).
+            // With join tokens configured they go only to someone invited: the client shows the token
+            // for its room and role (`?room=&role=`), as it will when it joins. Without that check
+            // anyone could take credentials and use the TURN server as an open relay.
             let current = runtime.current
+            if current.tokens.requiresToken {
+                guard let room = request.uri.queryParameters.get("room"), !room.isEmpty else {
+                    return Self.error(.badRequest, "bad-room", "with join tokens, /api/config needs ?room= and ?role= of the token")
+                }
+                guard let roleText = request.uri.queryParameters.get("role"), let role = ParticipantRole(rawValue: roleText) else {
+                    return Self.error(.badRequest, "bad-role", "role must be citizen, staff or interpreter")
+                }
+                do throws(JoinDenial) {
+                    try await current.tokens.authorize(authorization: request.headers[.authorization], room: room, role: role)
+                } catch {
+                    return Self.refusal(error)
+                }
+            }
             let iceServers = current.turn.map { [$0.iceServerJSON()] } ?? []
             var response = Self.json(.ok, #"{"maxParticipants":\#(maxParticipants),"simulcast":\#(simulcast),"iceServers":[\#(iceServers.joined(separator: ","))]}"#)
             response.headers[.cacheControl] = "no-store"
@@ -130,9 +146,7 @@ struct SignalingRoutes: Sendable {
         } catch {
             logger.notice("join refused", metadata: ["room": "\(room)", "reason": "\(error.code)"])
             metrics.recordJoin(outcome: error.code)
-            var response = Self.error(error.status == 401 ? .unauthorized : .forbidden, error.code, error.message)
-            if error.status == 401 { response.headers[.wwwAuthenticate] = "Bearer realm=\"visit-relay\"" }
-            return response
+            return Self.refusal(error)
         }
         guard await !directory.draining else {
             return Self.error(.serviceUnavailable, "draining", "the relay is shutting down; try again shortly")
@@ -202,6 +216,14 @@ struct SignalingRoutes: Sendable {
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
         json(status, #"{"error":"\#(code)","message":"\#(RoomMessage.escape(message))"}"#)
+    }
+
+    /// A join token refused: 401 with a Bearer challenge (missing, malformed, invalid, expired) or 403
+    /// (a valid token for another room or role), with the denial's code and message.
+    static func refusal(_ denial: JoinDenial) -> Response {
+        var response = error(denial.status == 401 ? .unauthorized : .forbidden, denial.code, denial.message)
+        if denial.status == 401 { response.headers[.wwwAuthenticate] = "Bearer realm=\"visit-relay\"" }
+        return response
     }
 
     static func tooLarge() -> Response {

@@ -523,6 +523,14 @@ def scenario_join_tokens(processes, relay, results):
         assert got == status and json.loads(text)["error"] == code, f"{authorization!r:.40}: {got} {text}"
         if status == 401:
             assert "Bearer" in (response_headers.get("WWW-Authenticate") or ""), response_headers
+        # The configuration (with TURN credentials, when configured) takes the same token check.
+        got, text, _ = http("GET", "/api/config?room=tok1&role=citizen", None, {k: v for k, v in headers.items() if k == "Authorization"})
+        if status == 400:
+            assert got == 200 and "iceServers" in json.loads(text), (got, text)
+        else:
+            assert got == status and json.loads(text)["error"] == code, f"/api/config {authorization!r:.40}: {got} {text}"
+    got, text, _ = http("GET", "/api/config", None, {"Authorization": "Bearer " + join_token("tok1", "citizen")})
+    assert got == 400 and json.loads(text)["error"] == "bad-room", (got, text)
     citizen = browsers.Chromium(processes, f"{BASE}/r/tok1?role=citizen#token={join_token('tok1', 'citizen')}", "citizen")
     staff = browsers.Chromium(processes, f"{BASE}/r/tok1?role=staff#token={join_token('tok1', 'staff')}", "staff")
     wait_joined([citizen, staff])

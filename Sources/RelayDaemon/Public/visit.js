@@ -81,7 +81,16 @@ async function join(room, role) {
   setStatus('connecting');
   state.joinStartedAt = performance.now();
   state.connectedAt = null;
-  const config = await (await fetch('/api/config')).json();
+  // With join tokens the relay hands out its configuration (TURN credentials) only to the invited.
+  const auth = joinToken ? { Authorization: `Bearer ${joinToken}` } : {};
+  const configResponse = await fetch(`/api/config?room=${encodeURIComponent(room)}&role=${role}`, { headers: auth });
+  if (configResponse.status !== 200) {
+    let message = configResponse.statusText;
+    try { message = (await configResponse.json()).message || message; } catch (e) { /* not JSON */ }
+    setStatus('failed', message);
+    throw new Error(message);
+  }
+  const config = await configResponse.json();
   if (!localStream) localStream = await getMedia();
   // ?policy=relay forces TURN (as a locked-down network would); the relay's config lists the servers.
   const iceTransportPolicy = params.get('policy') === 'relay' ? 'relay' : 'all';
@@ -97,7 +106,7 @@ async function join(room, role) {
   pc.onconnectionstatechange = onConnectionState;
   await pc.setLocalDescription(await pc.createOffer());
   const headers = { 'Content-Type': 'application/sdp' };
-  if (joinToken) headers.Authorization = `Bearer ${joinToken}`;
+  Object.assign(headers, auth);
   const response = await fetch(`/api/rooms/${room}/participants?role=${role}`, {
     method: 'POST', headers, body: pc.localDescription.sdp,
   });
