@@ -5,6 +5,7 @@
 # receivers got; for a ramp, the last good step). Root only (namespaces).
 #   scripts/janus-compare.sh --visits 10 --seconds 10                  (make janus-compare)
 #   scripts/janus-compare.sh --mode ramp --step 5 --seconds 5 --max-visits 60
+#   scripts/janus-compare.sh --visits 20 --seconds 10 --intervals 4 --interleave   (paired rounds)
 # Arguments go to relay-load. Logs and the JSON report go to .build/janus-compare/.
 # env: JANUS_DEBUG_LEVEL (default 3, warnings), JANUS_HTTP_PORT (8088), JANUS_RTP_PORTS (20000-29999),
 # JANUS_REALTIME (0; 1 runs Janus on SCHED_RR, as the relay's media worker runs).

@@ -30,10 +30,25 @@ struct Fleet {
             visits += 1
         }
         connections += added
+        for open in added { try await open.waitUntilConnected(to: target.name) }
+        try await startSending(added)
+    }
+
+    /// Stops every sender (their connections stay up: ICE consent, DTLS, the SFU's sessions), so
+    /// another SFU can be measured alone and this one resumed later.
+    func pause() async throws {
+        try await onEach { $0.setSending(false) }
+    }
+
+    /// Starts every sender again, spread as when they joined, and lets the starts and 2 s pass.
+    func resume() async throws {
+        try await startSending(connections)
+    }
+
+    private func startSending(_ senders: [OpenConnection]) async throws {
         let turn = factory.media.loopDuration
-        for (index, open) in added.enumerated() {
-            try await open.waitUntilConnected(to: target.name)
-            let delay = TimeAmount.nanoseconds(turn.nanoseconds * Int64(index) / Int64(added.count))
+        for (index, open) in senders.enumerated() {
+            let delay = TimeAmount.nanoseconds(turn.nanoseconds * Int64(index) / Int64(senders.count))
             try await open.onLoop { $0.setSending(true, after: delay) }
         }
         try await Task.sleep(for: .nanoseconds(turn.nanoseconds) + .seconds(2))

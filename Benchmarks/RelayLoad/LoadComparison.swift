@@ -10,8 +10,16 @@ struct LoadComparison {
 
     var text: String {
         var lines = ["comparison (janus / visit-relay; CPU per packet the receivers got, same visits, same media):"]
+        var ratios: [Double] = []
         for (ours, theirs) in zip(relay, janus) where ours.visits == theirs.visits {
+            if let a = theirs.cpuMicrosecondsPerReceivedPacket, let b = ours.cpuMicrosecondsPerReceivedPacket, b > 0 { ratios.append(a / b) }
             lines.append("  \(ours.visits) visits: CPU per received packet \(Self.format(ours.cpuMicrosecondsPerReceivedPacket)) vs \(Self.format(theirs.cpuMicrosecondsPerReceivedPacket)), ratio \(Self.ratio(theirs.cpuMicrosecondsPerReceivedPacket, ours.cpuMicrosecondsPerReceivedPacket)); received \(Int(ours.receivedPerSecond)) vs \(Int(theirs.receivedPerSecond)) pkt/s; loss \(Self.percent(ours.loss)) vs \(Self.percent(theirs.loss)); undelivered \(Self.percent(ours.undelivered)) vs \(Self.percent(theirs.undelivered))")
+        }
+        // Several pairs at the same visits (--interleave, or --intervals): the median pair.
+        if !ramp, ratios.count > 1 {
+            let sorted = ratios.sorted()
+            let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            lines.append(String(format: "  median ratio over %d pairs: %.2f× (lowest %.2f×, highest %.2f×)", ratios.count, median, sorted[0], sorted[sorted.count - 1]))
         }
         if ramp {
             let ours = relay.last { $0.isGood }, theirs = janus.last { $0.isGood }

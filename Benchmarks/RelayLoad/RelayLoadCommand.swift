@@ -65,6 +65,9 @@ struct RelayLoadCommand: AsyncParsableCommand {
     @Option(help: "steady: measure this many consecutive intervals of --seconds (a soak).")
     var intervals = 1
 
+    @Flag(help: "steady with --target both: both SFUs' visits stay joined and the --intervals measurements alternate between them (relay, Janus, relay, ...), only the measured SFU's senders sending; each ratio then pairs two measurements minutes apart at most, not a whole run apart.")
+    var interleave = false
+
     @Flag(help: "Fail unless relay memory grew < 5 % from the first interval to the last, descriptors stayed put, loss < 1 % and every interval forwarded at least 90 % of the first.")
     var soakCheck = false
 
@@ -77,6 +80,7 @@ struct RelayLoadCommand: AsyncParsableCommand {
         if let via { _ = try Self.address(via) }
         if via != nil && target != .relay { throw ValidationError("--via (a link-emulator) is for --target relay only") }
         if soakCheck && target != .relay { throw ValidationError("--soak-check is for --target relay only") }
+        if interleave && (target != .both || mode != .steady) { throw ValidationError("--interleave is for --target both --mode steady") }
     }
 
     func run() async throws {
@@ -88,12 +92,13 @@ struct RelayLoadCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let factory = ConnectionFactory(media: media, group: group)
         var runs: [[LoadReport]] = []
-        if target != .janus {
-            let relay = RelayTarget(signaling: SignalingClient(base: "http://\(http)"), via: try via.map(Self.address))
-            runs.append(try await measure(relay, pid: relayPid, factory: factory))
-        }
-        if target != .relay {
-            runs.append(try await measure(JanusTarget(client: JanusVideoRoomClient(base: janus)), pid: janusPid, factory: factory))
+        let relay = RelayTarget(signaling: SignalingClient(base: "http://\(http)"), via: try via.map(Self.address))
+        let janusTarget = JanusTarget(client: JanusVideoRoomClient(base: janus))
+        if interleave {
+            runs = try await measureInterleaved([(relay, relayPid), (janusTarget, janusPid)], factory: factory)
+        } else {
+            if target != .janus { runs.append(try await measure(relay, pid: relayPid, factory: factory)) }
+            if target != .relay { runs.append(try await measure(janusTarget, pid: janusPid, factory: factory)) }
         }
         try await group.shutdownGracefully()
         let reports = runs.flatMap { $0 }
@@ -137,6 +142,40 @@ struct RelayLoadCommand: AsyncParsableCommand {
         }
         await fleet.leave()
         return reports
+    }
+
+    /// `--interleave`: joins `visits` on every SFU, then measures them in turn, `intervals` rounds,
+    /// with only the measured SFU's senders sending. Returns one run of reports per SFU.
+    func measureInterleaved(_ sfus: [(target: any LoadTarget, pid: Int32?)], factory: ConnectionFactory) async throws
+        -> [[LoadReport]]
+    {
+        var fleets: [Fleet] = []
+        var runs = Array(repeating: [LoadReport](), count: sfus.count)
+        do {
+            for sfu in sfus {
+                say("relay-load: \(sfu.target.name): joining \(visits) visits")
+                fleets.append(Fleet(target: sfu.target, factory: factory, party: party))
+                try await fleets[fleets.count - 1].grow(to: visits)
+                try await fleets[fleets.count - 1].pause()
+            }
+            for round in 1...max(1, intervals) {
+                say("relay-load: round \(round) of \(max(1, intervals))")
+                for (index, fleet) in fleets.enumerated() {
+                    try await fleet.resume()
+                    var report = try await fleet.measure(seconds: seconds, sfuPid: sfus[index].pid)
+                    try await fleet.pause()
+                    report.relayResidentKiB = sfus[index].pid.flatMap(ProcessFootprint.residentKiB)
+                    report.relayOpenFiles = sfus[index].pid.flatMap(ProcessFootprint.openFiles)
+                    say(report.row)
+                    runs[index].append(report)
+                }
+            }
+        } catch {
+            for fleet in fleets { await fleet.leave() }
+            throw error
+        }
+        for fleet in fleets { await fleet.leave() }
+        return runs
     }
 
     static func lastGoodStep(_ reports: [LoadReport]) -> String {
