@@ -41,9 +41,7 @@ struct SignalingRoutes: Sendable {
                 guard let room = request.uri.queryParameters.get("room"), !room.isEmpty else {
                     return Self.error(.badRequest, "bad-room", "with join tokens, /api/config needs ?room= and ?role= of the token")
                 }
-                guard let roleText = request.uri.queryParameters.get("role"), let role = ParticipantRole(rawValue: roleText) else {
-                    return Self.error(.badRequest, "bad-role", "role must be citizen, staff or interpreter")
-                }
+                guard let role = Self.role(of: request) else { return Self.badRole() }
                 do throws(JoinDenial) {
                     try await current.tokens.authorize(authorization: request.headers[.authorization], room: room, role: role)
                 } catch {
@@ -138,9 +136,7 @@ struct SignalingRoutes: Sendable {
             response.headers[.retryAfter] = "\(refusal.retryAfterSeconds)"
             return response
         }
-        guard let roleText = request.uri.queryParameters.get("role"), let role = ParticipantRole(rawValue: roleText) else {
-            return Self.error(.badRequest, "bad-role", "role must be citizen, staff or interpreter")
-        }
+        guard let role = Self.role(of: request) else { return Self.badRole() }
         do {
             try await runtime.current.tokens.authorize(authorization: request.headers[.authorization], room: room, role: role)
         } catch {
@@ -216,6 +212,15 @@ struct SignalingRoutes: Sendable {
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
         json(status, #"{"error":"\#(code)","message":"\#(RoomMessage.escape(message))"}"#)
+    }
+
+    /// The participant role a join (or, with tokens, a config request) names in `?role=`.
+    static func role(of request: Request) -> ParticipantRole? {
+        request.uri.queryParameters.get("role").flatMap { ParticipantRole(rawValue: String($0)) }
+    }
+
+    static func badRole() -> Response {
+        error(.badRequest, "bad-role", "role must be citizen, staff or interpreter")
     }
 
     /// A join token refused: 401 with a Bearer challenge (missing, malformed, invalid, expired) or 403
