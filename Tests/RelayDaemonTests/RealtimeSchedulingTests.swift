@@ -1,21 +1,22 @@
-import Foundation
 import Glibc
+import NIOCore
+import NIOPosix
 @testable import RelayDaemon
 import Testing
 
 @Suite("real-time scheduling of media workers")
 struct RealtimeSchedulingTests {
-    /// Runs `body` on a thread of its own (so the test runner's threads keep their policy).
-    static func onFreshThread<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T {
-        let result = ThreadResult<T>()
-        let thread = Thread { result.set(body()) }
-        thread.start()
-        return result.wait()
+    /// Runs `body` on an event loop thread of its own, the kind a media worker runs on (so the test
+    /// runner's threads keep their policy).
+    static func onFreshThread<T: Sendable>(_ body: @escaping @Sendable () -> T) throws -> T {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        return try group.next().submit(body).wait()
     }
 
     @Test("a thread asks for SCHED_RR at the priority given; as root (CI) it gets it, otherwise the refusal says why")
-    func applies() {
-        let outcome = Self.onFreshThread { () -> String in
+    func applies() throws {
+        let outcome = try Self.onFreshThread { () -> String in
             do {
                 try RealtimeScheduling.applyToCurrentThread(priority: 7)
                 let (policy, priority) = RealtimeScheduling.currentThread()
@@ -32,8 +33,8 @@ struct RealtimeSchedulingTests {
     }
 
     @Test("a priority outside 1-99 is refused with the value, and the thread keeps its policy")
-    func outOfRange() {
-        let outcome = Self.onFreshThread { () -> String in
+    func outOfRange() throws {
+        let outcome = try Self.onFreshThread { () -> String in
             do throws(RealtimeScheduling.Refused) {
                 try RealtimeScheduling.applyToCurrentThread(priority: 100)
                 return "applied"
@@ -43,25 +44,5 @@ struct RealtimeSchedulingTests {
             }
         }
         #expect(outcome == "100 true true")
-    }
-}
-
-/// A value handed from another thread, waited for with a condition.
-final class ThreadResult<T: Sendable>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var value: T?
-
-    func set(_ newValue: T) {
-        condition.lock()
-        value = newValue
-        condition.signal()
-        condition.unlock()
-    }
-
-    func wait() -> T {
-        condition.lock()
-        defer { condition.unlock() }
-        while value == nil { condition.wait() }
-        return value!
     }
 }
