@@ -229,9 +229,9 @@ final class MediaWorker: @unchecked Sendable {
         }.get()
     }
 
-    func leave(_ participant: ParticipantID) async throws {
+    func leave(_ participant: ParticipantID, reason: SessionEndReason = .left) async throws {
         try await eventLoop.submit { [self] in
-            core.leave(participant, now: .now)
+            core.leave(participant, reason: reason, now: .now)
             publishEvents()
         }.get()
     }

@@ -131,4 +131,10 @@ final class RelayMetrics: Sendable {
     func recordJoin(outcome: String) {
         Counter(label: "visitrelay_joins_total", dimensions: [("outcome", outcome)], factory: factory).increment()
     }
+
+    /// A session ended, by reason (`left`, `replaced`, `never-connected`, `consent-expired`,
+    /// `dtls-failed`, `dtls-closed`: `SessionEndReason`).
+    func recordSessionEnd(reason: SessionEndReason) {
+        Counter(label: "visitrelay_sessions_ended_total", dimensions: [("reason", reason.rawValue)], factory: factory).increment()
+    }
 }

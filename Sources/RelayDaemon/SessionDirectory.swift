@@ -34,14 +34,23 @@ actor SessionDirectory {
 
     func session(_ token: String) -> Session? { sessions[token] }
 
+    /// The relay ended a participant's session by itself (its media path died): the same removal
+    /// as a `DELETE`, with the reason told to the client. Nil if signaling removed it already.
+    @discardableResult
+    func end(participant: ParticipantID, reason: SessionEndReason) -> Session? {
+        guard let token = byParticipant[participant] else { return nil }
+        return remove(token: token, reason: reason)
+    }
+
     var sessionCount: Int { sessions.count }
 
     var allSessions: [Session] { Array(sessions.values) }
 
-    func remove(token: String) -> Session? {
+    /// Removes a session and tells its WebSocket why (`bye` with the reason), then closes it.
+    func remove(token: String, reason: SessionEndReason = .left) -> Session? {
         guard let session = sessions.removeValue(forKey: token) else { return nil }
         byParticipant[session.participant] = nil
-        session.events?.yield(#"{"type":"bye","reason":"left"}"#)
+        session.events?.yield(#"{"type":"bye","reason":"\#(reason.rawValue)"}"#)
         session.events?.finish()
         if !sessions.values.contains(where: { $0.room == session.room }) { roomWorkers[session.room] = nil }
         return session

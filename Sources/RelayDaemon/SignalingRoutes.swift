@@ -71,8 +71,7 @@ struct SignalingRoutes: Sendable {
             guard let session = await directory.remove(token: token) else {
                 return Self.error(.notFound, "no-session", "no such session")
             }
-            try await workers[session.worker].leave(session.participant)
-            limits.forget(session.participant)
+            try await workers[session.worker].leave(session.participant, reason: .left)
             return Response(status: .noContent)
         }
         router.patch("/api/sessions/:session") { request, context in
@@ -149,6 +148,16 @@ struct SignalingRoutes: Sendable {
         }
         let offer: String
         do { offer = try await Self.readOffer(request) } catch { return Self.tooLarge() }
+        // A rejoin names the session it replaces (`?replaces=`, the token of its own earlier session):
+        // that one goes first, so a citizen whose old session is still here never counts twice and
+        // never finds the room full of itself. Only the token's holder can name it.
+        if let replaced = request.uri.queryParameters.get("replaces").map({ String($0) }),
+            let old = await directory.session(replaced), old.room == room,
+            await directory.remove(token: replaced, reason: .replaced) != nil
+        {
+            try? await workers[old.worker].leave(old.participant, reason: .replaced)
+            logger.info("session replaced by a rejoin", metadata: ["room": "\(room)", "participant": "\(old.participant)"])
+        }
         let workerIndex = await directory.worker(forRoom: room, workers: workers.count)
         do {
             let result = try await workers[workerIndex].join(room: room, role: role, offer: offer)

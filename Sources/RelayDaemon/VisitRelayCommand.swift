@@ -186,16 +186,23 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let directory = SessionDirectory()
         let mediaWorkers = startedWorkers
+        let metrics = RelayMetrics()
+        let limits = LimitController(LimitPolicy(ceilingKbps: settings.limitCeilingKbps, roles: settings.roleLimits))
         for worker in mediaWorkers {
             worker.onEvents = { events, views in
                 Task {
+                    // A session the relay ended by itself is removed from signaling as a DELETE would
+                    // (its WebSocket told `bye` with the reason) before the others see the new room.
+                    for case .sessionEnded(let id, let room, let reason) in events {
+                        metrics.recordSessionEnd(reason: reason)
+                        limits.forget(id)
+                        await directory.end(participant: id, reason: reason)
+                        logger.info("session ended", metadata: ["participant": "\(id)", "room": "\(room)", "reason": "\(reason.rawValue)"])
+                    }
                     for (_, roomViews) in views {
                         for (participant, view) in roomViews {
                             await directory.send(RoomMessage.json(view), to: participant)
                         }
-                    }
-                    for case .participantDisconnected(let id, let reason) in events {
-                        logger.info("participant disconnected", metadata: ["participant": "\(id)", "reason": "\(reason)"])
                     }
                 }
             }
@@ -204,9 +211,8 @@ struct ServeCommand: AsyncParsableCommand {
         let router = Router(context: RelayRequestContext.self)
         let root = settings.webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
         router.middlewares.add(FileMiddleware(root, searchForIndexHtml: true, logger: logger))
-        let limits = LimitController(LimitPolicy(ceilingKbps: settings.limitCeilingKbps, roles: settings.roleLimits))
         SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, simulcast: settings.simulcast, runtime: runtime,
-            metrics: RelayMetrics(), limits: limits,
+            metrics: metrics, limits: limits,
             joinLimiter: JoinRateLimiter(perAddressPerMinute: settings.joinsPerMinutePerAddress, relayPerSecond: settings.joinsPerSecond),
             logger: logger)
             .register(on: router)

@@ -47,4 +47,15 @@ struct RelayMetricsTests {
         #expect(Self.value(text, #"visitrelay_joins_total{outcome="joined"}"#) == 2)
         #expect(Self.value(text, #"visitrelay_joins_total{outcome="token-expired"}"#) == 1)
     }
+
+    @Test("ended sessions are counted by reason")
+    func sessionsEnded() {
+        let metrics = RelayMetrics()
+        metrics.recordSessionEnd(reason: .consentExpired)
+        metrics.recordSessionEnd(reason: .neverConnected)
+        metrics.recordSessionEnd(reason: .neverConnected)
+        let text = metrics.render([])
+        #expect(Self.value(text, #"visitrelay_sessions_ended_total{reason="never-connected"}"#) == 2)
+        #expect(Self.value(text, #"visitrelay_sessions_ended_total{reason="consent-expired"}"#) == 1)
+    }
 }

@@ -39,4 +39,17 @@ struct SessionDirectoryTests {
         events.yield("marker")
         #expect(await Self.messages(stream, events) == ["marker"])
     }
+
+    @Test("a session the relay ends is removed and its WebSocket told why, once")
+    func endTellsReason() async {
+        let directory = SessionDirectory()
+        let participant = ParticipantID(rawValue: 7)
+        await directory.add(token: "t", worker: 0, participant: participant, room: "r", role: .citizen)
+        let (stream, events) = AsyncStream<String>.makeStream()
+        #expect(await directory.attach(token: "t", events: events))
+        #expect(await directory.end(participant: participant, reason: .consentExpired) != nil)
+        #expect(await directory.session("t") == nil && directory.sessionCount == 0)
+        #expect(await directory.end(participant: participant, reason: .consentExpired) == nil, "already gone")
+        #expect(await Self.messages(stream, events) == [#"{"type":"bye","reason":"consent-expired"}"#])
+    }
 }

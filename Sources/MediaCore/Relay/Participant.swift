@@ -235,13 +235,17 @@ final class Participant {
     var traffic = ParticipantTraffic()
     /// The last REMB cap sent to this participant as a sender, and when.
     var lastRemb: (bitrateBps: UInt64, at: ContinuousClock.Instant)?
+    /// From our answer until the media path dies: the relay removes the participant when it ends.
+    var lifetime: SessionLifetimeStateMachine
 
     init(
         id: ParticipantID, room: String, role: ParticipantRole, joinedAt: ContinuousClock.Instant,
         ice: IceLiteAgent, remoteIcePassword: String, dtls: consuming DtlsEndpoint,
-        audio: PublishedStream?, video: PublishedStream?, slots: [ReceiveSlot], rtcpSSRC: UInt32
+        audio: PublishedStream?, video: PublishedStream?, slots: [ReceiveSlot], rtcpSSRC: UInt32,
+        lifetime: SessionLifetimeStateMachine
     ) {
         self.rtcpSSRC = rtcpSSRC
+        self.lifetime = lifetime
         self.id = id
         self.room = room
         self.role = role

@@ -109,9 +109,10 @@ extension RelayCore {
                     profile: keys.profile, keyAndSalt: keys.local, direction: .outbound, rtp: configuration.srtpRTP)
             } catch {
                 counters.drop(.dtlsFailed)
-                events.append(.participantDisconnected(participant.id, reason: "SRTP set-up failed: \(error)"))
+                endSession(participant, participant.lifetime.dtlsFailed())
                 return
             }
+            participant.lifetime.mediaReady()
             // The participant can now receive: its sources should send keyframes.
             for slot in participant.slots {
                 if let source = slot.source {
@@ -119,11 +120,11 @@ extension RelayCore {
                 }
             }
             requestKeyframes(from: participant.id)
-        case .failed(let error):
+        case .failed:
             counters.drop(.dtlsFailed)
-            events.append(.participantDisconnected(participant.id, reason: "DTLS failed: \(error)"))
+            endSession(participant, participant.lifetime.dtlsFailed())
         case .closed:
-            events.append(.participantDisconnected(participant.id, reason: "DTLS closed by peer"))
+            endSession(participant, participant.lifetime.dtlsClosed())
         }
     }
 

@@ -210,7 +210,8 @@ extension RelayCore {
         pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: slot.forwardedEncoding ?? slot.targetEncoding))
     }
 
-    /// Runs due timers: DTLS retransmission, consent freshness, keyframe requests.
+    /// Runs due timers: DTLS retransmission, session lifetime (connect bound, consent freshness),
+    /// keyframe requests, repair, allocation, feedback and reports.
     public mutating func handleTimers(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         latchAttemptsLeft = Self.latchAttemptsPerTick
         for participant in participants.values {
@@ -222,9 +223,13 @@ extension RelayCore {
                 handle(event, of: participant, now: now)
             }
             if participant.ice.checkConsent(now: now) {
-                events.append(.participantDisconnected(participant.id, reason: "ICE consent expired"))
+                endSession(participant, participant.lifetime.consentExpired())
+            }
+            if let deadline = participant.lifetime.deadline, now >= deadline {
+                endSession(participant, participant.lifetime.poll(now: now))
             }
         }
+        removeEndedSessions(now: now)
         sendNacks(now: now, into: &output)
         sendKeyframeRequests(now: now, into: &output)
         allocateDownlinks(now: now, into: &output)

@@ -81,7 +81,8 @@ public struct RelayCore: ~Copyable {
             ice: IceLiteAgent(local: credentials, remoteUfrag: negotiation.remoteUfrag, consentTimeout: configuration.consentTimeout),
             remoteIcePassword: negotiation.remotePassword, dtls: dtls,
             audio: negotiation.audio, video: negotiation.video, slots: negotiation.slots,
-            rtcpSSRC: UInt32.random(in: 1...UInt32.max, using: &random))
+            rtcpSSRC: UInt32.random(in: 1...UInt32.max, using: &random),
+            lifetime: SessionLifetimeStateMachine(answeredAt: now, connectTimeout: configuration.connectTimeout))
         _ = participant.dtls.start(now: now)
         participant.transportSequenceExtension = negotiation.transportSequenceExtension
         if negotiation.uplinkTransportCC { participant.transportFeedback = TransportFeedbackGenerator(origin: now) }
@@ -108,11 +109,34 @@ public struct RelayCore: ~Copyable {
         byUfrag[credentials.ufrag] = id
         participant.ice.restart(local: credentials, remoteUfrag: negotiation.remoteUfrag, now: now)
         participant.remoteIcePassword = negotiation.remotePassword
+        participant.lifetime.iceRestarted(now: now)
         return negotiation.answerSDP
     }
 
-    /// Removes a participant; the others' slots showing it go empty.
-    public mutating func leave(_ id: ParticipantID, now: ContinuousClock.Instant) {
+    /// Removes a participant at signaling's request (`DELETE`, or a rejoin replacing it); the
+    /// others' slots showing it go empty, and `.sessionEnded` reports it with `reason`.
+    public mutating func leave(_ id: ParticipantID, reason: SessionEndReason = .left, now: ContinuousClock.Instant) {
+        guard let participant = participants[id] else { return }
+        _ = participant.lifetime.removed(reason)
+        remove(id, reason: reason, now: now)
+    }
+
+    /// Queues the end of a session the lifetime state machine decided; the participant is removed
+    /// by `removeEndedSessions` (not while its datagram or the participant walk is still running).
+    mutating func endSession(_ participant: Participant, _ action: SessionLifetimeStateMachine.Action) {
+        guard case .end(let reason) = action else { return }
+        sessionsEnding.append((participant.id, reason))
+    }
+
+    /// Removes the participants whose sessions ended since the last call.
+    mutating func removeEndedSessions(now: ContinuousClock.Instant) {
+        guard !sessionsEnding.isEmpty else { return }
+        let ending = sessionsEnding
+        sessionsEnding.removeAll(keepingCapacity: true)
+        for (id, reason) in ending { remove(id, reason: reason, now: now) }
+    }
+
+    private mutating func remove(_ id: ParticipantID, reason: SessionEndReason, now: ContinuousClock.Instant) {
         guard let participant = participants.removeValue(forKey: id) else { return }
         participant.dtls.close()
         byUfrag[participant.ice.local.ufrag] = nil
@@ -126,6 +150,7 @@ public struct RelayCore: ~Copyable {
             receiver.slots[slot].video.detachSource()
         }
         assignSlots(room: participant.room, now: now)
+        events.append(.sessionEnded(id, room: participant.room, reason: reason))
         events.append(.roomChanged(room: participant.room))
     }
 
@@ -225,6 +250,8 @@ public struct RelayCore: ~Copyable {
         (configuration.wallClock ?? WallClockReference(instant: clockOrigin ?? now, unixSeconds: 0)).ntp(at: now)
     }
 
+    /// Sessions the lifetime state machines ended during this datagram or tick, removed after it.
+    var sessionsEnding: [(ParticipantID, SessionEndReason)] = []
     /// Reused for the sequence numbers of one NACK (no allocation per tick).
     var nackScratch: [UInt16] = []
     /// SRTP authentication attempts left this tick for packets from unknown addresses (handover latching).

@@ -10,6 +10,8 @@ public struct RelayCoreConfiguration: Sendable {
     public var maxParticipantsPerRoom: Int
     /// RFC 7675 consent freshness: media stops when no authenticated check arrived for this long.
     public var consentTimeout: Duration
+    /// How long after our answer ICE and DTLS may take before the session is ended (`SessionLifetimeStateMachine`).
+    public var connectTimeout: Duration = SessionLifetimeStateMachine.defaultConnectTimeout
 
     /// Maps the monotonic clock onto wall-clock time for the NTP timestamps of sender reports
     /// (RFC 3550 §6.4.1). The daemon reads both clocks once at start-up; MediaCore never does.
@@ -148,6 +150,8 @@ public struct RoomView: Sendable, Equatable {
 public enum RelayEvent: Sendable, Equatable {
     /// Membership or slot assignment changed: send fresh `RoomView`s to everyone in the room.
     case roomChanged(room: String)
-    /// A participant's transport died (consent expired, DTLS failed); signaling may tell the client.
-    case participantDisconnected(ParticipantID, reason: String)
+    /// A participant's session ended and it was removed from `room`: signaling removed it, or its
+    /// media path died (never connected, consent expired, DTLS failed or closed). Signaling tells
+    /// the client (`bye` with the reason) and counts it.
+    case sessionEnded(ParticipantID, room: String, reason: SessionEndReason)
 }

@@ -142,10 +142,10 @@ struct RelayCoreTests {
         #expect(ready == true)
     }
 
-    @Test("consent expires 30 s after the last check: the participant is reported and gets nothing more")
+    @Test("consent expires 30 s after the last check: the session ends, the participant is removed and gets nothing more")
     func consentExpiry() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
-        let (citizen, staff, _, staffID) = try harness.visit(room: "ce", ports: (50_071, 50_072))
+        let (citizen, staff, citizenID, staffID) = try harness.visit(room: "ce", ports: (50_071, 50_072))
         _ = harness.core.takeEvents()
         for _ in 0..<29 {
             try harness.tick(.seconds(1))
@@ -155,10 +155,18 @@ struct RelayCoreTests {
         #expect(events.isEmpty)
         try harness.tick(.seconds(2))
         events = harness.core.takeEvents()
-        #expect(events.contains(.participantDisconnected(staffID, reason: "ICE consent expired")))
+        #expect(events.contains(.sessionEnded(staffID, room: "ce", reason: .consentExpired)))
+        #expect(events.contains(.roomChanged(room: "ce")))
+        #expect(harness.core.members(of: "ce") == [citizenID], "removed as a DELETE would")
+        #expect(harness.core.roomView(for: citizenID)?.slots.allSatisfy { $0.participant == nil } == true)
         staff.received.removeAll()
         try harness.send(citizen.rtp(video: true, payload: [1]), from: citizen)
         #expect(staff.received.isEmpty, "no consent, no media")
+        // Never silent: the staff's next check is not answered (the session is over; it must rejoin).
+        let responses = staff.stunResponses
+        try harness.send(staff.bindingRequest(), from: staff)
+        #expect(staff.stunResponses == responses)
+        #expect(harness.core.counters.dropped(.stunUnknownUsername) >= 1)
     }
 
     @Test("ICE restart answers with new credentials; leaving and rejoining works")
