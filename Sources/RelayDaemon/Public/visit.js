@@ -11,7 +11,9 @@ const TEXT = {
     lost: 'Forbindelsen er tabt. Forbinder igen…', ended: 'Besøget er afsluttet.',
     denied: 'Kameraet eller mikrofonen er blokeret. Giv browseren lov i adresselinjen, og prøv igen.',
     noDevice: 'Der blev ikke fundet noget kamera eller nogen mikrofon.',
-    draining: 'Serveren genstarter. Forbinder igen…', full: 'Besøget er fuldt.', failed: 'Kunne ikke forbinde: ',
+    draining: 'Forbindelsen genstartes. Vi prøver igen om lidt…', full: 'Der er ikke plads i besøget lige nu. Vi prøver igen om lidt…',
+    busy: 'Der er travlt lige nu. Vi prøver igen om lidt…',
+    offline: 'Ingen internetforbindelse. Vi prøver igen, så snart den er tilbage…', failed: 'Kunne ikke forbinde: ',
     good: 'God forbindelse', fair: 'Ustabil forbindelse', poor: 'Dårlig forbindelse', other: 'Anden deltager',
     videoPaused: 'Video sat på pause: svag forbindelse. Lyden fortsætter.',
   },
@@ -23,7 +25,9 @@ const TEXT = {
     lost: 'Connection lost. Reconnecting…', ended: 'The visit has ended.',
     denied: 'The camera or microphone is blocked. Allow it in the address bar and try again.',
     noDevice: 'No camera or microphone was found.',
-    draining: 'The server is restarting. Reconnecting…', full: 'The visit is full.', failed: 'Could not connect: ',
+    draining: 'The connection is restarting. Trying again shortly…', full: 'There is no room in the visit right now. Trying again shortly…',
+    busy: 'It is busy right now. Trying again shortly…',
+    offline: 'No internet connection. Trying again as soon as it is back…', failed: 'Could not connect: ',
     good: 'Good connection', fair: 'Unstable connection', poor: 'Poor connection', other: 'Other participant',
     videoPaused: 'Video paused: weak connection. Sound continues.',
   },
@@ -48,9 +52,11 @@ const roomMatch = location.pathname.match(/^\/r\/([A-Za-z0-9_-]{1,64})\/?$/);
 const state = {
   joined: false, connectionState: 'new', participantId: null, slots: [], error: null,
   lastBye: null, joinStartedAt: null, joinedAt: null, connectedAt: null, firstRemoteFrameAt: null, reconnects: 0,
-  iceRestarts: 0,
+  iceRestarts: 0, refusals: [],
 };
-let pc = null, ws = null, session = null, localStream = null, backoffMs = 1000, ended = false, disconnectedSince = null;
+// `session` is the current session's URL; `previousSession` the last one we had, named in a rejoin
+// (`?replaces=`) so the relay drops it at once and we never count twice.
+let pc = null, ws = null, session = null, previousSession = null, localStream = null, ended = false;
 const slotStreams = new Map();
 
 function setStatus(key, extra = '') { $('status').textContent = t(key) + extra; }
@@ -87,8 +93,7 @@ async function join(room, role) {
   if (configResponse.status !== 200) {
     let message = configResponse.statusText;
     try { message = (await configResponse.json()).message || message; } catch (e) { /* not JSON */ }
-    setStatus('failed', message);
-    throw new Error(message);
+    throw new JoinRefused(configResponse.status, message, Number(configResponse.headers.get('Retry-After')) || 0);
   }
   const config = await configResponse.json();
   if (!localStream) localStream = await getMedia();
@@ -107,21 +112,31 @@ async function join(room, role) {
   await pc.setLocalDescription(await pc.createOffer());
   const headers = { 'Content-Type': 'application/sdp' };
   Object.assign(headers, auth);
-  const response = await fetch(`/api/rooms/${room}/participants?role=${role}`, {
+  const replaces = previousSession ? `&replaces=${encodeURIComponent(previousSession.split('/').pop())}` : '';
+  const response = await fetch(`/api/rooms/${room}/participants?role=${role}${replaces}`, {
     method: 'POST', headers, body: pc.localDescription.sdp,
   });
   if (response.status !== 201) {
     let message = response.statusText;
-    try { const body = await response.json(); message = body.message || message; if (body.error === 'room-full') { setStatus('full'); throw new Error('full'); } } catch (e) { if (e.message === 'full') throw e; }
-    setStatus('failed', message);
-    throw new Error(message);
+    try { message = (await response.json()).message || message; } catch (e) { /* not JSON */ }
+    state.refusals.push(response.status);
+    throw new JoinRefused(response.status, message, Number(response.headers.get('Retry-After')) || 0);
   }
   session = response.headers.get('Location');
+  previousSession = session;
   state.participantId = response.headers.get('X-Participant-Id');
   await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
   state.joined = true;
   state.joinedAt = performance.now();
   openEvents();
+}
+
+// A join the relay answered with an error. 409 (room full), 429 (too many joins) and 503 (draining)
+// pass: the page keeps trying with back-off. Anything else (a bad token, a bad room) will not.
+class JoinRefused extends Error {
+  constructor(status, message, retryAfterSeconds) { super(message); this.status = status; this.retryAfterSeconds = retryAfterSeconds; }
+  get passing() { return [409, 429, 503].includes(this.status) || this.status >= 500; }
+  get statusKey() { return { 409: 'full', 429: 'busy', 503: 'draining' }[this.status] || 'lost'; }
 }
 
 function openEvents() {
@@ -130,11 +145,19 @@ function openEvents() {
   ws.onmessage = (message) => {
     const event = JSON.parse(message.data);
     if (event.type === 'room') showRoom(event);
-    if (event.type === 'bye') state.lastBye = event.reason;
-    // The relay is stopping: leave properly (so it need not wait for us), then rejoin with back-off.
-    if (event.type === 'bye' && event.reason === 'draining') { teardown(true); scheduleReconnect(); setStatus('draining'); }
+    if (event.type !== 'bye') return;
+    state.lastBye = event.reason;
+    if (event.reason === 'draining') {
+      // The relay is stopping: leave properly (so it need not wait for us), then rejoin with back-off.
+      teardown(true);
+      scheduleReconnect({ statusKey: 'draining' });
+    } else if (event.reason !== 'left') {
+      // The relay ended our session (our path died: consent lost while we slept, never connected,
+      // DTLS gone): rejoin at once rather than sit "connected" and silent.
+      scheduleReconnect({ delayMs: 0 });
+    }
   };
-  ws.onclose = () => { if (!ended && state.joined) scheduleReconnect(); };
+  ws.onclose = () => { if (!ended && state.joined) scheduleReconnect({ delayMs: 0 }); };
 }
 
 function showRoom(event) {
@@ -183,17 +206,54 @@ function watchFirstFrame(video) {
 
 function onConnectionState() {
   state.connectionState = pc.connectionState;
-  if (pc.connectionState === 'connected' && state.connectedAt === null) state.connectedAt = performance.now();
-  if (pc.connectionState === 'failed') scheduleReconnect();
-  if (pc.connectionState === 'disconnected') {
-    // First an ICE restart (the path may have changed under us), then, if that does not bring the
-    // connection back, a rejoin.
-    disconnectedSince = Date.now();
-    setTimeout(() => { if (pc && pc.connectionState === 'disconnected') restartIce().catch(() => scheduleReconnect()); }, 1500);
-    setTimeout(() => { if (pc && pc.connectionState !== 'connected' && Date.now() - disconnectedSince >= 5000) scheduleReconnect(); }, 5100);
+  if (pc.connectionState === 'connected') {
+    if (state.connectedAt === null) state.connectedAt = performance.now();
+    backoffMs = 1000;
+    stopRecovery();
   }
-  if (pc.connectionState === 'connected') backoffMs = 1000;
+  if (pc.connectionState === 'disconnected' || pc.connectionState === 'failed') startRecovery();
 }
+
+// While the path is down (a 4G outage, a handover that did not come back) the session stays and we
+// restart ICE over signaling every couple of seconds: each restart makes the browser check afresh,
+// so media is back within a moment of the link's return, in the same session and slots. If the
+// relay has ended the session meanwhile (PATCH 404, or `bye` on the WebSocket), we rejoin.
+const RECOVERY_INTERVAL_MS = 2000;
+let recoveryTimer = null;
+function startRecovery() {
+  if (recoveryTimer || ended) return;
+  recoveryTimer = setTimeout(recoveryStep, 1500);
+}
+
+function stopRecovery() {
+  if (recoveryTimer) clearTimeout(recoveryTimer);
+  recoveryTimer = null;
+}
+
+async function recoveryStep() {
+  recoveryTimer = null;
+  if (ended || !pc || pc.connectionState === 'connected') return;
+  setStatus(navigator.onLine === false ? 'offline' : 'lost');
+  try {
+    await restartIce();
+  } catch (e) {
+    if (e.status === 404) { scheduleReconnect({ delayMs: 0 }); return; }  // the relay ended the session
+    if (e.status === undefined) { scheduleReconnect({}); return; }  // signaling unreachable: rejoin with back-off
+  }
+  if (!recoveryTimer && pc && pc.connectionState !== 'connected') recoveryTimer = setTimeout(recoveryStep, jittered(RECOVERY_INTERVAL_MS));
+}
+
+// The browser says the network is back (or changed): do not wait for the next timer.
+function retryNow() {
+  if (ended) return;
+  if (reconnectTimer) { clearTimeout(reconnectTimer); reconnectTimer = null; reconnect(); return; }
+  if (recoveryTimer) { stopRecovery(); recoveryStep(); }
+}
+window.addEventListener('online', retryNow);
+if (navigator.connection && navigator.connection.addEventListener) navigator.connection.addEventListener('change', retryNow);
+
+/** `ms` spread over ±25 %, so clients that lost the same link do not come back in step. */
+const jittered = (ms) => Math.round(ms * (0.75 + Math.random() * 0.5));
 
 // An ICE restart through signaling (RFC 8445 §9; docs/signaling.md): an offer with new ICE
 // credentials, PATCHed to our session; the relay answers with new ones of its own. DTLS, SRTP and
@@ -202,29 +262,43 @@ async function restartIce() {
   if (!pc || !session) throw new Error('not joined');
   await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
   const response = await fetch(session, { method: 'PATCH', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
-  if (response.status !== 200) throw new Error(`ICE restart refused: ${response.status}`);
+  if (response.status !== 200) throw Object.assign(new Error(`ICE restart refused: ${response.status}`), { status: response.status });
   await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
   state.iceRestarts += 1;
 }
 
+// Rejoining: at once when the relay ended our session, otherwise after a back-off that doubles from
+// 1 s to 30 s with jitter (or the relay's Retry-After, if longer). It keeps trying while the page is
+// open; only a refusal that will not pass (a bad token) stops it.
+const MAX_BACKOFF_MS = 30000;
+let backoffMs = 1000;
 let reconnectTimer = null;
-function scheduleReconnect() {
+function scheduleReconnect({ delayMs, statusKey = 'lost' } = {}) {
   if (ended || reconnectTimer) return;
-  setStatus('lost');
+  stopRecovery();
+  setStatus(navigator.onLine === false ? 'offline' : statusKey);
   teardown(false);
-  reconnectTimer = setTimeout(async () => {
-    reconnectTimer = null;
-    state.reconnects += 1;
-    try { await join(roomMatch[1], role()); } catch (e) { scheduleReconnect(); }
-  }, backoffMs);
-  backoffMs = Math.min(backoffMs * 2, 10000);
+  const wait = delayMs !== undefined ? delayMs : jittered(backoffMs);
+  if (delayMs === undefined) backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
+  reconnectTimer = setTimeout(() => { reconnectTimer = null; reconnect(); }, wait);
+}
+
+async function reconnect() {
+  state.reconnects += 1;
+  try {
+    await join(roomMatch[1], role());
+  } catch (e) {
+    if (e instanceof JoinRefused && !e.passing) { setStatus('failed', e.message); return; }
+    if (e instanceof JoinRefused && e.retryAfterSeconds * 1000 > backoffMs) backoffMs = Math.min(e.retryAfterSeconds * 1000, MAX_BACKOFF_MS);
+    scheduleReconnect({ statusKey: e instanceof JoinRefused ? e.statusKey : 'lost' });
+  }
 }
 
 function teardown(sendLeave) {
   state.joined = false;
   if (ws) { ws.onclose = null; ws.close(); ws = null; }
   if (pc) { pc.onconnectionstatechange = null; pc.close(); pc = null; }
-  if (sendLeave && session) fetch(session, { method: 'DELETE', keepalive: true }).catch(() => {});
+  if (sendLeave && session) { fetch(session, { method: 'DELETE', keepalive: true }).catch(() => {}); previousSession = null; }
   session = null;
   slotStreams.clear();
   $('remotes').innerHTML = '';
@@ -334,7 +408,11 @@ function startVisit() {
   };
   $('sound').onclick = () => { for (const v of document.querySelectorAll('#remotes video')) v.play(); $('sound').hidden = true; };
   join(roomMatch[1], r).then(() => { if (r !== 'citizen') $('self').srcObject = localStream; })
-    .catch((e) => { if (!['NotAllowedError', 'NotFoundError', 'SecurityError'].includes(e.name) && e.message !== 'full') scheduleReconnect(); });
+    .catch((e) => {
+      if (['NotAllowedError', 'NotFoundError', 'SecurityError'].includes(e.name)) return;
+      if (e instanceof JoinRefused && !e.passing) { setStatus('failed', e.message); return; }
+      scheduleReconnect({ statusKey: e instanceof JoinRefused ? e.statusKey : 'lost' });
+    });
   setInterval(updateQuality, 1000);
   const reportURL = params.get('report');
   if (reportURL) setInterval(() => report(reportURL), 1000);
