@@ -61,7 +61,8 @@ extension RelayCore {
             counters.drop(.stunBadIntegrity)
             return
         }
-        _ = participant.ice.handleAuthenticatedRequest(from: source, useCandidate: message.useCandidate, now: now)
+        let change = participant.ice.handleAuthenticatedRequest(from: source, useCandidate: message.useCandidate, now: now)
+        if case .selected = change, participant.isMediaReady { requestKeyframes(forReceiver: participant) }
         byAddress[source] = id
         var response = STUNMessage(type: .bindingSuccess, transactionID: message.transactionID)
         response.xorMappedAddress = source.stunAddress
@@ -114,11 +115,7 @@ extension RelayCore {
             }
             participant.lifetime.mediaReady()
             // The participant can now receive: its sources should send keyframes.
-            for slot in participant.slots {
-                if let source = slot.source {
-                    pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: slot.forwardedEncoding ?? slot.targetEncoding))
-                }
-            }
+            requestKeyframes(forReceiver: participant)
             requestKeyframes(from: participant.id)
         case .failed:
             counters.drop(.dtlsFailed)
@@ -159,12 +156,14 @@ extension RelayCore {
             counters.drop(latching ? .unknownAddress : error == .replayed ? .srtpReplay : .srtpAuthentication)
             return
         }
+        var change = IceLiteAgent.Change.none
         if latching {
             byAddress[source] = id
             counters.addressLatches += 1
-            _ = participant.ice.adoptAuthenticatedMediaSource(source, now: now)
+            change = participant.ice.adoptAuthenticatedMediaSource(source, now: now)
         }
-        _ = participant.ice.noteAuthenticatedPacket(from: source, now: now)
+        if case .none = change { change = participant.ice.noteAuthenticatedPacket(from: source, now: now) }
+        if case .selected = change { requestKeyframes(forReceiver: participant) }
         let plain = UnsafeRawBufferPointer(rebasing: packet[0..<plainLength])
         if isRTCP {
             counters.rtcpIn += 1

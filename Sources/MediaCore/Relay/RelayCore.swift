@@ -210,6 +210,18 @@ public struct RelayCore: ~Copyable {
         }
     }
 
+    /// Asks the sources of everything `receiver` is shown for a keyframe: it can receive for the
+    /// first time, or its path moved (a handover, or an ICE restart after an outage) and what was in
+    /// flight towards the old one is lost, so its decoders need a fresh start rather than waiting to
+    /// find the gap themselves.
+    mutating func requestKeyframes(forReceiver receiver: Participant) {
+        for slot in receiver.slots {
+            if let source = slot.source {
+                pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: slot.forwardedEncoding ?? slot.targetEncoding))
+            }
+        }
+    }
+
     /// Queues one SRTP or SRTCP packet for `participant`: `write` fills the plaintext into an output
     /// slot and returns its length; the packet is protected in place with the participant's
     /// outbound context. Returns false if the participant cannot receive yet, the batch is full, or

@@ -307,10 +307,12 @@ function teardown(sendLeave) {
 const role = () => (['citizen', 'staff', 'interpreter'].includes(params.get('role')) ? params.get('role') : 'citizen');
 
 async function stats() {
-  if (!pc) return { inbound: [], outbound: [], candidatePair: null, transport: null };
-  const report = await pc.getStats();
+  // The PeerConnection of this moment: a rejoin may replace `pc` while getStats runs.
+  const conn = pc;
+  if (!conn) return { inbound: [], outbound: [], candidatePair: null, transport: null };
+  const report = await conn.getStats();
   const out = { inbound: [], outbound: [], candidatePair: null, transport: null };
-  const mids = new Map(pc.getTransceivers().map((t) => [t.receiver.track && t.receiver.track.id, t.mid]));
+  const mids = new Map(conn.getTransceivers().map((t) => [t.receiver.track && t.receiver.track.id, t.mid]));
   report.forEach((s) => {
     if (s.type === 'inbound-rtp') {
       out.inbound.push({

@@ -91,6 +91,10 @@ struct RelayCoreTests {
         #expect(staff.received.last?.payload == [42])
         let counters = harness.core.counters
         #expect(counters.rtpForwarded >= 1)
+        // What was in flight to the old port is lost: the staff's source is asked for a keyframe at once.
+        citizen.receivedRTCP.removeAll()
+        try harness.tick()
+        #expect(citizen.receivedRTCP.contains { $0.count >= 12 && $0[1] == 206 && $0[0] & 0x1F == 1 }, "a PLI to the citizen")
     }
 
     @Test("a handover without a check: authenticated SRTP from the new port moves media at once; forgeries and replays do not")
