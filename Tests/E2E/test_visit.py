@@ -227,6 +227,8 @@ def scenario_two_chromium(processes, relay, results):
         transport = page.stats()["transport"]
         assert transport["dtlsState"] == "connected", f"{page.name}: dtlsState {transport['dtlsState']}"
         assert transport["tlsVersion"] == "FEFD", f"{page.name}: tlsVersion {transport['tlsVersion']} is not DTLS 1.2"
+        # The README says the visit runs on AEAD_AES_128_GCM (which our own SRTP transform serves).
+        assert transport["srtpCipher"] == "SRTP_AEAD_AES_128_GCM", f"{page.name}: srtpCipher {transport['srtpCipher']}"
     relay_stats = json.loads(http("GET", "/api/stats")[1])["workers"][0]
     assert relay_stats["framesAssembled"] >= 100 and relay_stats["keyframesReceived"] >= 1, relay_stats
     metrics = prometheus()
@@ -1302,7 +1304,8 @@ def scenario_dead_sessions(processes, relay, results):
     refused = sum(1 for s in flood_statuses if s == 429)
     results["dead_sessions"] = {"admitted_after_s": round(admitted_after, 1), "flood_requests": len(flood_statuses),
                                 "flood_429": refused, "other_address": other}
-    assert refused >= len(flood_statuses) - 30 and refused > 100, results["dead_sessions"]
+    # Past its 30 attempts a minute the flooding address is refused (its budget refills by one every 2 s).
+    assert len(flood_statuses) - refused <= 30 + 3 and refused > 100, results["dead_sessions"]
     assert other == [201, 201, 201], f"the other address was refused during the flood: {results['dead_sessions']}"
 
 
