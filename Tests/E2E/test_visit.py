@@ -1283,6 +1283,15 @@ def scenario_dead_sessions(processes, relay, results):
     assert admitted_after is not None, "no join admitted within 45 s of four dead sessions"
     ended = prometheus().get('visitrelay_sessions_ended_total{reason="never-connected"}', 0)
     assert ended == 4 and admitted_after >= 29, f"seats freed after {admitted_after:.1f} s, {ended} ended"
+    # A rejoin that names its predecessor takes its seat at once: the room is full again (the join just
+    # admitted plus three more), and a join replacing one of them is admitted; the replaced one is gone.
+    locations = [http("POST", "/api/rooms/dead/participants?role=citizen", offer, sdp)[2]["Location"] for _ in range(3)]
+    assert http("POST", "/api/rooms/dead/participants?role=citizen", offer, sdp)[0] == 409
+    token = locations[0].rsplit("/", 1)[1]
+    status, text, _ = http("POST", f"/api/rooms/dead/participants?role=citizen&replaces={token}", offer, sdp)
+    assert status == 201, (status, text)
+    assert http("DELETE", locations[0])[0] == 404, "the replaced session is still there"
+    assert prometheus().get('visitrelay_sessions_ended_total{reason="replaced"}', 0) == 1
 
     flood_until = time.time() + 3
     flood_statuses = []
@@ -1307,6 +1316,24 @@ def scenario_dead_sessions(processes, relay, results):
     # Past its 30 attempts a minute the flooding address is refused (its budget refills by one every 2 s).
     assert len(flood_statuses) - refused <= 30 + 3 and refused > 100, results["dead_sessions"]
     assert other == [201, 201, 201], f"the other address was refused during the flood: {results['dead_sessions']}"
+
+
+def scenario_rejoin_backoff(processes, relay, results):
+    """The citizen's page meets a full room (two seats held by sessions that never connect): it says
+    so in plain Danish, keeps trying with back-off, and joins as soon as a seat is free."""
+    start_relay(processes, relay, ["--max-participants", "2"])
+    with open(os.path.join(REPO, "Tests", "Fixtures", "chromium-audio-video-offer.sdp"), "rb") as f:
+        offer = f.read()
+    held = [http("POST", "/api/rooms/busy/participants?role=staff", offer)[2]["Location"] for _ in range(2)]
+    citizen = browsers.Chromium(processes, f"{BASE}/r/busy?role=citizen", "citizen")
+    wait_for(lambda: len((citizen.state() or {}).get("refusals", [])) >= 2, 20, "the page to retry the full room")
+    status = citizen.evaluate("document.getElementById('status').textContent")
+    assert status == "Der er ikke plads i besøget lige nu. Vi prøver igen om lidt…", status
+    assert all(code == 409 for code in citizen.state()["refusals"]), citizen.state()["refusals"]
+    freed = time.time()
+    assert http("DELETE", held[0])[0] == 204
+    wait_joined([citizen], timeout=20)
+    results["rejoin_backoff"] = {"refusals": citizen.state()["refusals"], "joined_after_free_s": round(time.time() - freed, 1)}
 
 
 def fnv1a_worker(room, workers):
@@ -1486,6 +1513,7 @@ SCENARIOS = {
     "downlink_dip": scenario_downlink_dip,
     "dead_sessions": scenario_dead_sessions,
     "two_workers": scenario_two_workers,
+    "rejoin_backoff": scenario_rejoin_backoff,
     "chaos": scenario_chaos,
 }
 

@@ -233,7 +233,7 @@ function stopRecovery() {
 async function recoveryStep() {
   recoveryTimer = null;
   if (ended || !pc || pc.connectionState === 'connected') return;
-  setStatus(navigator.onLine === false ? 'offline' : 'lost');
+  setStatus(lostKey());
   try {
     await restartIce();
   } catch (e) {
@@ -273,10 +273,10 @@ async function restartIce() {
 const MAX_BACKOFF_MS = 30000;
 let backoffMs = 1000;
 let reconnectTimer = null;
-function scheduleReconnect({ delayMs, statusKey = 'lost' } = {}) {
+function scheduleReconnect({ delayMs, statusKey = lostKey() } = {}) {
   if (ended || reconnectTimer) return;
   stopRecovery();
-  setStatus(navigator.onLine === false ? 'offline' : statusKey);
+  setStatus(statusKey);
   teardown(false);
   const wait = delayMs !== undefined ? delayMs : jittered(backoffMs);
   if (delayMs === undefined) backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
@@ -290,9 +290,13 @@ async function reconnect() {
   } catch (e) {
     if (e instanceof JoinRefused && !e.passing) { setStatus('failed', e.message); return; }
     if (e instanceof JoinRefused && e.retryAfterSeconds * 1000 > backoffMs) backoffMs = Math.min(e.retryAfterSeconds * 1000, MAX_BACKOFF_MS);
-    scheduleReconnect({ statusKey: e instanceof JoinRefused ? e.statusKey : 'lost' });
+    scheduleReconnect({ statusKey: e instanceof JoinRefused ? e.statusKey : lostKey() });
   }
 }
+
+// When the relay did not answer at all: "no internet" if the browser says it is offline, else "lost".
+// (A refusal the relay sent proves the network works, whatever navigator.onLine says.)
+const lostKey = () => (navigator.onLine === false ? 'offline' : 'lost');
 
 function teardown(sendLeave) {
   state.joined = false;
@@ -413,7 +417,7 @@ function startVisit() {
     .catch((e) => {
       if (['NotAllowedError', 'NotFoundError', 'SecurityError'].includes(e.name)) return;
       if (e instanceof JoinRefused && !e.passing) { setStatus('failed', e.message); return; }
-      scheduleReconnect({ statusKey: e instanceof JoinRefused ? e.statusKey : 'lost' });
+      scheduleReconnect({ statusKey: e instanceof JoinRefused ? e.statusKey : lostKey() });
     });
   setInterval(updateQuality, 1000);
   const reportURL = params.get('report');
