@@ -1065,8 +1065,8 @@ def scenario_hostile_traffic(processes, relay, results):
         time.sleep(0.02)
     elapsed = time.time() - began
     # The per-source bound below can fail only if the 64 ports offer more than their budgets
-    # (64 x 50 a second): the README claims at least 5,000 a second, so assert that.
-    assert sent / elapsed >= 5000, f"offered {sent / elapsed:.0f} datagrams a second, under the 5,000 the scenario claims"
+    # (64 x 50 a second): the README claims at least 4,000 a second, so assert that.
+    assert sent / elapsed >= 4000, f"offered {sent / elapsed:.0f} datagrams a second, under the 4,000 the scenario claims"
     require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=10)  # the visit goes on
     after_metrics, after_rss = prometheus(), relay_rss_kib(relay_process)
     after_sent = sent_by_browsers(not_before_ms=time.time() * 1000)
