@@ -139,6 +139,30 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("binding the wildcard address without an announced address is refused, naming the key and the value")
+    func wildcardNeedsAnnounce() throws {
+        let udp = error("media:\n  udp: 0.0.0.0:40000\n")
+        #expect(udp?.key == "media.announce")
+        #expect(udp?.message.hasPrefix("media.udp 0.0.0.0:40000 binds every address: set media.announce") == true)
+        let udp6 = error("media:\n  udp: \"[::]:40000\"\n  tcp: \"off\"\n")
+        #expect(udp6?.key == "media.announce" && udp6?.message.hasPrefix("media.udp [::]:40000 binds every address") == true)
+        // ICE-TCP follows media.udp by default, so announcing UDP alone is not enough.
+        let tcp = error("media:\n  udp: 0.0.0.0:40000\n  announce: 198.51.100.7:40000\n")
+        #expect(tcp?.key == "media.announce_tcp")
+        #expect(tcp?.message.hasPrefix("media.tcp 0.0.0.0:40000 (the media.udp address) binds every address") == true)
+        let tcpOnly = error("media:\n  tcp: \"[0:0::0]:443\"\n")
+        #expect(tcpOnly?.key == "media.announce_tcp" && tcpOnly?.message.hasPrefix("media.tcp [0:0::0]:443 binds") == true)
+        #expect(throws: Never.self) {
+            try load("media:\n  udp: 0.0.0.0:40000\n  announce: 198.51.100.7:40000\n  announce_tcp: 198.51.100.7:443\n")
+        }
+        #expect(throws: Never.self) { try load("media:\n  udp: \"[::]:40000\"\n  announce: \"[2001:db8::7]:40000\"\n  tcp: \"off\"\n") }
+        #expect(!HostPort(host: "::1", port: 1).isWildcard && !HostPort(host: "10.0.0.0", port: 1).isWildcard)
+        // The command line is checked the same way (serve and check-config both load through here).
+        #expect(throws: ConfigurationError.self) {
+            try RelayConfiguration.load(path: nil, environment: [:], overrides: [("--udp", "media.udp", .scalar("0.0.0.0:40000"))])
+        }
+    }
+
     @Test("the README documents every key with its default")
     func readmeDocumentsEveryKey() throws {
         let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)

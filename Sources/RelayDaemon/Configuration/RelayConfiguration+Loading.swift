@@ -85,6 +85,17 @@ extension RelayConfiguration {
         if !announceTCP.isEmpty && announceTCP.count != workers {
             throw fail("media.announce_tcp", "media.announce_tcp needs one address per worker (\(workers)), got \(announceTCP.count)")
         }
+        // A wildcard bind announces nothing a browser can reach (it used to announce 0.0.0.0, or
+        // 127.0.0.1 for an address the candidate parser did not read): the operator must say which
+        // address browsers use.
+        if udp.isWildcard && announce.isEmpty {
+            throw fail("media.announce", "media.udp \(udp) binds every address: set media.announce to the address browsers reach (one host:port per worker)")
+        }
+        if let tcp = tcpListen, tcp.isWildcard && announceTCP.isEmpty {
+            throw fail(
+                "media.announce_tcp",
+                "media.tcp \(tcp)\(self.tcp == .sameAsUDP ? " (the media.udp address)" : "") binds every address: set media.announce_tcp to the address browsers reach (one host:port per worker), or media.tcp: off")
+        }
         if !turnURLs.isEmpty && turnSecretFile == nil {
             throw fail("turn.secret_file", "turn.urls needs turn.secret_file")
         }
