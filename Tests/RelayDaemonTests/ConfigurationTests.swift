@@ -163,12 +163,19 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("the README documents every key with its default")
+    /// The README's table is the operator's reference: every key must have its row with its own
+    /// environment variable, and that variable must be the one the documented rule gives, so a key
+    /// whose variable is spelt otherwise (or a table out of date) fails here.
+    @Test("the README documents every key with its environment variable, and the variable follows the stated rule")
     func readmeDocumentsEveryKey() throws {
         let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("environment variables (`VISITRELAY_<SECTION>_<KEY>`"), "README no longer states the rule")
         for key in ConfigurationKey.all {
-            #expect(readme.contains("`\(key.path)`"), "README lacks \(key.path)")
-            #expect(readme.contains("`\(key.environmentVariable)`") || readme.contains("VISITRELAY_<SECTION>_<KEY>"))
+            let parts = key.path.split(separator: ".")
+            #expect(parts.count == 2, "\(key.path) is not section.key")
+            let expected = "VISITRELAY_\(parts[0].uppercased())_\(parts.dropFirst().joined(separator: ".").uppercased())"
+            #expect(key.environmentVariable == expected, "\(key.path): \(key.environmentVariable), the rule gives \(expected)")
+            #expect(readme.contains("| `\(key.path)` | `\(expected)` |"), "README lacks the row of \(key.path) with \(expected)")
         }
     }
 }
