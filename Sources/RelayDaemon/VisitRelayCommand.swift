@@ -35,14 +35,22 @@ struct CheckConfigCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let configuration = try RelayConfiguration.load(path: path, environment: ProcessInfo.processInfo.environment)
-            _ = try configuration.turnSettings()
-            _ = try await configuration.joinTokenVerifier()
-            print("\(path): ok (\(configuration.workers) worker(s), http \(configuration.httpListen), media \(configuration.udp))")
+            print(try await Self.check(path: path, environment: ProcessInfo.processInfo.environment))
         } catch {
             FileHandle.standardError.write(Data("visit-relay: \(error)\n".utf8))
             throw ExitCode(2)
         }
+    }
+}
+
+extension CheckConfigCommand {
+    /// Loads the file as `serve` does and reads every file it names (token keys, TURN secret, admin
+    /// token, TLS certificate and key, through `runtimeFiles`), so a file `serve` would refuse is
+    /// refused here too. Returns the line printed on success.
+    static func check(path: String, environment: [String: String]) async throws(ConfigurationError) -> String {
+        let configuration = try RelayConfiguration.load(path: path, environment: environment)
+        _ = try await configuration.runtimeFiles()
+        return "\(path): ok (\(configuration.workers) worker(s), http \(configuration.httpListen), media \(configuration.udp))"
     }
 }
 
@@ -123,19 +131,23 @@ struct ServeCommand: AsyncParsableCommand {
         return list
     }
 
-    /// The configuration in effect, or a validation error naming the file line, variable or option.
-    func resolvedConfiguration() async throws -> (RelayConfiguration, TurnSettings?, JoinTokenVerifier, TLSConfiguration?) {
+    /// The configuration in effect and the files it names, or a validation error naming the file
+    /// line, variable or option.
+    func resolvedConfiguration() async throws -> (RelayConfiguration, RuntimeSettings.Current) {
         do {
             let settings = try RelayConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-            return (settings, try settings.turnSettings(), try await settings.joinTokenVerifier(), try settings.tlsConfiguration())
+            return (settings, try await settings.runtimeFiles())
         } catch {
             throw ValidationError("\(error)")
         }
     }
 
     func run() async throws {
-        let (settings, turn, tokens, tls) = try await resolvedConfiguration()
-        let runtime = RuntimeSettings(tokens: tokens, turn: turn, logLevel: settings.logLevel)
+        let (settings, files) = try await resolvedConfiguration()
+        let (tokens, turn) = (files.tokens, files.turn)
+        let runtime = RuntimeSettings(files, logLevel: settings.logLevel)
+        // Each new HTTPS connection takes the certificate a reload last read (established ones keep theirs).
+        let tls = files.tls.map { RelayConfiguration.tlsConfiguration(initial: $0, current: { runtime.current.tls }) }
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: runtime.logLevel) }
         let logger = Logger(label: "visit-relay")
         let (httpHost, httpPort) = (settings.httpListen.host, settings.httpListen.port)
@@ -210,7 +222,7 @@ struct ServeCommand: AsyncParsableCommand {
             joinLimiter: JoinRateLimiter(perAddressPerMinute: settings.joinsPerMinutePerAddress, relayPerSecond: settings.joinsPerSecond),
             logger: logger)
             .register(on: router)
-        AdminRoutes(workers: mediaWorkers, directory: directory, limits: limits, token: try settings.adminToken(), logger: logger)
+        AdminRoutes(workers: mediaWorkers, directory: directory, limits: limits, runtime: runtime, logger: logger)
             .register(on: router)
         router.get("/r/:room") { _, _ in
             let data = try Data(contentsOf: URL(fileURLWithPath: root + "/index.html"))
@@ -228,7 +240,7 @@ struct ServeCommand: AsyncParsableCommand {
             notifier: notifier, workers: mediaWorkers, runtime: runtime,
             reload: {
                 let settings = try RelayConfiguration.load(path: configPath, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-                let result = (try await settings.joinTokenVerifier(), try settings.turnSettings(), settings)
+                let result = (try await settings.runtimeFiles(), settings)
                 // The file's ceiling and role limits replace the running ones; room and participant
                 // limits set through the admin API stay.
                 limits.update { policy in

@@ -343,7 +343,7 @@ def scenario_https_visit(processes, relay, results):
     with open(config, "w") as f:
         f.write(f"http:\n  listen: 127.0.0.1:8443\n  tls_certificate: {cert}\n  tls_key: {key}\n")
     log = open(os.path.join(directory, "relay.log"), "wb")
-    processes.start([relay, "--config", config], stdout=log, stderr=log)
+    relay_process = processes.start([relay, "--config", config], stdout=log, stderr=log)
     context = ssl.create_default_context(cafile=cert)
     wait_for(lambda: _https_ok("https://127.0.0.1:8443/healthz", context), 15, "the relay to answer over HTTPS")
     try:
@@ -358,7 +358,45 @@ def scenario_https_visit(processes, relay, results):
     wait_joined([citizen, staff])
     elapsed = require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=15)
     wait_for(lambda: all(s["participant"] for s in citizen.state()["slots"][:1]), 5, "room events over WSS")
-    results["https_visit"] = {"progress_seconds": round(elapsed, 2), "secure_context": citizen.evaluate("isSecureContext")}
+    # Certificate renewal: new files in place, SIGHUP; a new connection gets the new certificate while
+    # the relay, the visit and its established WSS connections go on.
+    first = _der_sha256(cert)
+    assert _served_sha256(8443) == first
+    renewed_dir = processes.tempdir("vr-https-renewed-")
+    renewed_cert, renewed_key, _ = self_signed_certificate(renewed_dir, "visit.visitrelay.test")
+    renewed = _der_sha256(renewed_cert)
+    assert renewed != first
+    os.replace(renewed_key, key)
+    os.replace(renewed_cert, cert)
+    relay_process.send_signal(signal.SIGHUP)
+    wait_for(lambda: _served_sha256(8443) == renewed, 10, "a new HTTPS connection to get the renewed certificate")
+    assert relay_process.poll() is None, "the relay exited on SIGHUP"
+    after = require_progress([citizen, staff], frames_needed=30, audio_needed=50, timeout=10)
+    assert all((page.state() or {}).get("reconnects", 0) == 0 for page in (citizen, staff)), "a client rejoined"
+    with open(os.path.join(directory, "relay.log"), errors="replace") as f:
+        reloaded = [line for line in f if "configuration reloaded" in line]
+    assert reloaded and "tls_certificate_serial=" in reloaded[-1], reloaded
+    results["https_visit"] = {"progress_seconds": round(elapsed, 2), "secure_context": citizen.evaluate("isSecureContext"),
+                              "renewed_certificate_served": True, "progress_after_reload_seconds": round(after, 2)}
+
+
+def _der_sha256(pem_file):
+    import hashlib
+    import ssl
+    with open(pem_file) as f:
+        return hashlib.sha256(ssl.PEM_cert_to_DER_cert(f.read())).hexdigest()
+
+
+def _served_sha256(port):
+    """SHA-256 of the certificate a new TLS connection to 127.0.0.1:port is served (not verified)."""
+    import hashlib
+    import socket
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as sock, context.wrap_socket(sock) as tls:
+        return hashlib.sha256(tls.getpeercert(binary_form=True)).hexdigest()
 
 
 def _https_ok(url, context):
