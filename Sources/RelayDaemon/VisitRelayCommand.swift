@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Override media.workers.")
     var workers: Int?
 
-    @Option(help: "Override media.announce: addresses announced as UDP candidates, one host:port per worker, comma-separated.")
+    @Option(help: "Override media.announce: addresses announced as UDP candidates, one host:port ([IPv6]:port) per worker, comma-separated.")
     var announceAddress: String?
 
     @Option(help: "Override media.tcp: ICE-TCP listen base address (host:port), or off.")
@@ -155,14 +155,9 @@ struct ServeCommand: AsyncParsableCommand {
         let workers = settings.workers
         let maxParticipants = settings.maxParticipants
         let tcpBase = settings.tcpListen.map { ($0.host, $0.port) }
-        let announced = settings.announce.isEmpty ? nil : settings.announce.compactMap { TransportAddress($0) }
-        let announcedTCP = settings.announceTCP.isEmpty ? nil : settings.announceTCP.compactMap { TransportAddress($0) }
-        if let announced, announced.count != workers {
-            throw ValidationError("media.announce: IPv4 host:port only (for now)")
-        }
-        if let announcedTCP, announcedTCP.count != workers {
-            throw ValidationError("media.announce_tcp: IPv4 host:port only (for now)")
-        }
+        // validate() has checked each is an IP address and port, one per worker.
+        let announced = settings.announce.isEmpty ? nil : settings.announce.compactMap(RelayConfiguration.transportAddress)
+        let announcedTCP = settings.announceTCP.isEmpty ? nil : settings.announceTCP.compactMap(RelayConfiguration.transportAddress)
         if let config { logger.info("configuration read", metadata: ["path": "\(config)"]) }
         if !tokens.requiresToken {
             logger.warning("joins need no token: allowed because http.listen \(settings.httpListen) is loopback only; set tokens.* before exposing the relay")
@@ -172,9 +167,10 @@ struct ServeCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
         var startedWorkers: [MediaWorker] = []
         for index in 0..<workers {
-            let bound = TransportAddress("\(udpHost):\(udpPort + index)") ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(udpPort + index))
+            let bound = TransportAddress(HostPort(host: udpHost, port: udpPort + index).description)
+                ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(udpPort + index))
             let boundTCP = tcpBase.map { host, port in
-                TransportAddress("\(host):\(port + index)") ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(port + index))
+                TransportAddress(HostPort(host: host, port: port + index).description) ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(port + index))
             }
             var coreConfiguration = RelayCoreConfiguration(
                     announcedAddress: announced?[index] ?? bound,

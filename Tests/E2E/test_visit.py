@@ -1317,6 +1317,42 @@ def scenario_downlink_dip(processes, relay, results):
                                "probes": metrics.get("visitrelay_padding_probes_sent_total")}
 
 
+IPV6_RELAY = "fd00:7669::2"
+IPV6_BROWSER = "fd00:7669::1"
+
+
+def scenario_ipv6_visit(processes, relay, results):
+    """Media over IPv6: the relay binds an IPv6 address (signaling stays on 127.0.0.1) and announces
+    IPv6 host candidates with IN IP6 connection lines; two Chromiums decode each other's video and
+    audio, and each one's selected candidate pair reaches the relay at that IPv6 address."""
+    # Chromium gathers no IPv6 candidate on lo (not ::1, nor another address there), even with
+    # --allow-loopback-in-peer-connection: the namespace gets a veth pair of its own, both ends inside
+    # it, with unique local addresses (RFC 4193); the relay binds one, the browsers gather the other.
+    subprocess.run(["ip", "link", "add", "vr6a", "type", "veth", "peer", "name", "vr6b"], check=False)
+    for device, address in (("vr6a", IPV6_BROWSER), ("vr6b", IPV6_RELAY)):
+        subprocess.run(["ip", "link", "set", device, "up"], check=True)
+        subprocess.run(["ip", "-6", "addr", "replace", f"{address}/64", "dev", device, "nodad"], check=True)
+    log = open(os.path.join(processes.tempdir("vr-relay-"), "relay.log"), "wb")
+    processes.start([relay, "--http", HTTP, "--udp", f"[{IPV6_RELAY}]:40000"], stdout=log, stderr=log)
+    browsers.wait_http(f"{BASE}/healthz")
+    citizen = browsers.Chromium(processes, f"{BASE}/r/v6?role=citizen", "citizen")
+    staff = browsers.Chromium(processes, f"{BASE}/r/v6?role=staff", "staff")
+    wait_joined([citizen, staff])
+    try:
+        elapsed = require_progress([citizen, staff], frames_needed=60, audio_needed=100, timeout=15)
+    except AssertionError:
+        print("relay stats:", http("GET", "/api/stats")[1], file=sys.stderr)
+        print("citizen local description:", citizen.evaluate("visitRelay.descriptions().local"), file=sys.stderr)
+        raise
+    paths = {}
+    for page in (citizen, staff):
+        pair = page.stats()["candidatePair"] or {}
+        paths[page.name] = {k: pair.get(k) for k in ("remoteAddress", "remotePort", "remoteProtocol", "localProtocol")}
+        assert pair.get("remoteAddress") == IPV6_RELAY and pair.get("remotePort") == 40000, f"{page.name}: {paths[page.name]}"
+    results["ipv6_visit"] = {"progress_seconds": round(elapsed, 2), "paths": paths,
+                             "first_frame_ms": {p.name: first_frame_ms(p) for p in (citizen, staff)}}
+
+
 SCENARIOS = {
     "signaling_errors": scenario_signaling_errors,
     "udp_through_emulator": scenario_udp_through_emulator,
@@ -1340,6 +1376,7 @@ SCENARIOS = {
     "handover": scenario_handover,
     "ice_restart": scenario_ice_restart,
     "downlink_dip": scenario_downlink_dip,
+    "ipv6_visit": scenario_ipv6_visit,
 }
 
 

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MediaCore
 @testable import RelayDaemon
 import Testing
 
@@ -161,6 +162,16 @@ struct ConfigurationTests {
         #expect(throws: ConfigurationError.self) {
             try RelayConfiguration.load(path: nil, environment: [:], overrides: [("--udp", "media.udp", .scalar("0.0.0.0:40000"))])
         }
+    }
+
+    @Test("announced addresses are IP literals, IPv4 or [IPv6]; a name is refused naming the key")
+    func announcedAddresses() throws {
+        let v6 = try load("media:\n  udp: \"[::1]:40000\"\n  announce: \"[2001:db8::7]:40000\"\n  announce_tcp: \"[2001:db8::7]:443\"\n")
+        #expect(v6.udp == HostPort(host: "::1", port: 40000))
+        #expect(RelayConfiguration.transportAddress(v6.announce[0]) == TransportAddress(ipv6High: 0x2001_0DB8_0000_0000, low: 7, port: 40000))
+        let name = error("media:\n  announce: relay.example.dk:40000\n")
+        #expect(name?.key == "media.announce" && name?.message.hasPrefix("\"relay.example.dk:40000\" is not an IP address and port") == true)
+        #expect(error("media:\n  announce_tcp: \"[::1:443\"\n")?.key == "media.announce_tcp")
     }
 
     /// The README's table is the operator's reference: every key must have its row with its own
