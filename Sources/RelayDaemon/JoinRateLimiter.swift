@@ -35,6 +35,12 @@ final class JoinRateLimiter: Sendable {
     let relayPerSecond: Int
     private let budgets: Mutex<Budgets>
 
+    /// Slots of the per-address table. Two addresses hashed to one slot share a budget: with the
+    /// media workers' 1024, one address in 1024 would share a flooder's and be refused with it (the
+    /// likeliest cause of one failed parallel run of JoinRouteLimitTests). 65,536 slots (about 3 MiB,
+    /// once per relay) make that one in 65,536.
+    static let addressSlots = 65_536
+
     /// 0 turns a limit off.
     init(perAddressPerMinute: Int, relayPerSecond: Int) {
         self.perAddressPerMinute = perAddressPerMinute
@@ -42,7 +48,9 @@ final class JoinRateLimiter: Sendable {
         let seed = UInt64.random(in: 0...UInt64.max)
         budgets = Mutex(
             Budgets(
-                perAddress: SourceRateLimiter(rate: perAddressPerMinute, per: .seconds(60), burst: max(1, perAddressPerMinute), seed: seed),
+                perAddress: SourceRateLimiter(
+                    rate: perAddressPerMinute, per: .seconds(60), burst: max(1, perAddressPerMinute),
+                    slotCount: Self.addressSlots, seed: seed),
                 relay: SourceRateLimiter(rate: relayPerSecond, burst: max(1, relayPerSecond), slotCount: 1, seed: seed)))
     }
 
