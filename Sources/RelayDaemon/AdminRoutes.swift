@@ -13,8 +13,9 @@ struct AdminRoutes: Sendable {
     let workers: [MediaWorker]
     let directory: SessionDirectory
     let limits: LimitController
-    /// The admin bearer token, or nil when the admin API is off.
-    let token: String?
+    /// Holds the admin bearer token (`adminToken`, nil when the admin API is off), read per request so
+    /// that a SIGHUP after the token file changed applies to the next request without a restart.
+    let runtime: RuntimeSettings
     let logger: Logger
 
     struct ParticipantJSON: Codable {
@@ -108,7 +109,7 @@ struct AdminRoutes: Sendable {
 
     /// Constant-time comparison of the bearer token; 404 when the API is off, 401 otherwise.
     func authorize(_ request: Request) -> Response? {
-        guard let token else {
+        guard let token = runtime.current.adminToken else {
             return SignalingRoutes.error(.notFound, "admin-off", "the admin API is off: set admin.token_file")
         }
         let presented = Array((request.headers[.authorization] ?? "").utf8)

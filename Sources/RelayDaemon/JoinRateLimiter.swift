@@ -4,9 +4,15 @@ import NIOCore
 import Synchronization
 
 /// Join-flood limits: each client address may attempt `perAddress` joins a minute (all at once
-/// after a quiet minute), and the relay as a whole `perSecond` joins a second. Attempts count before
-/// the token is checked, so a flood of bad tokens is limited too. An over-limit join gets 429 with
-/// Retry-After and changes nothing.
+/// after a quiet minute), and the relay as a whole admits `perSecond` joins a second. An over-limit
+/// join gets 429 with Retry-After and changes nothing.
+///
+/// The two budgets are charged in two steps, so that one address cannot lock out the others: first
+/// the address's own budget (`admitAddress`), which counts before the token is checked, so a flood of
+/// bad tokens is limited too; then, only for a request that passed its address's budget and its token
+/// check, the relay-wide one (`admitRelay`). A flood from one address is therefore cut at that
+/// address and a token guesser is refused with 401/403, and neither spends what the relay shares
+/// between everyone.
 ///
 /// Behind a reverse proxy on the same host every request comes from loopback; then the client is
 /// the last address the proxy appended to X-Forwarded-For. That header is believed from loopback
@@ -29,6 +35,12 @@ final class JoinRateLimiter: Sendable {
     let relayPerSecond: Int
     private let budgets: Mutex<Budgets>
 
+    /// Slots of the per-address table. Two addresses hashed to one slot share a budget: with the
+    /// media workers' 1024, one address in 1024 would share a flooder's and be refused with it (the
+    /// likeliest cause of one failed parallel run of JoinRouteLimitTests). 65,536 slots (about 3 MiB,
+    /// once per relay) make that one in 65,536.
+    static let addressSlots = 65_536
+
     /// 0 turns a limit off.
     init(perAddressPerMinute: Int, relayPerSecond: Int) {
         self.perAddressPerMinute = perAddressPerMinute
@@ -36,22 +48,29 @@ final class JoinRateLimiter: Sendable {
         let seed = UInt64.random(in: 0...UInt64.max)
         budgets = Mutex(
             Budgets(
-                perAddress: SourceRateLimiter(rate: perAddressPerMinute, per: .seconds(60), burst: max(1, perAddressPerMinute), seed: seed),
+                perAddress: SourceRateLimiter(
+                    rate: perAddressPerMinute, per: .seconds(60), burst: max(1, perAddressPerMinute),
+                    slotCount: Self.addressSlots, seed: seed),
                 relay: SourceRateLimiter(rate: relayPerSecond, burst: max(1, relayPerSecond), slotCount: 1, seed: seed)))
     }
 
-    /// Charges one join attempt from `client` at `now`, or says which budget refused it.
-    func admit(client: TransportAddress, now: ContinuousClock.Instant = .now) -> Refusal? {
-        budgets.withLock { budgets -> Refusal? in
-            if !budgets.relay.admit(Self.relayKey, now: now) {
-                return Refusal(retryAfterSeconds: 1, scope: .relay)
-            }
-            if !budgets.perAddress.admit(client.on(.tcp).withoutPort, now: now) {
-                let seconds = perAddressPerMinute > 0 ? max(1, 60 / perAddressPerMinute) : 1
-                return Refusal(retryAfterSeconds: seconds, scope: .address)
-            }
-            return nil
+    /// Charges one join attempt to `client`'s own budget at `now`, or refuses it (scope `.address`).
+    /// Called first, before the token check: what one address sends is paid for by that address.
+    func admitAddress(client: TransportAddress, now: ContinuousClock.Instant = .now) -> Refusal? {
+        let admitted = budgets.withLock { $0.perAddress.admit(client.on(.tcp).withoutPort, now: now) }
+        guard admitted else {
+            let seconds = perAddressPerMinute > 0 ? max(1, 60 / perAddressPerMinute) : 1
+            return Refusal(retryAfterSeconds: seconds, scope: .address)
         }
+        return nil
+    }
+
+    /// Charges one join to the relay-wide budget at `now`, or refuses it (scope `.relay`). Called only
+    /// for a join that passed `admitAddress` and the token check, so neither a flooding address nor a
+    /// failed token can spend the budget every other address's joins depend on.
+    func admitRelay(now: ContinuousClock.Instant = .now) -> Refusal? {
+        let admitted = budgets.withLock { $0.relay.admit(Self.relayKey, now: now) }
+        return admitted ? nil : Refusal(retryAfterSeconds: 1, scope: .relay)
     }
 
     /// The client a request is from: its peer, or for a loopback peer the last X-Forwarded-For entry.

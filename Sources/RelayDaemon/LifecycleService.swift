@@ -11,8 +11,9 @@ struct LifecycleService: Service {
     let notifier: SystemdNotifier
     let workers: [MediaWorker]
     let runtime: RuntimeSettings
-    /// Re-reads the configuration (file, environment, command line) for a reload.
-    let reload: @Sendable () async throws -> (JoinTokenVerifier, TurnSettings?, RelayConfiguration)
+    /// Re-reads the configuration (file, environment, command line) and the files it names
+    /// (`RelayConfiguration.runtimeFiles`) for a reload.
+    let reload: @Sendable () async throws -> (RuntimeSettings.Current, RelayConfiguration)
     let initial: RelayConfiguration
     let logger: Logger
 
@@ -64,24 +65,54 @@ struct LifecycleService: Service {
         let signals = await UnixSignalsSequence(trapping: .sighup)
         for await _ in signals {
             notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
-            do {
-                let (tokens, turn, configuration) = try await reload()
-                runtime.replace(tokens: tokens, turn: turn, logLevel: configuration.logLevel)
-                for key in Self.restartOnlyDifferences(initial, configuration) {
-                    logger.warning("configuration key changed but needs a restart to apply", metadata: ["key": "\(key)"])
-                }
-                logger.info("configuration reloaded", metadata: ["tokens": "\(tokens.requiresToken ? "required" : "none")"])
-            } catch {
-                logger.error("configuration reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
-            }
+            await reloadOnce()
             notifier.notify("READY=1\nSTATUS=serving")
         }
     }
 
-    /// Keys whose change a reload cannot apply (sockets and workers are bound at start).
+    /// One SIGHUP: everything is re-read, and applied only if all of it is good. A file that does not
+    /// parse, a certificate whose key does not match, or an admin token that is too short refuses the
+    /// whole reload with an error naming the key, and the running settings stay (a half-applied reload
+    /// would be harder to reason about than none). Keys that need a restart are each named.
+    func reloadOnce() async {
+        let previous = runtime.current
+        do {
+            var (reloaded, configuration) = try await reload()
+            // Plain HTTP and HTTPS are different servers, bound at start: a reload switches neither
+            // way (`restartOnlyDifferences` names it), and an HTTPS server keeps serving a certificate.
+            if (previous.tls == nil) != (reloaded.tls == nil) { reloaded.tls = previous.tls }
+            runtime.replace(reloaded, logLevel: configuration.logLevel)
+            for key in Self.restartOnlyDifferences(initial, configuration) {
+                logger.warning("configuration key changed but needs a restart to apply", metadata: ["key": "\(key)"])
+            }
+            var metadata: Logger.Metadata = [
+                "tokens": "\(reloaded.tokens.requiresToken ? "required" : "none")",
+                "admin_api": "\(reloaded.adminToken == nil ? "off" : "on")",
+            ]
+            if let tls = reloaded.tls { metadata["tls_certificate_serial"] = "\(tls.serialHex)" }
+            logger.info("configuration reloaded", metadata: metadata)
+        } catch {
+            logger.error("configuration reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Keys a reload applies at once: read per request (tokens, TURN, admin token, limits, log level)
+    /// or per new TLS connection (the certificate and key, while HTTPS is on).
+    static let reloadableKeys: Set<String> = [
+        "http.tls_certificate", "http.tls_key", "turn.urls", "turn.secret_file", "turn.ttl_seconds",
+        "tokens.hs256_secret_file", "tokens.es256_public_key_file", "limits.ceiling_kbps",
+        "limits.citizen_up_kbps", "limits.citizen_down_kbps", "limits.staff_up_kbps", "limits.staff_down_kbps",
+        "limits.interpreter_up_kbps", "limits.interpreter_down_kbps", "admin.token_file", "logging.level",
+    ]
+
+    /// Keys whose change a reload cannot apply (sockets and workers are bound at start), as a
+    /// reload logs them. Every key of `ConfigurationKey.all` is here or in `reloadableKeys` (a test
+    /// checks both lists against the table). The TLS files reload, but turning HTTPS on or off does not.
     static func restartOnlyDifferences(_ old: RelayConfiguration, _ new: RelayConfiguration) -> [String] {
         var keys: [String] = []
         if old.httpListen != new.httpListen { keys.append("http.listen") }
+        if (old.tlsCertificateFile == nil) != (new.tlsCertificateFile == nil) { keys.append("http.tls_certificate") }
+        if (old.tlsKeyFile == nil) != (new.tlsKeyFile == nil) { keys.append("http.tls_key") }
         if old.udp != new.udp { keys.append("media.udp") }
         if old.tcp != new.tcp { keys.append("media.tcp") }
         if old.workers != new.workers { keys.append("media.workers") }
@@ -100,6 +131,7 @@ struct LifecycleService: Service {
         if old.unknownSourceBurst != new.unknownSourceBurst { keys.append("security.unknown_source_burst") }
         if old.joinsPerMinutePerAddress != new.joinsPerMinutePerAddress { keys.append("security.joins_per_minute") }
         if old.joinsPerSecond != new.joinsPerSecond { keys.append("security.joins_per_second") }
+        if old.shutdownGraceSeconds != new.shutdownGraceSeconds { keys.append("shutdown.grace_seconds") }
         return keys
     }
 }

@@ -124,18 +124,13 @@ struct SignalingRoutes: Sendable {
         guard Self.isValidRoom(room) else {
             return Self.error(.badRequest, "bad-room", "room names are 1-64 characters of A-Z, a-z, 0-9, _ and -")
         }
-        let client = JoinRateLimiter.client(peer: context.remoteAddress, forwardedFor: request.headers[Self.forwardedFor])
-        if let refusal = joinLimiter.admit(client: client) {
-            metrics.recordJoin(outcome: "rate-limited")
-            logger.notice("join refused", metadata: ["room": "\(room)", "reason": "rate-limited", "limit": "\(refusal.scope.rawValue)"])
-            let limit = refusal.scope == .address
-                ? "\(joinLimiter.perAddressPerMinute) join attempts a minute from one address"
-                : "\(joinLimiter.relayPerSecond) join attempts a second"
-            var response = Self.error(.tooManyRequests, "rate-limited", "too many joins: the limit is \(limit); retry later")
-            response.headers[.retryAfter] = "\(refusal.retryAfterSeconds)"
-            return response
-        }
         guard let role = Self.role(of: request) else { return Self.badRole() }
+        // Limits in this order (README "Signaling limits"): the client address's own budget, then the
+        // token, and only then the relay-wide budget, so neither a flooding address nor a failed token
+        // spends what every other address's joins need. Room and role checks cost nothing, so they go
+        // first; the offer is read only after every limit.
+        let client = JoinRateLimiter.client(peer: context.remoteAddress, forwardedFor: request.headers[Self.forwardedFor])
+        if let refusal = joinLimiter.admitAddress(client: client) { return rateLimited(refusal, room: room) }
         do {
             try await runtime.current.tokens.authorize(authorization: request.headers[.authorization], room: room, role: role)
         } catch {
@@ -146,6 +141,7 @@ struct SignalingRoutes: Sendable {
         guard await !directory.draining else {
             return Self.error(.serviceUnavailable, "draining", "the relay is shutting down; try again shortly")
         }
+        if let refusal = joinLimiter.admitRelay() { return rateLimited(refusal, room: room) }
         let offer: String
         do { offer = try await Self.readOffer(request) } catch { return Self.tooLarge() }
         // A rejoin names the session it replaces (`?replaces=`, the token of its own earlier session):
@@ -179,6 +175,19 @@ struct SignalingRoutes: Sendable {
             metrics.recordJoin(outcome: "bad-offer")
             return Self.error(.badRequest, "bad-offer", Self.describe(error))
         }
+    }
+
+    /// 429 with Retry-After for a join over one of `joinLimiter`'s budgets, counted and logged with
+    /// the budget that refused it.
+    private func rateLimited(_ refusal: JoinRateLimiter.Refusal, room: String) -> Response {
+        metrics.recordJoin(outcome: "rate-limited")
+        logger.notice("join refused", metadata: ["room": "\(room)", "reason": "rate-limited", "limit": "\(refusal.scope.rawValue)"])
+        let limit = refusal.scope == .address
+            ? "\(joinLimiter.perAddressPerMinute) join attempts a minute from one address"
+            : "\(joinLimiter.relayPerSecond) join attempts a second"
+        var response = Self.error(.tooManyRequests, "rate-limited", "too many joins: the limit is \(limit); retry later")
+        response.headers[.retryAfter] = "\(refusal.retryAfterSeconds)"
+        return response
     }
 
     static func isValidRoom(_ room: String) -> Bool {

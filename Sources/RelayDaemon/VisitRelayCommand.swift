@@ -35,14 +35,22 @@ struct CheckConfigCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let configuration = try RelayConfiguration.load(path: path, environment: ProcessInfo.processInfo.environment)
-            _ = try configuration.turnSettings()
-            _ = try await configuration.joinTokenVerifier()
-            print("\(path): ok (\(configuration.workers) worker(s), http \(configuration.httpListen), media \(configuration.udp))")
+            print(try await Self.check(path: path, environment: ProcessInfo.processInfo.environment))
         } catch {
             FileHandle.standardError.write(Data("visit-relay: \(error)\n".utf8))
             throw ExitCode(2)
         }
+    }
+}
+
+extension CheckConfigCommand {
+    /// Loads the file as `serve` does and reads every file it names (token keys, TURN secret, admin
+    /// token, TLS certificate and key, through `runtimeFiles`), so a file `serve` would refuse is
+    /// refused here too. Returns the line printed on success.
+    static func check(path: String, environment: [String: String]) async throws(ConfigurationError) -> String {
+        let configuration = try RelayConfiguration.load(path: path, environment: environment)
+        _ = try await configuration.runtimeFiles()
+        return "\(path): ok (\(configuration.workers) worker(s), http \(configuration.httpListen), media \(configuration.udp))"
     }
 }
 
@@ -63,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Override media.workers.")
     var workers: Int?
 
-    @Option(help: "Override media.announce: addresses announced as UDP candidates, one host:port per worker, comma-separated.")
+    @Option(help: "Override media.announce: addresses announced as UDP candidates, one host:port ([IPv6]:port) per worker, comma-separated.")
     var announceAddress: String?
 
     @Option(help: "Override media.tcp: ICE-TCP listen base address (host:port), or off.")
@@ -123,19 +131,23 @@ struct ServeCommand: AsyncParsableCommand {
         return list
     }
 
-    /// The configuration in effect, or a validation error naming the file line, variable or option.
-    func resolvedConfiguration() async throws -> (RelayConfiguration, TurnSettings?, JoinTokenVerifier, TLSConfiguration?) {
+    /// The configuration in effect and the files it names, or a validation error naming the file
+    /// line, variable or option.
+    func resolvedConfiguration() async throws -> (RelayConfiguration, RuntimeSettings.Current) {
         do {
             let settings = try RelayConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-            return (settings, try settings.turnSettings(), try await settings.joinTokenVerifier(), try settings.tlsConfiguration())
+            return (settings, try await settings.runtimeFiles())
         } catch {
             throw ValidationError("\(error)")
         }
     }
 
     func run() async throws {
-        let (settings, turn, tokens, tls) = try await resolvedConfiguration()
-        let runtime = RuntimeSettings(tokens: tokens, turn: turn, logLevel: settings.logLevel)
+        let (settings, files) = try await resolvedConfiguration()
+        let (tokens, turn) = (files.tokens, files.turn)
+        let runtime = RuntimeSettings(files, logLevel: settings.logLevel)
+        // Each new HTTPS connection takes the certificate a reload last read (established ones keep theirs).
+        let tls = files.tls.map { RelayConfiguration.tlsConfiguration(initial: $0, current: { runtime.current.tls }) }
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: runtime.logLevel) }
         let logger = Logger(label: "visit-relay")
         let (httpHost, httpPort) = (settings.httpListen.host, settings.httpListen.port)
@@ -143,14 +155,9 @@ struct ServeCommand: AsyncParsableCommand {
         let workers = settings.workers
         let maxParticipants = settings.maxParticipants
         let tcpBase = settings.tcpListen.map { ($0.host, $0.port) }
-        let announced = settings.announce.isEmpty ? nil : settings.announce.compactMap { TransportAddress($0) }
-        let announcedTCP = settings.announceTCP.isEmpty ? nil : settings.announceTCP.compactMap { TransportAddress($0) }
-        if let announced, announced.count != workers {
-            throw ValidationError("media.announce: IPv4 host:port only (for now)")
-        }
-        if let announcedTCP, announcedTCP.count != workers {
-            throw ValidationError("media.announce_tcp: IPv4 host:port only (for now)")
-        }
+        // validate() has checked each is an IP address and port, one per worker.
+        let announced = settings.announce.isEmpty ? nil : settings.announce.compactMap(RelayConfiguration.transportAddress)
+        let announcedTCP = settings.announceTCP.isEmpty ? nil : settings.announceTCP.compactMap(RelayConfiguration.transportAddress)
         if let config { logger.info("configuration read", metadata: ["path": "\(config)"]) }
         if !tokens.requiresToken {
             logger.warning("joins need no token: allowed because http.listen \(settings.httpListen) is loopback only; set tokens.* before exposing the relay")
@@ -160,9 +167,10 @@ struct ServeCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
         var startedWorkers: [MediaWorker] = []
         for index in 0..<workers {
-            let bound = TransportAddress("\(udpHost):\(udpPort + index)") ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(udpPort + index))
+            let bound = TransportAddress(HostPort(host: udpHost, port: udpPort + index).description)
+                ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(udpPort + index))
             let boundTCP = tcpBase.map { host, port in
-                TransportAddress("\(host):\(port + index)") ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(port + index))
+                TransportAddress(HostPort(host: host, port: port + index).description) ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(port + index))
             }
             var coreConfiguration = RelayCoreConfiguration(
                     announcedAddress: announced?[index] ?? bound,
@@ -216,7 +224,7 @@ struct ServeCommand: AsyncParsableCommand {
             joinLimiter: JoinRateLimiter(perAddressPerMinute: settings.joinsPerMinutePerAddress, relayPerSecond: settings.joinsPerSecond),
             logger: logger)
             .register(on: router)
-        AdminRoutes(workers: mediaWorkers, directory: directory, limits: limits, token: try settings.adminToken(), logger: logger)
+        AdminRoutes(workers: mediaWorkers, directory: directory, limits: limits, runtime: runtime, logger: logger)
             .register(on: router)
         router.get("/r/:room") { _, _ in
             let data = try Data(contentsOf: URL(fileURLWithPath: root + "/index.html"))
@@ -234,7 +242,7 @@ struct ServeCommand: AsyncParsableCommand {
             notifier: notifier, workers: mediaWorkers, runtime: runtime,
             reload: {
                 let settings = try RelayConfiguration.load(path: configPath, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-                let result = (try await settings.joinTokenVerifier(), try settings.turnSettings(), settings)
+                let result = (try await settings.runtimeFiles(), settings)
                 // The file's ceiling and role limits replace the running ones; room and participant
                 // limits set through the admin API stay.
                 limits.update { policy in

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MediaCore
 @testable import RelayDaemon
 import Testing
 
@@ -139,12 +140,53 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("the README documents every key with its default")
+    @Test("binding the wildcard address without an announced address is refused, naming the key and the value")
+    func wildcardNeedsAnnounce() throws {
+        let udp = error("media:\n  udp: 0.0.0.0:40000\n")
+        #expect(udp?.key == "media.announce")
+        #expect(udp?.message.hasPrefix("media.udp 0.0.0.0:40000 binds every address: set media.announce") == true)
+        let udp6 = error("media:\n  udp: \"[::]:40000\"\n  tcp: \"off\"\n")
+        #expect(udp6?.key == "media.announce" && udp6?.message.hasPrefix("media.udp [::]:40000 binds every address") == true)
+        // ICE-TCP follows media.udp by default, so announcing UDP alone is not enough.
+        let tcp = error("media:\n  udp: 0.0.0.0:40000\n  announce: 198.51.100.7:40000\n")
+        #expect(tcp?.key == "media.announce_tcp")
+        #expect(tcp?.message.hasPrefix("media.tcp 0.0.0.0:40000 (the media.udp address) binds every address") == true)
+        let tcpOnly = error("media:\n  tcp: \"[0:0::0]:443\"\n")
+        #expect(tcpOnly?.key == "media.announce_tcp" && tcpOnly?.message.hasPrefix("media.tcp [0:0::0]:443 binds") == true)
+        #expect(throws: Never.self) {
+            try load("media:\n  udp: 0.0.0.0:40000\n  announce: 198.51.100.7:40000\n  announce_tcp: 198.51.100.7:443\n")
+        }
+        #expect(throws: Never.self) { try load("media:\n  udp: \"[::]:40000\"\n  announce: \"[2001:db8::7]:40000\"\n  tcp: \"off\"\n") }
+        #expect(!HostPort(host: "::1", port: 1).isWildcard && !HostPort(host: "10.0.0.0", port: 1).isWildcard)
+        // The command line is checked the same way (serve and check-config both load through here).
+        #expect(throws: ConfigurationError.self) {
+            try RelayConfiguration.load(path: nil, environment: [:], overrides: [("--udp", "media.udp", .scalar("0.0.0.0:40000"))])
+        }
+    }
+
+    @Test("announced addresses are IP literals, IPv4 or [IPv6]; a name is refused naming the key")
+    func announcedAddresses() throws {
+        let v6 = try load("media:\n  udp: \"[::1]:40000\"\n  announce: \"[2001:db8::7]:40000\"\n  announce_tcp: \"[2001:db8::7]:443\"\n")
+        #expect(v6.udp == HostPort(host: "::1", port: 40000))
+        #expect(RelayConfiguration.transportAddress(v6.announce[0]) == TransportAddress(ipv6High: 0x2001_0DB8_0000_0000, low: 7, port: 40000))
+        let name = error("media:\n  announce: relay.example.dk:40000\n")
+        #expect(name?.key == "media.announce" && name?.message.hasPrefix("\"relay.example.dk:40000\" is not an IP address and port") == true)
+        #expect(error("media:\n  announce_tcp: \"[::1:443\"\n")?.key == "media.announce_tcp")
+    }
+
+    /// The README's table is the operator's reference: every key must have its row with its own
+    /// environment variable, and that variable must be the one the documented rule gives, so a key
+    /// whose variable is spelt otherwise (or a table out of date) fails here.
+    @Test("the README documents every key with its environment variable, and the variable follows the stated rule")
     func readmeDocumentsEveryKey() throws {
         let readme = try String(contentsOf: Self.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        #expect(readme.contains("environment variables (`VISITRELAY_<SECTION>_<KEY>`"), "README no longer states the rule")
         for key in ConfigurationKey.all {
-            #expect(readme.contains("`\(key.path)`"), "README lacks \(key.path)")
-            #expect(readme.contains("`\(key.environmentVariable)`") || readme.contains("VISITRELAY_<SECTION>_<KEY>"))
+            let parts = key.path.split(separator: ".")
+            #expect(parts.count == 2, "\(key.path) is not section.key")
+            let expected = "VISITRELAY_\(parts[0].uppercased())_\(parts.dropFirst().joined(separator: ".").uppercased())"
+            #expect(key.environmentVariable == expected, "\(key.path): \(key.environmentVariable), the rule gives \(expected)")
+            #expect(readme.contains("| `\(key.path)` | `\(expected)` |"), "README lacks the row of \(key.path) with \(expected)")
         }
     }
 }

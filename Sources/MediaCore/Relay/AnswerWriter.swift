@@ -36,6 +36,11 @@ struct AnswerWriter {
     /// The answer as SDP text, built as a `SessionDescription` from the typed attribute values.
     var text: String { description.text }
 
+    /// The dummy connection address of every section (JSEP RFC 9429 §5.3.1: ICE finds the real one),
+    /// in the family of the relay's candidate: `IN IP4 0.0.0.0`, or `IN IP6 ::` for an IPv6 relay,
+    /// which browsers read as the family of the default candidate.
+    var connectionAddress: String { candidate.isIPv4 ? "IN IP4 0.0.0.0" : "IN IP6 ::" }
+
     var description: SessionDescription {
         var sdp = SessionDescription(origin: "- \(sessionID) 2 IN IP4 127.0.0.1")
         sdp.timings = ["0 0"]
@@ -48,7 +53,7 @@ struct AnswerWriter {
             if answered.rejected {
                 var media = SDPMediaSection(
                     kind: section.kind, port: 0, proto: section.proto,
-                    formats: [section.kind == "application" ? "webrtc-datachannel" : "0"], connection: "IN IP4 0.0.0.0")
+                    formats: [section.kind == "application" ? "webrtc-datachannel" : "0"], connection: connectionAddress)
                 media.add("mid", section.mid)
                 media.add("inactive")
                 sdp.media.append(media)
@@ -56,8 +61,8 @@ struct AnswerWriter {
             }
             var media = SDPMediaSection(
                 kind: section.kind, port: 9, proto: section.proto, formats: answered.codecs.map { String($0.payloadType) },
-                connection: "IN IP4 0.0.0.0")
-            media.add("rtcp", "9 IN IP4 0.0.0.0")
+                connection: connectionAddress)
+            media.add("rtcp", "9 \(connectionAddress)")
             media.add("ice-ufrag", ice.ufrag)
             media.add("ice-pwd", ice.pwd)
             media.add("fingerprint", fingerprint.sdpValue)

@@ -79,17 +79,29 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// The address without the port, as text ("127.0.0.1" or "::1"-style full form).
+    /// The address without the port, as text: dotted IPv4, or IPv6 in RFC 5952 form (lower-case
+    /// hex, the longest run of two or more zero groups as `::`), as SDP candidates carry it.
     public var host: String {
         if let v4 = ipv4 {
             return "\(v4 >> 24).\((v4 >> 16) & 0xFF).\((v4 >> 8) & 0xFF).\(v4 & 0xFF)"
         }
         let bytes = ipv6Bytes
-        var groups: [String] = []
-        for i in stride(from: 0, to: 16, by: 2) {
-            groups.append(String(UInt16(bytes[i]) << 8 | UInt16(bytes[i + 1]), radix: 16))
+        let groups = stride(from: 0, to: 16, by: 2).map { UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]) }
+        var best = (start: 0, count: 0)
+        var index = 0
+        while index < 8 {
+            guard groups[index] == 0 else {
+                index += 1
+                continue
+            }
+            var end = index
+            while end < 8 && groups[end] == 0 { end += 1 }
+            if end - index > best.count { best = (index, end - index) }
+            index = end
         }
-        return groups.joined(separator: ":")
+        func text(_ slice: ArraySlice<UInt16>) -> String { slice.map { String($0, radix: 16) }.joined(separator: ":") }
+        guard best.count >= 2 else { return text(groups[...]) }
+        return text(groups[..<best.start]) + "::" + text(groups[(best.start + best.count)...])
     }
 
     public var description: String {
@@ -97,13 +109,86 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
         return transport == .udp ? address : "tcp/" + address
     }
 
-    /// Parses "a.b.c.d:port" (IPv4 only for now; IPv6 text arrives with the STUN work).
+    /// Parses `a.b.c.d:port` or `[IPv6]:port` (brackets as in RFC 3986 §3.2.2; the IPv6 text of
+    /// RFC 4291 §2.2 with at most one `::` and an optional dotted IPv4 tail). Names are not addresses.
     public init?(_ text: String) {
-        let parts = text.split(separator: ":")
-        guard parts.count == 2, let port = UInt16(parts[1]) else { return nil }
-        let octets = parts[0].split(separator: ".", omittingEmptySubsequences: false).compactMap { UInt8($0) }
-        guard octets.count == 4 else { return nil }
-        let value = octets.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return nil }
+            let rest = text[text.index(after: close)...]
+            guard rest.first == ":", let port = UInt16(rest.dropFirst()),
+                let (high, low) = Self.parseIPv6(text[text.index(after: text.startIndex)..<close])
+            else { return nil }
+            self.init(ipv6High: high, low: low, port: port)
+            return
+        }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let port = UInt16(parts[1]), let value = Self.parseIPv4(parts[0]) else { return nil }
         self.init(ipv4: value, port: port)
+    }
+
+    /// Dotted-quad IPv4 text in host byte order; nil for short forms, leading zeros or values over 255.
+    static func parseIPv4(_ text: Substring) -> UInt32? {
+        let octets = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard octets.count == 4 else { return nil }
+        var value: UInt32 = 0
+        for octet in octets {
+            guard (1...3).contains(octet.count), octet.allSatisfy({ $0 >= "0" && $0 <= "9" }),
+                octet.count == 1 || octet.first != "0", let byte = UInt8(octet)
+            else { return nil }
+            value = value << 8 | UInt32(byte)
+        }
+        return value
+    }
+
+    /// IPv6 text as its two 64-bit halves: up to eight groups of 1-4 hex digits, one `::` standing
+    /// for one or more zero groups, and a dotted IPv4 address as the last 32 bits.
+    static func parseIPv6(_ text: Substring) -> (UInt64, UInt64)? {
+        let utf8 = Array(text.utf8)
+        var gap: Int?
+        var i = 0
+        while i + 1 < utf8.count {
+            if utf8[i] == UInt8(ascii: ":") && utf8[i + 1] == UInt8(ascii: ":") {
+                guard gap == nil else { return nil }  // a second "::" (or ":::")
+                gap = i
+                i += 2
+            } else {
+                i += 1
+            }
+        }
+        func groups(_ part: Substring, endsAddress: Bool) -> [UInt16]? {
+            if part.isEmpty { return [] }
+            let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
+            var out: [UInt16] = []
+            for (index, piece) in pieces.enumerated() {
+                if endsAddress && index == pieces.count - 1 && piece.contains(".") {
+                    guard let v4 = parseIPv4(piece) else { return nil }
+                    out += [UInt16(v4 >> 16), UInt16(v4 & 0xFFFF)]
+                } else {
+                    guard (1...4).contains(piece.count), piece.allSatisfy(\.isHexDigit), let group = UInt16(piece, radix: 16) else {
+                        return nil
+                    }
+                    out.append(group)
+                }
+            }
+            return out
+        }
+        var all: [UInt16]
+        if let gap {
+            let start = text.startIndex
+            let head = text[start..<text.utf8.index(start, offsetBy: gap)]
+            let tail = text[text.utf8.index(start, offsetBy: gap + 2)...]
+            guard let before = groups(head, endsAddress: false), let after = groups(tail, endsAddress: true),
+                before.count + after.count <= 7
+            else { return nil }
+            all = before + [UInt16](repeating: 0, count: 8 - before.count - after.count) + after
+        } else {
+            guard let parsed = groups(text, endsAddress: true), parsed.count == 8 else { return nil }
+            all = parsed
+        }
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        for group in all[0..<4] { high = high << 16 | UInt64(group) }
+        for group in all[4..<8] { low = low << 16 | UInt64(group) }
+        return (high, low)
     }
 }

@@ -17,7 +17,9 @@ struct ConfigurationError: Error, Equatable, CustomStringConvertible {
         switch source {
         case .file(let path, let line): return "\(path):\(line): \(keyText)\(message)"
         case .environment(let variable): return "environment \(variable): \(keyText)\(message)"
-        case .commandLine(let option): return "\(option): \(message)"
+        // The key too: a file the configuration names (a certificate, a token file) fails here, and
+        // the operator must see which key named it.
+        case .commandLine(let option): return "\(option): \(keyText)\(message)"
         }
     }
 }

@@ -92,10 +92,10 @@ struct ConfigurationKey: Sendable {
             default: throw KeyError(message: "expected own or libsrtp, got \"\(text)\"")
             }
         },
-        .init(path: "media.announce", defaultText: "[] (the bound address)", help: "Addresses announced as UDP candidates, one host:port per worker.") { c, v in
+        .init(path: "media.announce", defaultText: "[] (the bound address)", help: "Addresses announced as UDP candidates, one host:port per worker; required when media.udp is 0.0.0.0 or [::].") { c, v in
             c.announce = try addresses(v)
         },
-        .init(path: "media.announce_tcp", defaultText: "[] (the bound address)", help: "Addresses announced as ICE-TCP candidates, one per worker.") { c, v in
+        .init(path: "media.announce_tcp", defaultText: "[] (the bound address)", help: "Addresses announced as ICE-TCP candidates, one per worker; required when media.tcp is 0.0.0.0 or [::].") { c, v in
             c.announceTCP = try addresses(v)
         },
         .init(path: "rooms.max_participants", defaultText: "4", help: "Most participants in one room, 2-8.") { c, v in

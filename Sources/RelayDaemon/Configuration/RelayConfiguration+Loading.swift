@@ -1,4 +1,5 @@
 import Foundation
+import MediaCore
 import Yams
 
 extension RelayConfiguration {
@@ -79,11 +80,27 @@ extension RelayConfiguration {
         func fail(_ key: String, _ message: String) -> ConfigurationError {
             ConfigurationError(source: .commandLine(option: "configuration"), key: key, message: message)
         }
+        for (key, items) in [("media.announce", announce), ("media.announce_tcp", announceTCP)] {
+            for item in items where Self.transportAddress(item) == nil {
+                throw fail(key, "\"\(item)\" is not an IP address and port (a.b.c.d:port or [IPv6]:port); browsers get it as their candidate")
+            }
+        }
         if !announce.isEmpty && announce.count != workers {
             throw fail("media.announce", "media.announce needs one address per worker (\(workers)), got \(announce.count)")
         }
         if !announceTCP.isEmpty && announceTCP.count != workers {
             throw fail("media.announce_tcp", "media.announce_tcp needs one address per worker (\(workers)), got \(announceTCP.count)")
+        }
+        // A wildcard bind announces nothing a browser can reach (it used to announce 0.0.0.0, or
+        // 127.0.0.1 for an address the candidate parser did not read): the operator must say which
+        // address browsers use.
+        if udp.isWildcard && announce.isEmpty {
+            throw fail("media.announce", "media.udp \(udp) binds every address: set media.announce to the address browsers reach (one host:port per worker)")
+        }
+        if let tcp = tcpListen, tcp.isWildcard && announceTCP.isEmpty {
+            throw fail(
+                "media.announce_tcp",
+                "media.tcp \(tcp)\(self.tcp == .sameAsUDP ? " (the media.udp address)" : "") binds every address: set media.announce_tcp to the address browsers reach (one host:port per worker), or media.tcp: off")
         }
         if !turnURLs.isEmpty && turnSecretFile == nil {
             throw fail("turn.secret_file", "turn.urls needs turn.secret_file")
@@ -99,6 +116,12 @@ extension RelayConfiguration {
         if turnURLs.isEmpty && turnSecretFile != nil {
             throw fail("turn.urls", "turn.secret_file is set but turn.urls is empty")
         }
+    }
+
+    /// An announced `host:port` as the candidate address browsers get: an IPv4 or IPv6 literal
+    /// (`198.51.100.7:40000`, `[2001:db8::7]:40000`), never a name.
+    static func transportAddress(_ text: String) -> TransportAddress? {
+        HostPort(parsing: text).flatMap { TransportAddress($0.description) }
     }
 
     static func line(of error: YamlError) -> Int {

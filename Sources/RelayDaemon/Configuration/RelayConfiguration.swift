@@ -108,4 +108,11 @@ struct HostPort: Sendable, Equatable, CustomStringConvertible {
 
     /// True for 127.0.0.0/8, ::1 and "localhost": nothing outside this machine can connect.
     var isLoopback: Bool { host == "localhost" || host == "::1" || host.hasPrefix("127.") }
+
+    /// True for the unspecified address, `0.0.0.0` or any spelling of `::` (RFC 4291 §2.5.2): a socket
+    /// bound there takes every interface's traffic, but the address itself names no interface a
+    /// browser could send to, so it can never be announced as a candidate.
+    var isWildcard: Bool {
+        host == "0.0.0.0" || (host.contains(":") && host.allSatisfy { $0 == "0" || $0 == ":" })
+    }
 }

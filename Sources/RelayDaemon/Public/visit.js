@@ -349,7 +349,7 @@ async function stats() {
     const local = report.get(out.candidatePair.localCandidateId);
     const remote = report.get(out.candidatePair.remoteCandidateId);
     if (local) Object.assign(out.candidatePair, { localType: local.candidateType, localProtocol: local.protocol, relayProtocol: local.relayProtocol || null });
-    if (remote) Object.assign(out.candidatePair, { remoteProtocol: remote.protocol, remotePort: remote.port });
+    if (remote) Object.assign(out.candidatePair, { remoteProtocol: remote.protocol, remotePort: remote.port, remoteAddress: remote.address || remote.ip || null });
   }
   return out;
 }

@@ -93,6 +93,6 @@ struct TransportAddressTests {
         let fromBytes = TransportAddress(ipv6: bytes, port: 5)
         let fromHalves = TransportAddress(ipv6High: 0x2001_0db8_0000_0000, low: 1, port: 5)
         #expect(fromBytes == fromHalves && fromBytes.ipv6Bytes == bytes && !fromBytes.isIPv4)
-        #expect(fromBytes.description == "[2001:db8:0:0:0:0:0:1]:5")
+        #expect(fromBytes.description == "[2001:db8::1]:5", "RFC 5952 text")
     }
 }
