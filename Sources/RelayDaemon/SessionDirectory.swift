@@ -96,7 +96,7 @@ enum RoomMessage {
     static func json(_ view: RoomView) -> String {
         let slots = view.slots.map { slot in
             let participant = slot.participant.map { id in
-                #"{"id":"\#(id)","role":"\#(slot.role?.rawValue ?? "")"}"#
+                #"{"id":"\#(id)","role":"\#(slot.role?.rawValue ?? "")","camera":\#(slot.camera)}"#
             } ?? "null"
             return #"{"slot":\#(slot.slot),"audioMid":"\#(escape(slot.audioMid))","videoMid":"\#(escape(slot.videoMid))","participant":\#(participant),"videoPaused":\#(slot.videoPaused)}"#
         }

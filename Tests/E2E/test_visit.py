@@ -639,16 +639,16 @@ def video_send_kbps(page, seconds=3.0):
     return (sent() - before) * 8 / 1000 / (time.time() - began)
 
 
-def start_relay_with_admin(processes, relay):
-    """The relay with the admin API on (ADMIN_TOKEN) and a 5 Mbit/s ceiling."""
+def start_relay_with_admin(processes, relay, limits="limits:\n  ceiling_kbps: 5000\n", extra=()):
+    """The relay with the admin API on (ADMIN_TOKEN) and, unless told otherwise, a 5 Mbit/s ceiling."""
     directory = processes.tempdir("vr-admin-")
     token_file = os.path.join(directory, "admin-token")
     with open(token_file, "w") as f:
         f.write(ADMIN_TOKEN + "\n")
     config = os.path.join(directory, "visit-relay.yaml")
     with open(config, "w") as f:
-        f.write(f"admin:\n  token_file: {token_file}\nlimits:\n  ceiling_kbps: 5000\n")
-    return start_relay(processes, relay, ["--config", config])
+        f.write(f"admin:\n  token_file: {token_file}\n{limits}")
+    return start_relay(processes, relay, ["--config", config, *extra])
 
 
 def scenario_admin_limits(processes, relay, results):
@@ -1030,10 +1030,18 @@ def scenario_rural_downlink(processes, relay, results):
     assert on["downlink"]["queueDelayMs"]["p50"] <= 50, f"the relay overfilled the downlink: {figures}"
     assert on["downlink"]["queueDelayMs"]["p95"] <= 400, f"the relay overfilled the downlink: {figures}"
     assert on["downlink"]["loss"] <= 0.05, f"loss beyond the link's 2 %: {figures}"
-    # Without the estimate (same run) staff overfills the citizen's link: a longer queue and more loss.
+    # Without the estimate (same run) nothing holds staff to the citizen's link. How badly that goes
+    # depends on how fast staff's encoder runs (runs: p95 798 ms with 32-48 % loss and nothing
+    # decoded; or a short queue but 40 % fewer frames decoded), so off must be clearly worse on at
+    # least one of the three measures.
     off = figures["off"]
-    assert off["downlink"]["queueDelayMs"]["p95"] >= 2 * on["downlink"]["queueDelayMs"]["p95"], f"off is not worse: {figures}"
-    assert off["downlink"]["loss"] >= on["downlink"]["loss"] + 0.05, f"off loses no more than on: {figures}"
+    worse = {
+        "queue_p95": off["downlink"]["queueDelayMs"]["p95"] >= 2 * on["downlink"]["queueDelayMs"]["p95"],
+        "loss": off["downlink"]["loss"] >= on["downlink"]["loss"] + 0.05,
+        "frames": off["frames_decoded_last_10s"] <= 0.8 * on["frames_decoded_last_10s"],
+    }
+    figures["off_worse_by"] = [name for name, bad in worse.items() if bad]
+    assert any(worse.values()), f"without downlink estimation the visit is no worse: {figures}"
 
 
 def stun_request(username, password, transaction=None):
@@ -1417,6 +1425,37 @@ def scenario_rejoin_backoff(processes, relay, results):
                                  "joined_after_free_s": round(time.time() - freed, 1)}
 
 
+def scenario_audio_only(processes, relay, results):
+    """A citizen whose tablet has no camera (Chromium's fake devices with no video device) still
+    joins with sound: the staff hears it, sees a calm tile with the citizen's role and that the camera
+    is off, and the relay forwards nothing into that slot's video; the citizen still sees the staff."""
+    start_relay(processes, relay)
+    citizen = browsers.Chromium(processes, f"{BASE}/r/nocam?role=citizen", "citizen",
+                                extra_args=["--use-fake-device-for-media-stream=device-count=0"])
+    staff = browsers.Chromium(processes, f"{BASE}/r/nocam?role=staff", "staff")
+    wait_joined([citizen, staff])
+    assert citizen.state().get("missingMedia") == "video", citizen.state()
+    wait_for(lambda: any(s["participant"] for s in staff.state()["slots"]), 10, "the staff to see the citizen")
+    slot = next(s for s in staff.state()["slots"] if s["participant"])
+    assert slot["participant"]["role"] == "citizen" and slot["participant"]["camera"] is False, slot
+
+    def slot_stats(page, mid, kind):
+        return next((s for s in page.stats()["inbound"] if s["kind"] == kind and s["mid"] == mid), {})
+    before = slot_stats(staff, slot["audioMid"], "audio").get("packetsReceived", 0)
+    require_progress([citizen], frames_needed=30, audio_needed=50, timeout=15)
+    time.sleep(2)
+    audio = slot_stats(staff, slot["audioMid"], "audio").get("packetsReceived", 0) - before
+    video = slot_stats(staff, slot["videoMid"], "video")
+    tile = staff.evaluate(f"(() => {{ const t = document.getElementById('slot-{slot['slot']}'); "
+                          "return {cls: t.className, text: t.querySelector('.camera-off').textContent, "
+                          "hidden: t.querySelector('.camera-off').hidden, name: t.querySelector('.name').textContent}; })()")
+    results["audio_only"] = {"staff_audio_packets": audio, "staff_video_packets": video.get("packetsReceived", 0), "tile": tile}
+    assert audio >= 100, f"the staff does not hear the citizen: {results['audio_only']}"
+    assert video.get("packetsReceived", 0) == 0 and video.get("framesDecoded", 0) == 0, results["audio_only"]
+    assert "camera-off" in tile["cls"] and not tile["hidden"] and tile["name"] == "Borger", tile
+    assert tile["text"] == "Kameraet er slået fra. I kan stadig tale sammen.", tile
+
+
 def fnv1a_worker(room, workers):
     """The media worker SessionDirectory pins a new room to (FNV-1a of its name, modulo workers)."""
     value = 0xcbf29ce484222325
@@ -1519,14 +1558,7 @@ def scenario_chaos(processes, relay, results):
     and then its Chromium is frozen for 60 s (SIGSTOP, SIGCONT: a sleeping laptop). Each time media
     flows both ways again within 3 s of the link's return (or SIGCONT), and the relay's room view
     holds exactly the two real participants (no session left behind)."""
-    directory = processes.tempdir("vr-chaos-")
-    token_file = os.path.join(directory, "admin-token")
-    with open(token_file, "w") as f:
-        f.write(ADMIN_TOKEN + "\n")
-    config = os.path.join(directory, "visit-relay.yaml")
-    with open(config, "w") as f:
-        f.write(f"admin:\n  token_file: {token_file}\n")
-    start_relay(processes, relay, ["--config", config, "--tcp", "off"])
+    start_relay_with_admin(processes, relay, limits="", extra=["--tcp", "off"])
     citizen = browsers.Chromium(processes, f"{BASE}/r/chaos?role=citizen", "citizen", uid=CHAOS_UID)
     staff = browsers.Chromium(processes, f"{BASE}/r/chaos?role=staff", "staff")
     wait_joined([citizen, staff])
@@ -1641,6 +1673,7 @@ SCENARIOS = {
     "dead_sessions": scenario_dead_sessions,
     "two_workers": scenario_two_workers,
     "rejoin_backoff": scenario_rejoin_backoff,
+    "audio_only": scenario_audio_only,
     "chaos": scenario_chaos,
 }
 

@@ -51,6 +51,9 @@ public struct SendSideEstimator: Sendable {
     private var outageSeen = false
     private var feedbackLeastOneWayMs: Double?
     private var queueJudgedFromSendMs = -Double.infinity
+    /// Packets sent before this instant (µs) went into an outage: their loss is the outage's, not
+    /// congestion's, and a long outage reports thousands of them.
+    private var lossJudgedFromSendUs = Int64.min
     private var feedbackHighestSequence: Int64?
 
     public init(parameters: SendSideEstimatorParameters, origin: ContinuousClock.Instant) {
@@ -108,6 +111,7 @@ public struct SendSideEstimator: Sendable {
         let unwrapped = history.unwrap(sequence)
         feedbackHighestSequence = max(feedbackHighestSequence ?? unwrapped, unwrapped)
         guard let sent = history.report(unwrapped) else { return }
+        guard sent.sendTimeUs >= lossJudgedFromSendUs else { return }
         feedbackSent += 1
         guard let arrivalTimeUs else {
             feedbackLost += 1
@@ -121,6 +125,8 @@ public struct SendSideEstimator: Sendable {
             groups.reset()
             trendline.reset()
             outageSeen = true
+            // What was sent up to this packet went into the outage, in this feedback and the next.
+            lossJudgedFromSendUs = sent.sendTimeUs
         }
         lastArrivalMs = max(lastArrivalMs ?? arrivalMs, arrivalMs)
         // Packets sent before an outage was noticed queued behind it: their wait says nothing of a standing queue.
@@ -139,6 +145,11 @@ public struct SendSideEstimator: Sendable {
         lastTimeoutMs = nil
         if let highest = feedbackHighestSequence { history.settle(through: highest) }
         if let newest = feedbackNewestSendUs { addRttSample(nowMs - Double(newest) / 1000) }
+        if outageSeen {
+            // This feedback's losses were counted before its arrivals showed the outage: drop them.
+            feedbackSent = 0
+            feedbackLost = 0
+        }
         judgeLoss(nowMs: nowMs)
         var usage = trendline.usage
         if let least = feedbackLeastOneWayMs {

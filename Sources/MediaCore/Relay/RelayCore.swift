@@ -160,7 +160,8 @@ public struct RelayCore: ~Copyable {
         let slots = participant.slots.map { slot in
             RoomSlot(
                 slot: slot.index, audioMid: slot.audioMid, videoMid: slot.videoMid, participant: slot.source,
-                role: slot.source.flatMap { participants[$0]?.role }, videoPaused: slot.videoPaused)
+                role: slot.source.flatMap { participants[$0]?.role }, videoPaused: slot.videoPaused,
+                camera: slot.source.flatMap { participants[$0] }.map { $0.video != nil } ?? false)
         }
         return RoomView(room: participant.room, participant: id, role: participant.role, slots: slots)
     }

@@ -136,6 +136,9 @@ public struct RoomSlot: Sendable, Equatable {
     public let role: ParticipantRole?
     /// Video on this slot is paused for this receiver (its downlink is below the floor); audio goes on.
     public let videoPaused: Bool
+    /// Whether the participant shown sends video at all: false when it joined without a camera (its
+    /// offer's own video section is inactive), so the page shows a calm tile instead of a black one.
+    public var camera: Bool = true
 }
 
 /// The room as one participant sees it; signaling sends it over the WebSocket as `{"type":"room"}`.

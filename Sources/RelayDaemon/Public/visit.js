@@ -16,6 +16,7 @@ const TEXT = {
     offline: 'Ingen internetforbindelse. Vi prøver igen, så snart den er tilbage…', failed: 'Kunne ikke forbinde: ',
     good: 'God forbindelse', fair: 'Ustabil forbindelse', poor: 'Dårlig forbindelse', other: 'Anden deltager',
     videoPaused: 'Video sat på pause: svag forbindelse. Lyden fortsætter.',
+    cameraOffOther: 'Kameraet er slået fra. I kan stadig tale sammen.',
   },
   en: {
     title: 'Video visit', room: 'Visit code', role: 'I am', citizen: 'Citizen', staff: 'Staff', interpreter: 'Interpreter',
@@ -30,6 +31,7 @@ const TEXT = {
     offline: 'No internet connection. Trying again as soon as it is back…', failed: 'Could not connect: ',
     good: 'Good connection', fair: 'Unstable connection', poor: 'Poor connection', other: 'Other participant',
     videoPaused: 'Video paused: weak connection. Sound continues.',
+    cameraOffOther: 'The camera is off. You can still talk.',
   },
 };
 
@@ -61,13 +63,26 @@ const slotStreams = new Map();
 
 function setStatus(key, extra = '') { $('status').textContent = t(key) + extra; }
 
+// Audio and video are asked for together (one prompt), and if that fails, separately: a citizen
+// without a camera, or who denies it, still joins with sound. Only with neither does the page stop.
 async function getMedia() {
+  const video = { width: 640, height: 360 };
   try {
-    return await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: 640, height: 360 } });
+    return await navigator.mediaDevices.getUserMedia({ audio: true, video });
   } catch (error) {
-    state.error = error.name;
-    setStatus(error.name === 'NotAllowedError' || error.name === 'SecurityError' ? 'denied' : 'noDevice');
-    throw error;
+    const tracks = [];
+    for (const constraints of [{ audio: true }, { video }]) {
+      try {
+        for (const track of (await navigator.mediaDevices.getUserMedia(constraints)).getTracks()) tracks.push(track);
+      } catch (e) { /* this one is missing or denied: go on with the other */ }
+    }
+    if (!tracks.length) {
+      state.error = error.name;
+      setStatus(error.name === 'NotAllowedError' || error.name === 'SecurityError' ? 'denied' : 'noDevice');
+      throw error;
+    }
+    state.missingMedia = tracks.some((t) => t.kind === 'video') ? 'audio' : 'video';
+    return new MediaStream(tracks);
   }
 }
 
@@ -102,8 +117,13 @@ async function join(room, role) {
   pc = new RTCPeerConnection({ iceServers: config.iceServers || [], iceTransportPolicy, bundlePolicy: 'max-bundle' });
   const [audioTrack] = localStream.getAudioTracks();
   const [videoTrack] = localStream.getVideoTracks();
-  pc.addTransceiver(audioTrack || 'audio', { direction: 'sendonly', streams: [localStream] });
-  pc.addTransceiver(videoTrack || 'video', { direction: 'sendonly', streams: [localStream], sendEncodings: simulcastEncodings(config, role) });
+  // Without a track the section is inactive: the relay then publishes nothing for it and tells the
+  // others that this participant's camera is off.
+  pc.addTransceiver(audioTrack || 'audio', { direction: audioTrack ? 'sendonly' : 'inactive', streams: [localStream] });
+  pc.addTransceiver(videoTrack || 'video', {
+    direction: videoTrack ? 'sendonly' : 'inactive', streams: [localStream],
+    sendEncodings: videoTrack ? simulcastEncodings(config, role) : undefined,
+  });
   for (let i = 0; i < config.maxParticipants - 1; i++) {
     pc.addTransceiver('audio', { direction: 'recvonly' });
     pc.addTransceiver('video', { direction: 'recvonly' });
@@ -162,6 +182,7 @@ function openEvents() {
 
 function showRoom(event) {
   state.slots = event.slots;
+  if (state.missingMedia === 'video') $('self').hidden = true;
   const remotes = $('remotes');
   let anyone = false;
   for (const slot of event.slots) {
@@ -170,7 +191,7 @@ function showRoom(event) {
       tile = document.createElement('div');
       tile.className = 'tile';
       tile.id = `slot-${slot.slot}`;
-      tile.innerHTML = '<video autoplay playsinline></video><span class="name"></span><span class="paused" hidden></span>';
+      tile.innerHTML = '<video autoplay playsinline></video><span class="name"></span><span class="paused" hidden></span><span class="camera-off" hidden></span>';
       remotes.appendChild(tile);
     }
     const video = tile.querySelector('video');
@@ -189,6 +210,12 @@ function showRoom(event) {
     paused.hidden = !(slot.participant && slot.videoPaused);
     paused.textContent = t('videoPaused');
     tile.classList.toggle('video-paused', Boolean(slot.participant && slot.videoPaused));
+    // A participant without a camera: a calm tile with its role, never a black box.
+    const cameraOff = Boolean(slot.participant && slot.participant.camera === false);
+    const cameraText = tile.querySelector('.camera-off');
+    cameraText.hidden = !cameraOff;
+    cameraText.textContent = t('cameraOffOther');
+    tile.classList.toggle('camera-off', cameraOff);
     if (slot.participant) {
       anyone = true;
       tile.querySelector('.name').textContent = t(slot.participant.role) || t('other');
@@ -364,7 +391,8 @@ async function updateQuality() {
   const received = s.inbound.reduce((n, i) => n + i.packetsReceived, 0);
   const lost = s.inbound.reduce((n, i) => n + Math.max(0, i.packetsLost), 0);
   const lossRate = received + lost > 0 ? lost / (received + lost) : 0;
-  const progressing = decoded > lastDecoded || state.slots.every((slot) => !slot.participant);
+  // Video that is not coming (nobody there, or only participants without a camera) is no sign of trouble.
+  const progressing = decoded > lastDecoded || state.slots.every((slot) => !slot.participant || slot.participant.camera === false);
   lastDecoded = decoded;
   let level = 'good';
   if ((rtt && rtt > 0.3) || lossRate > 0.02 || !progressing) level = 'fair';

@@ -93,4 +93,30 @@ struct SendSideEstimatorTests {
         #expect(estimator.lastLossFraction == 0.1)
         #expect(estimator.rttMs == 70)  // the newest received packet (the 99th) left at 980 ms
     }
+
+    @Test("what went into an outage is not congestion loss: after 10 s without any arrival the rate holds")
+    func outageLossIsNotCongestion() {
+        let origin = ContinuousClock.now
+        var estimator = SendSideEstimator(parameters: .rural4G, origin: origin)
+        var pending: [(sequence: UInt16, sentMs: Int)] = []
+        // Feedback every 100 ms for what was sent since the last one; `lost` decides which did not arrive.
+        func run(from startMs: Int, to endMs: Int, lost: (Int) -> Bool, feedback: Bool) {
+            for ms in stride(from: startMs, to: endMs, by: 10) {
+                pending.append((estimator.packetSent(size: 1000, now: origin + .milliseconds(ms)), ms))
+                guard feedback, ms % 100 == 90 else { continue }
+                estimator.beginFeedback()
+                for packet in pending {
+                    estimator.addReport(sequence: packet.sequence, arrivalTimeUs: lost(packet.sentMs) ? nil : Int64(packet.sentMs + 40) * 1000)
+                }
+                estimator.endFeedback(now: origin + .milliseconds(ms + 50))
+                pending.removeAll()
+            }
+        }
+        run(from: 0, to: 3_000, lost: { _ in false }, feedback: true)
+        let before = estimator.targetBitrate
+        run(from: 3_000, to: 13_000, lost: { _ in true }, feedback: false)  // the link is out: nothing comes back
+        run(from: 13_000, to: 15_000, lost: { $0 < 13_000 }, feedback: true)
+        #expect(estimator.lastLossFraction < 0.05, "the outage's packets counted as loss: \(estimator.lastLossFraction)")
+        #expect(estimator.targetBitrate >= 0.9 * before, "the rate fell from \(before) to \(estimator.targetBitrate)")
+    }
 }

@@ -383,4 +383,27 @@ struct RelayCoreTests {
             _ = try harness.core.join(room: "other", role: .staff, offer: noFingerprint, now: harness.now)
         }
     }
+
+    @Test("a participant without a camera (own video inactive) joins with audio; the others' view says its camera is off")
+    func audioOnlyParticipant() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let fingerprint = harness.core.identity.fingerprint
+        let staff = try RelayTestClient(port: 50_331, relayFingerprint: fingerprint, seed: 2)
+        let staffID = try harness.connect(staff, room: "nocam", role: .staff)
+        let citizen = try RelayTestClient(port: 50_332, relayFingerprint: fingerprint, seed: 1)
+        var offer = citizen.offer(slots: 2)
+        let videoSection = try #require(offer.range(of: "a=mid:1\r\n"))
+        let direction = try #require(offer.range(of: "a=sendonly", range: videoSection.upperBound..<offer.endIndex))
+        offer.replaceSubrange(direction, with: "a=inactive")
+        let citizenID = try harness.connect(citizen, room: "nocam", role: .citizen, offer: offer)
+
+        let maybeStaffView = harness.core.roomView(for: staffID)
+        let staffView = try #require(maybeStaffView)
+        #expect(staffView.slots[0].participant == citizenID && staffView.slots[0].camera == false)
+        let maybeCitizenView = harness.core.roomView(for: citizenID)
+        let citizenView = try #require(maybeCitizenView)
+        #expect(citizenView.slots[0].participant == staffID && citizenView.slots[0].camera == true)
+        try harness.send(citizen.rtp(video: false, payload: [0xAB]), from: citizen)
+        #expect(staff.received.last?.payload == [0xAB], "its audio reaches the staff")
+    }
 }

@@ -74,9 +74,10 @@ struct RelayHarness: ~Copyable {
         return (citizen, staff, citizenID, staffID)
     }
 
-    /// Joins a client: offer/answer, ICE check with nomination, DTLS handshake.
-    mutating func connect(_ client: RelayTestClient, room: String, role: ParticipantRole) throws -> ParticipantID {
-        let result = try core.join(room: room, role: role, offer: client.offer(slots: 2), now: now)
+    /// Joins a client: offer/answer (its own offer unless one is given), ICE check with nomination,
+    /// DTLS handshake.
+    mutating func connect(_ client: RelayTestClient, room: String, role: ParticipantRole, offer: String? = nil) throws -> ParticipantID {
+        let result = try core.join(room: room, role: role, offer: offer ?? client.offer(slots: 2), now: now)
         client.accept(answer: result.answerSDP)
         clients[client.address] = client
         try send(client.bindingRequest(), from: client)
