@@ -1572,9 +1572,11 @@ def scenario_chaos(processes, relay, results):
         back = time.time()
         flowing = media_flowing([citizen, staff], back, timeout=15)
         roles, rooms = room_participants("chaos")
+        metrics = prometheus()
         timeline[f"cut_{seconds}s"] = {"media_back_s": flowing, "participants": roles,
                                        "reconnects": citizen.state().get("reconnects"),
-                                       "ice_restarts": citizen.state().get("iceRestarts")}
+                                       "ice_restarts": citizen.state().get("iceRestarts"),
+                                       "video_pauses": metrics.get("visitrelay_video_pauses_total", 0)}
         print(f"  chaos: cut {seconds} s: {timeline[f'cut_{seconds}s']}", flush=True)
         if len(flowing) < 2 or max(flowing.values()) > 3.0:
             failures.append(f"cut {seconds} s: media both ways {flowing} (wanted both within 3 s)")
