@@ -179,6 +179,11 @@ struct ReceiveSlot {
     var pictureIDs = VP8PictureIDRewriter()
     /// After a pause or a switch video restarts only at a keyframe of the wanted encoding.
     var awaitingKeyframe: Bool { forwardedEncoding != targetEncoding }
+    /// The keyframe this slot's receiver needs from its source: on the encoding it forwards, or the
+    /// one it waits to switch to. Nil for an empty slot.
+    var keyframeRequest: KeyframeRequest? {
+        source.map { KeyframeRequest(source: $0, encoding: forwardedEncoding ?? targetEncoding) }
+    }
 
     /// Points the slot at a new source (or none). A single stream is forwarded from its next packet
     /// (the receiver's decoder waits for the keyframe the relay asks for); simulcast from the

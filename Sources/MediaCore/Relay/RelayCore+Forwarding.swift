@@ -206,8 +206,8 @@ extension RelayCore {
     /// A receiver asked for a keyframe of the stream it knows as `mediaSSRC`: the encoding its slot
     /// forwards (or waits for) owes one.
     mutating func requestKeyframe(for mediaSSRC: UInt32, asked participant: Participant) {
-        guard let slot = participant.slots.first(where: { $0.video.ssrc == mediaSSRC }), let source = slot.source else { return }
-        pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: slot.forwardedEncoding ?? slot.targetEncoding))
+        guard let request = participant.slots.first(where: { $0.video.ssrc == mediaSSRC })?.keyframeRequest else { return }
+        pendingKeyframeRequests.insert(request)
     }
 
     /// Runs due timers: DTLS retransmission, session lifetime (connect bound, consent freshness),

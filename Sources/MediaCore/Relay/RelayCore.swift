@@ -217,9 +217,7 @@ public struct RelayCore: ~Copyable {
     /// find the gap themselves.
     mutating func requestKeyframes(forReceiver receiver: Participant) {
         for slot in receiver.slots {
-            if let source = slot.source {
-                pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: slot.forwardedEncoding ?? slot.targetEncoding))
-            }
+            if let request = slot.keyframeRequest { pendingKeyframeRequests.insert(request) }
         }
     }
 
