@@ -75,10 +75,14 @@ struct RelayCoreTests {
     func handover() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, staff, _, _) = try harness.visit(room: "ho", ports: (50_061, 50_062))
+        // The citizen's video flows and the keyframe requests of the join have been served.
+        try harness.send(citizen.rtp(video: true, payload: [41]), from: citizen)
+        try harness.tick(.milliseconds(400))
         // The staff's 4G modem hands over: same keys, new source port.
         let moved = try RelayTestClient(port: 50_063, relayFingerprint: Self.relayIdentity.fingerprint, seed: 9)
         harness.clients[moved.address] = staff
         harness.now += .seconds(2)
+        citizen.receivedRTCP.removeAll()
         // An authenticated check from the new port (no nomination), after the old one fell silent:
         var check = staff.bindingRequest(useCandidate: false) + [UInt8](repeating: 0, count: 64)
         let checkLength = check.count - 64
@@ -92,7 +96,6 @@ struct RelayCoreTests {
         let counters = harness.core.counters
         #expect(counters.rtpForwarded >= 1)
         // What was in flight to the old port is lost: the staff's source is asked for a keyframe at once.
-        citizen.receivedRTCP.removeAll()
         try harness.tick()
         #expect(citizen.receivedRTCP.contains { $0.count >= 12 && $0[1] == 206 && $0[0] & 0x1F == 1 }, "a PLI to the citizen")
     }
