@@ -123,6 +123,7 @@ struct LifecycleService: Service {
         if old.announceTCP != new.announceTCP { keys.append("media.announce_tcp") }
         if old.maxParticipants != new.maxParticipants { keys.append("rooms.max_participants") }
         if old.relayNack != new.relayNack { keys.append("repair.relay_nack") }
+        if old.audioRepair != new.audioRepair { keys.append("repair.audio") }
         if old.transportFeedback != new.transportFeedback { keys.append("bwe.transport_feedback") }
         if old.downlinkEstimation != new.downlinkEstimation { keys.append("bwe.downlink_estimation") }
         if old.simulcast != new.simulcast { keys.append("bwe.simulcast") }

@@ -53,6 +53,12 @@ final class RelayMetrics: Sendable {
         ("nacked_packets", "Sequence numbers asked for in NACKs to senders", { $0.relay.nackedPackets }),
         ("recovered_by_retransmission", "Sender retransmissions forwarded as the original packets", { $0.relay.recoveredByRetransmission }),
         ("retransmissions_sent", "Receiver NACKs answered from the RTX cache", { $0.relay.retransmissionsSent }),
+        ("audio_recovered_by_redundancy", "Opus packets an uplink lost that the sender's RED brought", { $0.relay.audioRecoveredByRedundancy }),
+        ("audio_recovered_by_retransmission", "Opus packets an uplink lost that a sender retransmitted on our NACK", {
+            $0.relay.audioRecoveredByRetransmission
+        }),
+        ("audio_redundant_blocks_sent", "Earlier Opus packets repeated in RED towards receivers", { $0.relay.audioRedundantBlocksSent }),
+        ("audio_retransmissions_sent", "Receiver NACKs for audio answered from the audio cache", { $0.relay.audioRetransmissionsSent }),
         ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve", { $0.relay.retransmissionsUnavailable }),
         ("transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders", { $0.relay.transportFeedbackSent }),
         ("video_pauses", "Times video towards a receiver was paused below the floor of its downlink", { $0.relay.videoPauses }),

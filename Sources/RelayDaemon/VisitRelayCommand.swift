@@ -95,6 +95,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Override repair.relay_nack: on or off.")
     var relayNack: String?
 
+    @Option(help: "Override repair.audio: on or off.")
+    var audioRepair: String?
+
     @Option(help: "Override bwe.transport_feedback: on or off.")
     var transportFeedback: String?
 
@@ -124,6 +127,7 @@ struct ServeCommand: AsyncParsableCommand {
         add("--turn-ttl", "turn.ttl_seconds", turnTtl)
         add("--max-participants", "rooms.max_participants", maxParticipants.map(String.init))
         add("--relay-nack", "repair.relay_nack", relayNack)
+        add("--audio-repair", "repair.audio", audioRepair)
         add("--transport-feedback", "bwe.transport_feedback", transportFeedback)
         add("--downlink-estimation", "bwe.downlink_estimation", downlinkEstimation)
         add("--simulcast", "bwe.simulcast", simulcast)
@@ -181,6 +185,7 @@ struct ServeCommand: AsyncParsableCommand {
                     downlinkEstimation: settings.downlinkEstimation,
                     unknownSourceRate: settings.unknownSourceRate, unknownSourceBurst: settings.unknownSourceBurst)
             coreConfiguration.simulcast = settings.simulcast
+            coreConfiguration.audioRepair = settings.audioRepair
             coreConfiguration.srtpRTP = settings.ownSrtp ? .preferOwn : .libsrtp
             let core = RelayCore(
                 configuration: coreConfiguration,

@@ -143,6 +143,7 @@ struct ReloadTests {
         "media.udp": "127.0.0.1:50000", "media.tcp": "off", "media.workers": "2", "media.socket_buffer_kib": "128",
         "media.realtime_priority": "10", "media.srtp": "libsrtp", "media.announce": "198.51.100.7:40000",
         "media.announce_tcp": "198.51.100.7:443", "rooms.max_participants": "3", "repair.relay_nack": "false",
+        "repair.audio": "false",
         "bwe.transport_feedback": "false", "bwe.downlink_estimation": "false", "bwe.simulcast": "false",
         "security.unknown_source_rate": "10", "security.unknown_source_burst": "10", "security.joins_per_minute": "5",
         "security.joins_per_second": "5", "turn.urls": "turn:turn.example.dk:3478", "turn.secret_file": "/other/turn",

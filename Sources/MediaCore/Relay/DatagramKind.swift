@@ -39,6 +39,8 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
     case paddingOnly
     /// From an address bound to no participant, beyond `RelayCoreConfiguration.unknownSourceRate`.
     case rateLimited
+    /// A RED payload (RFC 2198) whose block headers do not fit it.
+    case redMalformed
 
     public var description: String {
         switch self {
@@ -62,6 +64,7 @@ public enum DropReason: Int, Sendable, CaseIterable, CustomStringConvertible {
         case .rtxWithoutNack: "rtx_without_nack"
         case .paddingOnly: "padding_only"
         case .rateLimited: "rate_limited"
+        case .redMalformed: "red_malformed"
         }
     }
 }
@@ -79,6 +82,13 @@ public struct RelayCounters: Sendable, Equatable {
     public var nackedPackets = 0
     /// Sender retransmissions (RTX) forwarded as the original packets.
     public var recoveredByRetransmission = 0
+    /// Opus packets an uplink lost that a sender's RED brought anyway; sender retransmissions of
+    /// audio forwarded; and the repeats we put into RED towards receivers.
+    public var audioRecoveredByRedundancy = 0
+    public var audioRecoveredByRetransmission = 0
+    public var audioRedundantBlocksSent = 0
+    /// Receiver NACKs for audio answered from the audio cache (also in `retransmissionsSent`).
+    public var audioRetransmissionsSent = 0
     /// VP8 frames received complete (all packets, start to marker), and keyframes begun.
     public var framesAssembled = 0
     public var keyframesReceived = 0

@@ -12,7 +12,8 @@ struct PublishedEncoding: Sendable {
     var rtxSSRC: UInt32?
     /// What we received of it, for our receiver reports.
     var statistics: ReceiveStatistics?
-    /// Loss detection and NACK scheduling (video, when relay-side repair is on).
+    /// Loss detection and NACK scheduling (video with relay-side repair on); for audio with audio
+    /// repair on, also what tells a packet RED repeats from one not yet seen.
     var nack: NackGenerator?
     /// VP8 frame assembly: complete frames, keyframes, decodable-from-here (video).
     var frames: FrameAssembler?
@@ -53,6 +54,9 @@ struct PublishedStream: Sendable {
     var rtxPayloadTypes: [UInt8: UInt8] = [:]
     /// The RTP streams of this section: one, or one per simulcast rid in the offer's order.
     var encodings: [PublishedEncoding]
+    /// Whether the sender answers our generic NACKs on this section (it offered `rtcp-fb nack` for
+    /// the codec; audio only: video NACK goes by `RelayCoreConfiguration.relayNack`).
+    var answersNack = false
     /// Extension ids of RtpStreamId and RepairedRtpStreamId (RFC 8852 §3), with simulcast.
     var ridExtension: UInt8?
     var repairedRidExtension: UInt8?
@@ -141,6 +145,8 @@ enum MediaCodec: String, Sendable, Equatable {
     case vp8 = "vp8"
     case h264 = "h264"
     case rtx = "rtx"
+    /// Redundant audio (RFC 2198), around Opus.
+    case red = "red"
 
     init?(encodingName: String) {
         self.init(rawValue: encodingName.lowercased())
@@ -161,6 +167,12 @@ struct ReceiveSlot {
     var video: OutgoingStreamRewriter
     /// What we sent on the video stream, to answer the receiver's NACKs (relay-side repair on).
     var videoCache: RtxCache?
+    /// The plain Opus packets we sent on the audio stream (audio repair on): NACK answers, and the
+    /// repeats in RED.
+    var audioCache: RtxCache?
+    /// The fraction lost (1/256) the receiver last reported on this slot's audio: what the source
+    /// hears as its receivers' loss.
+    var audioLossReported: UInt8 = 0
     /// The participant shown in this slot, if any.
     var source: ParticipantID?
     /// Whether video on this slot is paused: the receiver's share of its downlink fell below the
@@ -232,6 +244,8 @@ final class Participant {
     var lastProbe: ContinuousClock.Instant?
     /// Fraction lost (1/256) the participant last reported on the streams we send it.
     var lossDown: UInt8 = 0
+    /// How many earlier Opus packets each RED packet towards it repeats, from that loss.
+    var audioRedundancy = AudioRedundancyPolicy()
     /// Our RTCP sender SSRC towards this participant (for receiver-only reports and feedback).
     let rtcpSSRC: UInt32
     /// Operator bitrate limits (bits/s): what this participant may send, and may be sent.

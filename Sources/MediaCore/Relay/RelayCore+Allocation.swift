@@ -20,7 +20,8 @@ extension RelayCore {
         for receiver in participants.values where receiver.isMediaReady {
             // No estimate and no limit: nothing holds video back (a lifted limit resumes it).
             let share = downlinkShare(of: receiver) ?? UInt64.max
-            let videoShare = share > configuration.audioShareBps ? share - configuration.audioShareBps : 0
+            let audioShare = audioShareBps(of: receiver)
+            let videoShare = share > audioShare ? share - audioShare : 0
             var changed = false
             var upswitchProbeBps: UInt64 = 0
             for index in receiver.slots.indices {
@@ -52,6 +53,12 @@ extension RelayCore {
             if changed { events.append(.roomChanged(room: receiver.room)) }
             sendProbes(to: receiver, upswitchProbeBps: upswitchProbeBps, now: now, into: &output)
         }
+    }
+
+    /// What audio towards `receiver` takes of its share: `audioShareBps`, and as much again for each
+    /// Opus payload its RED packets repeat (RelayCore+Audio).
+    func audioShareBps(of receiver: Participant) -> UInt64 {
+        configuration.audioShareBps * UInt64(1 + receiver.audioRedundancy.distance)
     }
 
     /// Picks the simulcast encoding slot `slot` of `receiver` should show: the highest-rate active

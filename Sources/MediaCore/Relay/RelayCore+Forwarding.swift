@@ -1,6 +1,7 @@
 /// Forwarding RTP to receivers, keyframe requests, and timers.
 extension RelayCore {
-    /// Forwards one decrypted RTP packet from `sender` to every receiver whose slot shows it.
+    /// Forwards one decrypted RTP packet from `sender` to every receiver whose slot shows it (audio
+    /// goes its own way, RelayCore+Audio).
     /// A retransmission the sender made on its RTX stream (RFC 4588 §4) is forwarded as the original
     /// packet it repairs: original payload type, SSRC and sequence number, without the OSN.
     mutating func forward(
@@ -41,15 +42,10 @@ extension RelayCore {
             skipBytes = 2
             isRetransmission = true
         }
-        let isAudio: Bool
-        let codec: MediaCodec
-        if let c = sender.audio?.codecs[header.payloadType] {
-            isAudio = true
-            codec = c
-        } else if let c = sender.video?.codecs[header.payloadType] {
-            isAudio = false
-            codec = c
-        } else {
+        if !isRetransmission, let codec = sender.audio?.codecs[header.payloadType] {
+            return forwardAudio(packet, header: header, codec: codec, transportRange: transportRange, from: sender, now: now, into: &output)
+        }
+        guard let codec = sender.video?.codecs[header.payloadType] else {
             counters.drop(.unknownSSRC)
             return
         }
@@ -57,10 +53,7 @@ extension RelayCore {
             counters.drop(.rtxWithoutNack)
             return
         }
-        if isAudio {
-            if sender.audio?.ssrc == nil { sender.audio?.encodings[0].ssrc = header.ssrc }
-            guard sender.audio?.ssrc == header.ssrc else { return counters.drop(.unknownSSRC) }
-        } else {
+        do {
             if !isRetransmission {
                 guard let index = self.encoding(of: header, packet: packet, sender: sender, stream: .media) else {
                     return counters.drop(.unknownSSRC)
@@ -75,7 +68,7 @@ extension RelayCore {
             }
             sender.video?.encodings[encoding].rate.record(bytes: packet.count - header.headerLength, now: now)
         }
-        if !isRetransmission { recordReception(header, audio: isAudio, encoding: encoding, in: sender, now: now) }
+        if !isRetransmission { recordReception(header, audio: false, encoding: encoding, in: sender, now: now) }
         // The VP8 descriptor, read once for every receiver: keyframe starts and picture IDs.
         let payloadStart = header.headerLength + skipBytes
         var vp8 = VP8DescriptorSummary()
@@ -89,10 +82,9 @@ extension RelayCore {
             guard let receiver = participants[receiverID], receiver.isMediaReady,
                 let slot = receiver.slotIndex(showing: sender.id)
             else { continue }
-            guard let outPayloadType = receiver.readSlot(slot, { isAudio ? $0.pointee.audioPayloadTypes[codec] : $0.pointee.videoPayloadTypes[codec] })
-            else { continue }
+            guard let outPayloadType = receiver.readSlot(slot, { $0.pointee.videoPayloadTypes[codec] }) else { continue }
             var picture: (pictureID: UInt16?, tl0PicIdx: UInt8?) = (nil, nil)
-            if !isAudio {
+            do {
                 let (paused, forwardedEncoding, targetEncoding) = receiver.readSlot(slot) {
                     ($0.pointee.videoPaused, $0.pointee.forwardedEncoding, $0.pointee.targetEncoding)
                 }
@@ -105,20 +97,15 @@ extension RelayCore {
                     receiver.slots[slot].forwardedEncoding = encoding
                 }
             }
-            let mapping =
-                isAudio
-                ? receiver.slots[slot].audio.map(
-                    sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp,
-                    payloadLength: outLength - header.headerLength, now: now)
-                : receiver.slots[slot].video.map(
-                    sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp,
-                    payloadLength: outLength - header.headerLength, now: now)
-            guard let mapping else { continue }
+            guard let mapping = receiver.slots[slot].video.map(
+                sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp,
+                payloadLength: outLength - header.headerLength, now: now)
+            else { continue }
             if vp8.pictureIDOffset != nil || vp8.tl0PicIdxOffset != nil {
                 picture = receiver.slots[slot].pictureIDs.map(
                     sourceSSRC: header.ssrc, pictureID: vp8.pictureID, longPictureID: vp8.longPictureID, tl0PicIdx: vp8.tl0PicIdx)
             }
-            let (outSSRC, cache) = receiver.readSlot(slot) { isAudio ? ($0.pointee.audio.ssrc, nil) : ($0.pointee.video.ssrc, $0.pointee.videoCache) }
+            let (outSSRC, cache) = receiver.readSlot(slot) { ($0.pointee.video.ssrc, $0.pointee.videoCache) }
             let headerLength = header.headerLength
             let extensionOffset = header.extensionOffset
             // The sender's transport-wide number becomes ours towards this receiver (its id, our count),
@@ -231,6 +218,7 @@ extension RelayCore {
         }
         removeEndedSessions(now: now)
         sendNacks(now: now, into: &output)
+        sendAudioNacks(now: now, into: &output)
         sendKeyframeRequests(now: now, into: &output)
         allocateDownlinks(now: now, into: &output)
         sendRembs(now: now, into: &output)

@@ -59,6 +59,12 @@ extension RelayCore {
             transportSequenceExtension = map.id
             return ([SDPExtMap(id: map.id, direction: nil, uri: map.uri)], ["transport-cc"])
         }
+        // The same, on what the participant sends us.
+        func congestion(_ section: OfferSummary.Section, enabled: Bool) -> (extensions: [SDPExtMap], feedback: Set<String>) {
+            let agreed = transportCC(section, enabled: enabled)
+            uplinkTransportCC = uplinkTransportCC || !agreed.extensions.isEmpty
+            return agreed
+        }
         for section in summary.sections {
             var accepted = Self.accept(section)
             guard section.port != 0 || section.bundleOnly, section.proto.contains("SAVPF"), !accepted.isEmpty else {
@@ -67,13 +73,22 @@ extension RelayCore {
             }
             let sends = section.direction == "sendonly" || section.direction == "sendrecv"
             let receives = section.direction == "recvonly" || section.direction == "sendrecv"
+            if section.kind == "audio" && configuration.audioRepair { accepted += Self.redCodecs(section, around: accepted) }
             if sends && section.kind == "audio" && audio == nil {
-                audio = Self.published(section, accepted: accepted)
-                let congestion = transportCC(section, enabled: configuration.transportFeedback)
-                uplinkTransportCC = uplinkTransportCC || !congestion.extensions.isEmpty
+                var stream = Self.published(section, accepted: accepted)
+                var feedback = congestion(section, enabled: configuration.transportFeedback)
+                if configuration.audioRepair {
+                    // RED first: the answer's order is the sender's choice, and RED repeats each
+                    // packet in the next, which repairs an uplink loss with no round trip.
+                    accepted = accepted.filter { $0.name.lowercased() == "red" } + accepted.filter { $0.name.lowercased() != "red" }
+                    stream.answersNack = accepted.contains { $0.name.lowercased() == "opus" && $0.feedback.contains("nack") }
+                    if stream.answersNack { feedback.feedback.insert("nack") }
+                    stream.encodings[0].nack = NackGenerator(now: now, inTimeHorizon: Self.audioRepairHorizon)
+                }
+                audio = stream
                 answered.append(.init(
                     section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false,
-                    feedback: congestion.feedback, extensions: congestion.extensions))
+                    feedback: feedback.feedback, extensions: feedback.extensions))
             } else if sends && section.kind == "video" && video == nil {
                 // With relay-side repair the sender may retransmit to us with RTX (RFC 4588).
                 if configuration.relayNack { accepted += Self.rtxCodecs(section, repairing: accepted) }
@@ -86,8 +101,7 @@ extension RelayCore {
                 video = stream
                 // goog-remb: the relay caps this sender with REMB (operator limits, and without
                 // simulcast its receivers' estimates).
-                let congestion = transportCC(section, enabled: configuration.transportFeedback)
-                uplinkTransportCC = uplinkTransportCC || !congestion.extensions.isEmpty
+                let congestion = congestion(section, enabled: configuration.transportFeedback)
                 answered.append(.init(
                     section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false,
                     feedback: videoFeedback.union(["goog-remb"]).union(congestion.feedback),
@@ -97,9 +111,11 @@ extension RelayCore {
                 // Transport-wide numbers on what we send it: its feedback drives our estimator for it.
                 let congestion = transportCC(section, enabled: configuration.downlinkEstimation)
                 downlinkTransportCC = downlinkTransportCC || !congestion.extensions.isEmpty
+                let audioFeedback: Set<String> = configuration.audioRepair ? ["nack"] : []
                 answered.append(.init(
                     section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false,
-                    feedback: (section.kind == "video" ? videoFeedback : []).union(congestion.feedback), extensions: congestion.extensions))
+                    feedback: (section.kind == "video" ? videoFeedback : audioFeedback).union(congestion.feedback),
+                    extensions: congestion.extensions))
             } else {
                 answered.append(.init(section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false))
             }
@@ -127,6 +143,7 @@ extension RelayCore {
                         initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &random)),
                     source: nil)
                 if configuration.relayNack { slot.videoCache = RtxCache() }
+                if configuration.audioRepair { slot.audioCache = RtxCache(capacity: RtxCache.audioCapacity) }
             }
             answered[a].direction = "sendonly"
             answered[a].sending = .init(ssrc: slot.audio.ssrc, streamID: "slot\(index)", trackID: "slot\(index)-audio")
@@ -153,6 +170,17 @@ extension RelayCore {
         guard let accepted = acceptedCodecs[section.kind] else { return [] }
         return section.codecs.filter { codec in
             accepted.contains { $0.name.lowercased() == codec.name.lowercased() && $0.clockRate == codec.clockRate }
+        }
+    }
+
+    /// The offered RED codecs (RFC 2198, `red/48000/2`) whose every block is one of the accepted
+    /// Opus payload types (the fmtp `111/111` of RFC 2198 §5 names them).
+    static func redCodecs(_ section: OfferSummary.Section, around accepted: [OfferSummary.Codec]) -> [OfferSummary.Codec] {
+        let opus = Set(accepted.filter { $0.name.lowercased() == "opus" }.map(\.payloadType))
+        return section.codecs.filter { codec in
+            guard codec.name.lowercased() == "red", codec.clockRate == 48_000, let fmtp = codec.fmtp else { return false }
+            let blocks = fmtp.split(separator: "/").map { UInt8(String($0.filter { $0 != " " })) }
+            return !blocks.isEmpty && blocks.allSatisfy { $0.map(opus.contains) ?? false }
         }
     }
 

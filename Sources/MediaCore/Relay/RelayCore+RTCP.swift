@@ -45,7 +45,10 @@ extension RelayCore {
         } catch {
             counters.drop(.rtcpMalformed)
         }
-        if let worstLoss { participant.lossDown = worstLoss }
+        if let worstLoss {
+            participant.lossDown = worstLoss
+            participant.audioRedundancy.reportedLoss(worstLoss, now: now)
+        }
     }
 
     /// Notes a participant's sender report (the middle 32 bits of its NTP time) for the LSR/DLSR of
@@ -62,6 +65,9 @@ extension RelayCore {
         _ block: RTCPReportBlock, from participant: Participant, now: ContinuousClock.Instant, worstLoss: inout UInt8?
     ) {
         guard participant.slots.contains(where: { $0.audio.ssrc == block.ssrc || $0.video.ssrc == block.ssrc }) else { return }
+        if let slot = participant.slots.firstIndex(where: { $0.audio.ssrc == block.ssrc }) {
+            participant.slots[slot].audioLossReported = block.fractionLost
+        }
         worstLoss = max(worstLoss ?? 0, block.fractionLost)
         guard block.lastSR != 0 else { return }
         let nowMiddle = UInt32(truncatingIfNeeded: ntp(at: now) >> 16)

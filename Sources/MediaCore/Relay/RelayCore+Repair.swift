@@ -25,6 +25,11 @@ extension RelayCore {
             pendingKeyframeRequests.insert(KeyframeRequest(source: participant.id, encoding: encoding))
         }
         guard count > 0 else { return }
+        sendNack(for: mediaSSRC, sequences: count, to: participant, into: &output)
+    }
+
+    /// Sends `participant` one generic NACK for the first `sequences` numbers in `nackScratch`.
+    mutating func sendNack(for mediaSSRC: UInt32, sequences count: Int, to participant: Participant, into output: inout OutgoingDatagrams) {
         let sequences = nackScratch
         let senderSSRC = participant.rtcpSSRC
         let appended = sendProtected(to: participant, rtcp: true, into: &output) { buffer in
@@ -42,27 +47,35 @@ extension RelayCore {
         }
     }
 
-    /// Answers a receiver's generic NACK for one of our slot video streams from the RTX cache,
+    /// Answers a receiver's generic NACK for one of our slot streams from that stream's cache,
     /// resending with the original SSRC and sequence number (no RTX is negotiated towards receivers).
+    /// Audio has its own deadline (RelayCore+Audio).
     mutating func answerNack(
         _ nack: borrowing RTCPGenericNackView, from receiver: Participant, now: ContinuousClock.Instant,
         into output: inout OutgoingDatagrams
     ) {
         let mediaSSRC = nack.mediaSSRC
-        guard receiver.isMediaReady, let slot = receiver.slots.firstIndex(where: { $0.video.ssrc == mediaSSRC }),
+        guard receiver.isMediaReady else { return }
+        if let slot = receiver.slots.firstIndex(where: { $0.audio.ssrc == mediaSSRC }) {
+            return answerAudioNack(nack, slot: slot, from: receiver, now: now, into: &output)
+        }
+        guard let slot = receiver.slots.firstIndex(where: { $0.video.ssrc == mediaSSRC }),
             let cache = receiver.slots[slot].videoCache
         else { return }
         var lost = nack.lostSequenceNumbers
         while let sequence = lost.next() { resend(sequence, from: cache, to: receiver, now: now, into: &output) }
     }
 
-    private mutating func resend(
-        _ sequence: UInt16, from cache: RtxCache, to receiver: Participant, now: ContinuousClock.Instant,
-        into output: inout OutgoingDatagrams
-    ) {
-        guard let stored = cache.retransmission(of: sequence, now: now, rtt: receiver.rtt) else {
+    /// Resends `sequence` from `cache` if it is held (for `retention`, by default the cache's own)
+    /// and not resent within an RTT. Returns whether it went out.
+    @discardableResult
+    mutating func resend(
+        _ sequence: UInt16, from cache: RtxCache, to receiver: Participant, retention: Duration? = nil,
+        now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
+    ) -> Bool {
+        guard let stored = cache.retransmission(of: sequence, now: now, rtt: receiver.rtt, retention: retention) else {
             counters.retransmissionsUnavailable += 1
-            return
+            return false
         }
         // A retransmission is a new packet on the wire: it gets a new transport-wide number.
         var renumberAt: Int?
@@ -81,6 +94,7 @@ extension RelayCore {
             return stored.count
         }
         if sent { counters.retransmissionsSent += 1 }
+        return sent
     }
 
 }

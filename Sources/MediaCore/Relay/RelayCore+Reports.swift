@@ -30,7 +30,10 @@ extension RelayCore {
             participant.lastReport = now
             // One block per stream it sends us: audio, then each video encoding.
             var blocks: [RTCPReportBlock] = []
-            if participant.audio != nil, let block = Self.reportBlock(for: &participant.audio!.encodings[0], now: now) {
+            if participant.audio != nil, var block = Self.reportBlock(for: &participant.audio!.encodings[0], now: now) {
+                if configuration.audioRepair {
+                    block.fractionLost = Self.endToEndLoss(uplink: block.fractionLost, downlink: worstAudioLoss(towardsReceiversOf: participant))
+                }
                 blocks.append(block)
             }
             for index in participant.video?.encodings.indices ?? 0..<0 {
@@ -51,6 +54,27 @@ extension RelayCore {
                 Self.writeReports(senders: senders, blocks: blocks, ntp: ntp, rtcpSSRC: rtcpSSRC, into: buffer)
             }
         }
+    }
+
+    /// The worst fraction lost (1/256) any receiver reports on the audio it gets from `source`.
+    func worstAudioLoss(towardsReceiversOf source: Participant) -> UInt8 {
+        var worst: UInt8 = 0
+        for receiverID in rooms[source.room] ?? [] where receiverID != source.id {
+            guard let receiver = participants[receiverID], let slot = receiver.slotIndex(showing: source.id) else { continue }
+            worst = max(worst, receiver.slots[slot].audioLossReported)
+        }
+        return worst
+    }
+
+    /// What an audio sender's packets suffer on their way to its worst-placed receiver: lost on
+    /// the uplink or on that downlink, 1 − (1 − up)(1 − down), in 1/256. An Opus encoder (libwebrtc's
+    /// among them) sets its in-band FEC and its packet-loss tuning from the fraction lost it is
+    /// reported (RFC 3550 §6.4.1); the relay's hop alone would hide the receiver's half. Losses are
+    /// counted by sequence number, so Opus DTX (fewer packets, contiguous numbers) is not loss.
+    static func endToEndLoss(uplink: UInt8, downlink: UInt8) -> UInt8 {
+        let up = Int(uplink)
+        let down = Int(downlink)
+        return UInt8(min(255, up + down - (up * down + 128) / 256))
     }
 
     /// The report block (RFC 3550 §6.4.1) for what we received of `encoding`, nil before its first

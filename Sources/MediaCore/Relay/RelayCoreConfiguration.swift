@@ -25,6 +25,12 @@ public struct RelayCoreConfiguration: Sendable {
     /// RTX forwarded as the original packets, and retransmissions from a cache towards receivers.
     /// Off, the relay negotiates no NACK at all (for comparison).
     public var relayNack: Bool
+    /// Audio repair (issue: audio that survives rural 4G): RED (RFC 2198) accepted from senders and
+    /// built towards receivers that offer it, with one or two repeats from each receiver's reported
+    /// loss; audio NACKs answered from a per-slot cache and sent to senders that offer `rtcp-fb nack`
+    /// for Opus, each within `RelayCore.audioRepairHorizon`. Off, audio is forwarded as it comes,
+    /// with neither (for comparison).
+    public var audioRepair = true
     /// Transport-wide congestion control feedback towards senders that offer it (draft-holmer-rmcat-
     /// transport-wide-cc-extensions-01), so each browser's own estimator sees its uplink through the
     /// relay. Off, senders get no delay feedback and stay near their start rate.

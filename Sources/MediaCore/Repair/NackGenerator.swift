@@ -8,6 +8,10 @@
 /// `minimumWait`. Requests repeat at most once per RTT, at most `maxRetries` times, and are given up
 /// after `maxAge`; a hole given up on, or a jump too large to track, asks for a keyframe instead.
 /// A packet recovered by retransmission counts as received.
+///
+/// Audio is played out on time or not at all: an audio generator (`inTimeHorizon`) requests a hole
+/// only while the retransmission can still arrive, one RTT later, within that horizon of the hole's
+/// detection, and gives the hole up after it; it never asks for a keyframe.
 public struct NackGenerator: Sendable {
     // Tunables (after libwebrtc's NackRequester and mediasoup's NackGenerator).
     public static let capacity = 2048
@@ -43,7 +47,15 @@ public struct NackGenerator: Sendable {
     public private(set) var givenUp = 0
     public private(set) var requested = 0
 
-    public init(now: ContinuousClock.Instant) {
+    /// How long a hole is requested before it is given up (`maxAge`, or the in-time horizon).
+    public let giveUpAfter: Duration
+    /// Nil for video; for audio, the latest a retransmission is still worth having.
+    public let inTimeHorizon: Duration?
+
+    /// `inTimeHorizon` nil: video rules (up to `maxAge`, keyframe on give-up); set: audio rules.
+    public init(now: ContinuousClock.Instant, inTimeHorizon: Duration? = nil) {
+        self.inTimeHorizon = inTimeHorizon
+        self.giveUpAfter = inTimeHorizon ?? Self.maxAge
         slots = [Slot](repeating: Slot(detectedAt: now), count: Self.capacity)
     }
 
@@ -118,17 +130,18 @@ public struct NackGenerator: Sendable {
         while s <= top {
             let index = Int(s) & (Self.capacity - 1)
             if slots[index].sequence == s && slots[index].state == .missing {
-                if now - slots[index].detectedAt > Self.maxAge || slots[index].retries >= Self.maxRetries {
+                if now - slots[index].detectedAt > giveUpAfter || slots[index].retries >= Self.maxRetries {
                     slots[index].state = .received  // given up
                     missingCount -= 1
                     givenUp += 1
-                    keyframeNeeded = true
+                    if inTimeHorizon == nil { keyframeNeeded = true }
                 } else {
                     if firstStillMissing == nil { firstStillMissing = s }
                     let age = now - slots[index].detectedAt
                     let lateEnough = age >= Self.minimumWait && (top - s > allowance || age >= Self.tailWait)
                     let spaced = slots[index].lastRequest.map { now - $0 >= retryInterval } ?? true
-                    if lateEnough && spaced && out.count < 256 {
+                    let inTime = inTimeHorizon.map { age + rtt <= $0 } ?? true
+                    if lateEnough && spaced && inTime && out.count < 256 {
                         slots[index].lastRequest = now
                         slots[index].retries += 1
                         out.append(UInt16(truncatingIfNeeded: s))

@@ -4,10 +4,15 @@
 /// A power-of-two ring of preallocated 1500-byte slots indexed by sequence number: storing and
 /// looking up a packet is O(1) and allocates nothing after `init`. Packets are kept for
 /// `retention` (max(3×RTT, 1 s) by default); a packet is resent at most once per RTT; requests that
-/// cannot be served are counted.
+/// cannot be served are counted. Video keeps 1024 packets; an audio stream (50–100 packets a
+/// second) keeps `audioCapacity`, more than a second of Opus.
 public final class RtxCache {
-    public static let capacity = 1024
+    public static let videoCapacity = 1024
+    public static let audioCapacity = 128
     public static let slotSize = 1500
+
+    /// How many packets it holds (a power of two).
+    public let capacity: Int
 
     private let storage: UnsafeMutableRawBufferPointer
     private var lengths: [Int]
@@ -18,13 +23,15 @@ public final class RtxCache {
     public private(set) var unavailable = 0
     public private(set) var suppressed = 0
 
-    public init() {
-        storage = .allocate(byteCount: Self.capacity * Self.slotSize, alignment: 16)
+    public init(capacity: Int = RtxCache.videoCapacity) {
+        precondition(capacity > 0 && capacity & (capacity - 1) == 0, "capacity \(capacity) is not a power of two")
+        self.capacity = capacity
+        storage = .allocate(byteCount: capacity * Self.slotSize, alignment: 16)
         storage.initializeMemory(as: UInt8.self, repeating: 0)
-        lengths = [Int](repeating: 0, count: Self.capacity)
-        sequences = [UInt16](repeating: 0, count: Self.capacity)
-        sentAt = [ContinuousClock.Instant?](repeating: nil, count: Self.capacity)
-        resentAt = [ContinuousClock.Instant?](repeating: nil, count: Self.capacity)
+        lengths = [Int](repeating: 0, count: capacity)
+        sequences = [UInt16](repeating: 0, count: capacity)
+        sentAt = [ContinuousClock.Instant?](repeating: nil, count: capacity)
+        resentAt = [ContinuousClock.Instant?](repeating: nil, count: capacity)
     }
 
     deinit { storage.deallocate() }
@@ -32,7 +39,7 @@ public final class RtxCache {
     /// Keeps a copy of the plaintext packet just sent with `sequence`.
     public func store(_ packet: UnsafeRawBufferPointer, sequence: UInt16, now: ContinuousClock.Instant) {
         guard packet.count <= Self.slotSize else { return }
-        let index = Int(sequence) & (Self.capacity - 1)
+        let index = Int(sequence) & (capacity - 1)
         let slot = UnsafeMutableRawBufferPointer(rebasing: storage[(index * Self.slotSize)..<((index + 1) * Self.slotSize)])
         slot.copyMemory(from: packet)
         lengths[index] = packet.count
@@ -41,12 +48,20 @@ public final class RtxCache {
         resentAt[index] = nil
     }
 
+    /// The stored packet for `sequence`, if still held, without marking it resent (RED building
+    /// reads the packets before the one it sends).
+    public func stored(_ sequence: UInt16) -> UnsafeRawBufferPointer? {
+        let index = Int(sequence) & (capacity - 1)
+        guard sequences[index] == sequence, lengths[index] > 0 else { return nil }
+        return UnsafeRawBufferPointer(rebasing: storage[(index * Self.slotSize)..<(index * Self.slotSize + lengths[index])])
+    }
+
     /// The stored packet for `sequence` if it may be resent now: still retained, and not resent
     /// within the last `rtt`. Marks it resent.
     public func retransmission(
         of sequence: UInt16, now: ContinuousClock.Instant, rtt: Duration, retention: Duration? = nil
     ) -> UnsafeRawBufferPointer? {
-        let index = Int(sequence) & (Self.capacity - 1)
+        let index = Int(sequence) & (capacity - 1)
         let keep = retention ?? max(rtt * 3, .seconds(1))
         guard sequences[index] == sequence, lengths[index] > 0, let sent = sentAt[index], now - sent <= keep else {
             unavailable += 1

@@ -104,6 +104,9 @@ struct ConfigurationKey: Sendable {
         .init(path: "repair.relay_nack", defaultText: "true", help: "Relay-side loss repair (NACK and RTX).") { c, v in
             c.relayNack = try boolean(v)
         },
+        .init(path: "repair.audio", defaultText: "true", help: "Audio repair: RED towards receivers that offer it, from their loss; audio NACK and retransmission.") { c, v in
+            c.audioRepair = try boolean(v)
+        },
         .init(path: "bwe.transport_feedback", defaultText: "true", help: "Transport-wide congestion control feedback to senders (transport-cc).") { c, v in
             c.transportFeedback = try boolean(v)
         },

@@ -34,6 +34,8 @@ struct RelayConfiguration: Sendable, Equatable {
     var maxParticipants = 4
     /// `repair.relay_nack`
     var relayNack = true
+    /// `repair.audio`
+    var audioRepair = true
     /// `bwe.transport_feedback`
     var transportFeedback = true
     /// `bwe.downlink_estimation`

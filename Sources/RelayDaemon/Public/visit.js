@@ -129,7 +129,7 @@ async function join(room, role) {
     pc.addTransceiver('video', { direction: 'recvonly' });
   }
   pc.onconnectionstatechange = onConnectionState;
-  await pc.setLocalDescription(await pc.createOffer());
+  await pc.setLocalDescription(withAudioNack(await pc.createOffer()));
   const headers = { 'Content-Type': 'application/sdp' };
   Object.assign(headers, auth);
   const replaces = previousSession ? `&replaces=${encodeURIComponent(previousSession.split('/').pop())}` : '';
@@ -282,12 +282,27 @@ if (navigator.connection && navigator.connection.addEventListener) navigator.con
 /** `ms` spread over ±25 %, so clients that lost the same link do not come back in step. */
 const jittered = (ms) => Math.round(ms * (0.75 + Math.random() * 0.5));
 
+// Browsers do not offer NACK for Opus by themselves; with it, the relay can ask the citizen's
+// tablet again for a voice packet its 4G uplink lost, and the tablet can ask the relay for one its
+// downlink lost (each only while the packet can still be played). So every audio section of our
+// offer gets `a=rtcp-fb:<opus> nack` (RFC 4585 §4.2), as LiveKit's client does.
+function withAudioNack(offer) {
+  const sections = offer.sdp.split(/\r\n(?=m=)/);
+  const munged = sections.map((section) => {
+    if (!section.startsWith('m=audio')) return section;
+    const opus = section.match(/^a=rtpmap:(\d+) opus\/48000/im);
+    if (!opus || new RegExp(`^a=rtcp-fb:${opus[1]} nack\\r?$`, 'm').test(section)) return section;
+    return section.replace(new RegExp(`(^a=rtpmap:${opus[1]} opus[^\\r\\n]*)`, 'm'), `$1\r\na=rtcp-fb:${opus[1]} nack`);
+  });
+  return { type: offer.type, sdp: munged.join('\r\n') };
+}
+
 // An ICE restart through signaling (RFC 8445 §9; docs/signaling.md): an offer with new ICE
 // credentials, PATCHed to our session; the relay answers with new ones of its own. DTLS, SRTP and
 // the receive slots stay as they are.
 async function restartIce() {
   if (!pc || !session) throw new Error('not joined');
-  await pc.setLocalDescription(await pc.createOffer({ iceRestart: true }));
+  await pc.setLocalDescription(withAudioNack(await pc.createOffer({ iceRestart: true })));
   const response = await fetch(session, { method: 'PATCH', headers: { 'Content-Type': 'application/sdp' }, body: pc.localDescription.sdp });
   if (response.status !== 200) throw Object.assign(new Error(`ICE restart refused: ${response.status}`), { status: response.status });
   await pc.setRemoteDescription({ type: 'answer', sdp: await response.text() });
@@ -344,16 +359,24 @@ async function stats() {
   const report = await conn.getStats();
   const out = { inbound: [], outbound: [], candidatePair: null, transport: null };
   const mids = new Map(conn.getTransceivers().map((t) => [t.receiver.track && t.receiver.track.id, t.mid]));
+  out.codecs = {};
   report.forEach((s) => {
+    if (s.type === 'codec') out.codecs[s.id] = s.mimeType;
     if (s.type === 'inbound-rtp') {
       out.inbound.push({
         kind: s.kind, mid: s.mid || mids.get(s.trackIdentifier) || null, ssrc: s.ssrc, framesDecoded: s.framesDecoded || 0,
         packetsReceived: s.packetsReceived || 0, packetsLost: s.packetsLost || 0, nackCount: s.nackCount || 0,
         pliCount: s.pliCount || 0, freezeCount: s.freezeCount || 0, totalFreezesDuration: s.totalFreezesDuration || 0,
         jitter: s.jitter || 0, bytesReceived: s.bytesReceived || 0, frameWidth: s.frameWidth || null, frameHeight: s.frameHeight || null,
+        // Audio: what was played, what was made up for lost packets, and the jitter buffer's delay.
+        totalSamplesReceived: s.totalSamplesReceived || 0, concealedSamples: s.concealedSamples || 0,
+        silentConcealedSamples: s.silentConcealedSamples || 0, concealmentEvents: s.concealmentEvents || 0,
+        jitterBufferDelay: s.jitterBufferDelay || 0, jitterBufferEmittedCount: s.jitterBufferEmittedCount || 0,
+        fecPacketsReceived: s.fecPacketsReceived || 0, packetsDiscarded: s.packetsDiscarded || 0,
+        codecId: s.codecId || null,
       });
     } else if (s.type === 'outbound-rtp') {
-      out.outbound.push({ kind: s.kind, rid: s.rid || null, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0, timestamp: s.timestamp,
+      out.outbound.push({ kind: s.kind, rid: s.rid || null, codecId: s.codecId || null, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0, timestamp: s.timestamp,
         targetBitrate: s.targetBitrate || null, frameWidth: s.frameWidth || null, framesPerSecond: s.framesPerSecond || null,
         qualityLimitationReason: s.qualityLimitationReason || null, retransmittedBytesSent: s.retransmittedBytesSent || 0 });
     } else if (s.type === 'transport') {

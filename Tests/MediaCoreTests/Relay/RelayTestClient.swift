@@ -53,7 +53,11 @@ final class RelayTestClient {
     /// An offer shaped like Chromium's: audio and video sendonly, then `slots` recvonly pairs.
     /// `bundleOnly` writes Firefox's form: every section after the first has port 0 and
     /// `a=bundle-only` (RFC 9143 §6), and ICE/DTLS attributes sit at session level.
-    func offer(slots: Int, audioPT: UInt8 = 111, videoPT: UInt8 = 96, bundleOnly: Bool = false) -> String {
+    /// `red` offers RED around Opus (RFC 2198, `red/48000/2` with fmtp `111/111`) as Chromium does;
+    /// `audioNack` adds `rtcp-fb nack` for Opus as our web client does.
+    func offer(
+        slots: Int, audioPT: UInt8 = 111, videoPT: UInt8 = 96, bundleOnly: Bool = false, red: Bool = false, audioNack: Bool = false
+    ) -> String {
         var lines = [
             "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
             "a=group:BUNDLE " + (0..<(2 + 2 * slots)).map(String.init).joined(separator: " "),
@@ -62,7 +66,7 @@ final class RelayTestClient {
         func section(_ kind: String, mid: Int, direction: String, ssrc: UInt32?) {
             let audio = kind == "audio"
             let port = bundleOnly && mid > 0 ? 0 : 9
-            lines.append("m=\(kind) \(port) UDP/TLS/RTP/SAVPF \(audio ? "\(audioPT) 0" : "\(videoPT) 97 45")")
+            lines.append("m=\(kind) \(port) UDP/TLS/RTP/SAVPF \(audio ? "\(audioPT)\(red ? " 63" : "") 0" : "\(videoPT) 97 45")")
             lines += ["c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0"]
             if bundleOnly && mid > 0 { lines.append("a=bundle-only") }
             if !bundleOnly {
@@ -76,6 +80,8 @@ final class RelayTestClient {
             if audio {
                 lines += ["a=rtpmap:\(audioPT) opus/48000/2", "a=rtcp-fb:\(audioPT) transport-cc",
                           "a=fmtp:\(audioPT) minptime=10;useinbandfec=1", "a=rtpmap:0 PCMU/8000"]
+                if audioNack { lines.append("a=rtcp-fb:\(audioPT) nack") }
+                if red { lines += ["a=rtpmap:63 red/48000/2", "a=fmtp:63 \(audioPT)/\(audioPT)"] }
             } else {
                 lines += ["a=rtpmap:\(videoPT) VP8/90000", "a=rtcp-fb:\(videoPT) goog-remb", "a=rtcp-fb:\(videoPT) transport-cc",
                           "a=rtcp-fb:\(videoPT) nack",

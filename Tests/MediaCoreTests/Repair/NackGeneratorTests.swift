@@ -122,8 +122,28 @@ struct RtxCacheTests {
         let cache = RtxCache()
         let t0 = ContinuousClock.now
         [UInt8](repeating: 1, count: 20).withUnsafeBytes { cache.store($0, sequence: 5, now: t0) }
-        [UInt8](repeating: 2, count: 20).withUnsafeBytes { cache.store($0, sequence: 5 + UInt16(RtxCache.capacity), now: t0) }
+        [UInt8](repeating: 2, count: 20).withUnsafeBytes { cache.store($0, sequence: 5 + UInt16(RtxCache.videoCapacity), now: t0) }
         #expect(cache.retransmission(of: 5, now: t0, rtt: .milliseconds(50)) == nil)
-        #expect(cache.retransmission(of: 5 + UInt16(RtxCache.capacity), now: t0, rtt: .milliseconds(50)).map(Array.init) == [UInt8](repeating: 2, count: 20))
+        #expect(cache.retransmission(of: 5 + UInt16(RtxCache.videoCapacity), now: t0, rtt: .milliseconds(50)).map(Array.init) == [UInt8](repeating: 2, count: 20))
+    }
+}
+
+@Suite("NACK generator with an audio horizon")
+struct AudioNackGeneratorTests {
+    @Test("a hole is requested only while age plus RTT fits the horizon, then given up without a keyframe")
+    func inTimeOnly() {
+        let t0 = ContinuousClock.now
+        var generator = NackGenerator(now: t0, inTimeHorizon: .milliseconds(250))
+        var out: [UInt16] = []
+        generator.insert(sequence: 1, now: t0)
+        generator.insert(sequence: 3, now: t0)
+        #expect(generator.due(now: t0 + .milliseconds(60), rtt: .milliseconds(100), into: &out) == 1 && out == [2])
+        // Asked again after an RTT: 160 ms old + 100 ms RTT no longer fits 250 ms.
+        #expect(generator.due(now: t0 + .milliseconds(160), rtt: .milliseconds(100), into: &out) == 0)
+        // With an RTT longer than the horizon nothing is ever requested.
+        generator.insert(sequence: 5, now: t0 + .milliseconds(170))
+        #expect(generator.due(now: t0 + .milliseconds(200), rtt: .milliseconds(300), into: &out) == 0)
+        _ = generator.due(now: t0 + .milliseconds(600), rtt: .milliseconds(100), into: &out)
+        #expect(generator.missing == 0 && generator.givenUp == 2 && !generator.keyframeNeeded)
     }
 }

@@ -124,7 +124,7 @@ struct SafariShapedOfferTests {
         var core = RelayCore(configuration: RelayCoreConfiguration(announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000)),
                              identity: try DtlsIdentity(commonName: "relay"), seed: 1)
         let answer = try SDPParser().parse(try core.join(room: "ipad", role: .citizen, offer: offer, now: .now).answerSDP)
-        #expect(answer.media[0].rtpMaps.map(\.codec) == ["opus"], "no G.722, PCMU, RED or DTMF")
+        #expect(answer.media[0].rtpMaps.map(\.codec) == ["red", "opus"], "RED around Opus first (issue: audio repair); no G.722, PCMU or DTMF")
         let video = answer.media[1].rtpMaps
         #expect(video.map(\.codec) == ["VP8", "rtx"] && video.map(\.payloadType) == [100, 101], "Safari's payload types kept")
         #expect(answer.media[1].formatParameterText(for: 101) == "apt=100", "RTX for VP8")
