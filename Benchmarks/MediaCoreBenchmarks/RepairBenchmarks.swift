@@ -67,4 +67,54 @@ func repairBenchmarks() {
             }
         }
     }
+
+    Benchmark("Audio cache store (120 B Opus)") { benchmark in
+        let cache = RtxCache(capacity: RtxCache.audioCapacity)
+        let packet = [UInt8](repeating: 0xAB, count: 120)
+        var sequence: UInt16 = 0
+        let t0 = ContinuousClock.now
+        benchmark.startMeasurement()
+        packet.withUnsafeBytes { bytes in
+            for _ in benchmark.scaledIterations {
+                sequence &+= 1
+                cache.store(bytes, sequence: sequence, now: t0)
+            }
+        }
+        blackHole(cache.stored(sequence))
+    }
+
+    // What the relay does per Opus packet towards a lossy RED receiver: the plain packet is in the
+    // output buffer; two predecessors come out of the audio cache and go in front of it.
+    Benchmark("RED build with 2 repeats from the audio cache (120 B Opus)") { benchmark in
+        let cache = RtxCache(capacity: RtxCache.audioCapacity)
+        let t0 = ContinuousClock.now
+        func opus(_ sequence: UInt16) -> [UInt8] {
+            let timestamp = UInt32(sequence) &* 960
+            return [0x80, 111, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+                    UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
+                    1, 2, 3, 4] + [UInt8](repeating: 0x78, count: 120)
+        }
+        for sequence in UInt16(0)..<128 { opus(sequence).withUnsafeBytes { cache.store($0, sequence: sequence, now: t0) } }
+        let plain = opus(128)
+        let out = UnsafeMutableRawBufferPointer.allocate(byteCount: 1500, alignment: 16)
+        defer { out.deallocate() }
+        benchmark.startMeasurement()
+        for _ in benchmark.scaledIterations {
+            plain.withUnsafeBytes { out.copyMemory(from: $0) }
+            blackHole(RelayCore.writeRED(
+                into: out, headerLength: 12, payloadLength: 120, sequence: 128, timestamp: 128 * 960, opusType: 111, redType: 63,
+                distance: 2, cache: cache))
+        }
+    }
+
+    Benchmark("RED parse and walk 2 repeats") { benchmark in
+        let payload: [UInt8] = [0xEF, 0x1E, 0x00, 0x78, 0xEF, 0x0F, 0x00, 0x78, 0x6F] + [UInt8](repeating: 0x78, count: 360)
+        benchmark.startMeasurement()
+        payload.withUnsafeBytes { bytes in
+            for _ in benchmark.scaledIterations {
+                guard let view = try? REDPayloadView(validating: bytes.bytes) else { continue }
+                blackHole(view.redundant(0).range.count &+ view.redundant(1).range.count &+ view.primaryRange.count)
+            }
+        }
+    }
 }

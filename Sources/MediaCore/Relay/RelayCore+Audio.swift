@@ -147,7 +147,7 @@ extension RelayCore {
     /// `distance` packets before it from `cache`, in place. Returns the packet's length and how
     /// many repeats it carries; a predecessor not in the cache, too old for the 14-bit timestamp
     /// offset, or too large for the 10-bit length is left out (with none left, the packet stays Opus).
-    static func writeRED(
+    public static func writeRED(
         into out: UnsafeMutableRawBufferPointer, headerLength: Int, payloadLength: Int, sequence: UInt16, timestamp: UInt32,
         opusType: UInt8, redType: UInt8, distance: Int, cache: RtxCache
     ) -> (length: Int, blocks: Int) {
