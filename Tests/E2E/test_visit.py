@@ -1493,7 +1493,8 @@ def audio_window(before, after):
 
 
 def audio_repair_run(processes, relay, directory, mode, seconds=30):
-    """The citizen behind a bursty-loss 4G link both ways; both hear each other for `seconds`."""
+    """Citizen and staff, each behind a bursty-loss 4G link both ways (both reach the relay through the
+    emulator's address); both hear each other for `seconds`."""
     profiles = os.path.join(directory, "profiles.json")
     with open(profiles, "w") as f:
         json.dump(AUDIO_LOSS_PROFILES, f)
@@ -1528,8 +1529,8 @@ def audio_repair_run(processes, relay, directory, mode, seconds=30):
 
 
 def scenario_audio_repair(processes, relay, results):
-    """Real Chromium citizen (behind about 5 % bursty loss both ways, 45 ms, 10 ms jitter) and staff,
-    with audio repair (RED from the citizen unwrapped at the relay, RED from the relay by each
+    """Real Chromium citizen and staff, each behind about 5 % bursty loss both ways (45 ms, 10 ms
+    jitter), so each way of the conversation crosses two lossy hops, with audio repair (RED from the citizen unwrapped at the relay, RED from the relay by each
     receiver's loss, audio NACK both ways) and the same run without it (for comparison). Asserted:
     with repair each side conceals at most half of what it conceals without, and its jitter buffer
     holds at most 60 ms more. The issue's goals (at most 1 % concealed, at most 40 ms more delay) are
