@@ -1546,6 +1546,58 @@ def scenario_audio_repair(processes, relay, results):
     assert on["audioRedundantBlocksSent"] > 0 and off["audioRedundantBlocksSent"] == 0, figures
 
 
+AUDIO_TRACE_JS = """(() => { window.__audioTrace = []; setInterval(async () => {
+  const s = await visitRelay.stats(); let total = 0, concealed = 0;
+  for (const i of s.inbound) if (i.kind === 'audio') { total += i.totalSamplesReceived; concealed += i.concealedSamples; }
+  window.__audioTrace.push([Date.now() / 1000, total, concealed]); }, 25); return true; })()"""
+
+
+def heard_again_after(trace, end):
+    """Seconds from `end` until the first 25 ms sample window after it that played mostly real audio
+    (under half of its samples concealed), or None."""
+    for (t0, total0, concealed0), (t1, total1, concealed1) in zip(trace, trace[1:]):
+        if t0 < end or total1 <= total0:
+            continue
+        if (concealed1 - concealed0) < 0.5 * (total1 - total0):
+            return t1 - end
+    return None
+
+
+def scenario_audio_after_outages(processes, relay, results):
+    """Citizen and staff behind `rural-4g-outages` (a 1.5 s outage of both directions every 20 s, the
+    first at 10 s, 2 % bursty loss), audio repair on. Sampled every 25 ms in each page: how long after
+    each outage's end the page plays real audio again. The issue's goal is 300 ms; it is measured,
+    not asserted (see the README). Asserted: the outage was heard (audio concealed during it) and the
+    audio came back within 3 s of its end."""
+    start_relay(processes, relay, ["--announce-address", "127.0.0.1:41000"])
+    start_emulator(processes, relay, "rural-4g-outages", "127.0.0.1:41000", "127.0.0.1:40000", ["--seed", "13"])
+    # The emulator's clock starts as it binds its sockets, just before the banner start_emulator
+    # waited for: outages are timed from here, give or take a few milliseconds.
+    origin = time.time()
+    citizen = browsers.Chromium(processes, f"{BASE}/r/outages?role=citizen", "citizen")
+    staff = browsers.Chromium(processes, f"{BASE}/r/outages?role=staff", "staff")
+    wait_joined([citizen, staff])
+    require_progress([citizen, staff], frames_needed=5, audio_needed=50, timeout=9)
+    for page in (citizen, staff):
+        page.evaluate(AUDIO_TRACE_JS)
+    ends = [origin + start + 1.5 for start in (10.0, 30.0)]
+    time.sleep(max(0.0, ends[-1] + 2.5 - time.time()))  # until 2.5 s after the second outage ends
+    figures = {}
+    for page in (citizen, staff):
+        trace = page.evaluate("window.__audioTrace")
+        back = []
+        for end in ends:
+            during = [(t, total, concealed) for t, total, concealed in trace if end - 1.2 <= t <= end]
+            assert len(during) >= 2, f"{page.name}: no samples during the outage ending at {end}"
+            concealed = (during[-1][2] - during[0][2]) / max(1, during[-1][1] - during[0][1])
+            assert concealed > 0.5, f"{page.name}: the outage was not heard ({concealed:.0%} concealed): clocks apart?"
+            seconds = heard_again_after(trace, end)
+            assert seconds is not None and seconds <= 3.0, f"{page.name}: audio not back within 3 s: {seconds}"
+            back.append(round(seconds * 1000))
+        figures[f"{page.name}_heard_again_ms"] = back
+    results["audio_after_outages"] = figures
+
+
 def fnv1a_worker(room, workers):
     """The media worker SessionDirectory pins a new room to (FNV-1a of its name, modulo workers)."""
     value = 0xcbf29ce484222325
@@ -1740,6 +1792,7 @@ def ipv6_visit(processes, relay, results):
 
 SCENARIOS = {
     "audio_repair": scenario_audio_repair,
+    "audio_after_outages": scenario_audio_after_outages,
     "signaling_errors": scenario_signaling_errors,
     "udp_through_emulator": scenario_udp_through_emulator,
     "rural_4g_visit": scenario_rural_4g_visit,
