@@ -87,10 +87,7 @@ extension RelayCore {
         let sent = sendProtected(to: receiver, rtcp: false, into: &output) { slot in
             guard stored.count <= slot.count else { return 0 }
             slot.copyMemory(from: stored)
-            if let renumberAt, let number = receiver.downlink?.packetSent(size: stored.count, now: now) {
-                slot[renumberAt] = UInt8(number >> 8)
-                slot[renumberAt + 1] = UInt8(truncatingIfNeeded: number)
-            }
+            Self.stampTransportSequence(into: slot, at: renumberAt, size: stored.count, towards: receiver, now: now)
             return stored.count
         }
         if sent { counters.retransmissionsSent += 1 }
