@@ -95,7 +95,15 @@ extension RelayCore {
             }
             // Repeats only on the newest packet: the ones before it in the cache are its predecessors.
             let distance = redType != nil && newest == mapping.sequence ? receiver.audioRedundancy.distance : 0
-            let (extensionTable, renumberAt) = Self.extensionRewrite(from: sender, to: receiver, transportRange: transportRange)
+            var extensionTable = RtpHeaderSummary.stripAllExtensions
+            var renumberAt: Int?
+            // Every packet sent gets our transport-wide number, a repeat taken out of RED too.
+            if receiver.downlink != nil, let senderID = sender.transportSequenceExtension,
+                let receiverID = receiver.transportSequenceExtension, let range = transportRange
+            {
+                extensionTable[Int(senderID) - 1] = receiverID
+                renumberAt = range.lowerBound
+            }
             var blocksSent = 0
             let sent = sendProtected(to: receiver, rtcp: false, into: &output) { out in
                 let plainLength = headerLength + payloadLength
@@ -113,7 +121,10 @@ extension RelayCore {
                 if let offset = header.extensionOffset {
                     RTPPacketRewriter.remapExtensionIDs(extensionTable, blockOffset: offset, in: &rewritten)
                 }
-                Self.stampTransportSequence(into: out, at: renumberAt, size: plainLength, towards: receiver, now: now)
+                if let renumberAt, let number = receiver.downlink?.packetSent(size: plainLength, now: now) {
+                    out[renumberAt] = UInt8(number >> 8)
+                    out[renumberAt + 1] = UInt8(truncatingIfNeeded: number)
+                }
                 // The cache keeps the plain Opus packet: NACKs are answered with it, RED repeats it.
                 cache?.store(UnsafeRawBufferPointer(rebasing: out[0..<plainLength]), sequence: mapping.sequence, now: now)
                 guard distance > 0, let redType, let cache else { return plainLength }
@@ -172,7 +183,7 @@ extension RelayCore {
     /// not bring, while a retransmission can still be played.
     mutating func sendAudioNacks(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         for participant in participants.values where participant.isMediaReady && participant.audio?.answersNack == true {
-            guard participant.audio?.read(0, { $0.pointee.nack?.missing ?? 0 }) ?? 0 > 0,
+            guard (participant.audio?.read(0, { $0.pointee.nack?.missing }) ?? 0) ?? 0 > 0,
                 let mediaSSRC = participant.audio?.ssrc
             else { continue }
             let count = participant.audio?.encodings[0].nack?.due(now: now, rtt: participant.rtt, into: &nackScratch) ?? 0

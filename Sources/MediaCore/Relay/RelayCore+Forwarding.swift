@@ -108,7 +108,16 @@ extension RelayCore {
             let (outSSRC, cache) = receiver.readSlot(slot) { ($0.pointee.video.ssrc, $0.pointee.videoCache) }
             let headerLength = header.headerLength
             let extensionOffset = header.extensionOffset
-            let (extensionTable, renumberAt) = Self.extensionRewrite(from: sender, to: receiver, transportRange: transportRange)
+            // The sender's transport-wide number becomes ours towards this receiver (its id, our count),
+            // when the receiver gives feedback; every other extension is stripped.
+            var extensionTable = RtpHeaderSummary.stripAllExtensions
+            var renumberAt: Int?
+            if receiver.downlink != nil, let senderID = sender.transportSequenceExtension,
+                let receiverID = receiver.transportSequenceExtension, let range = transportRange
+            {
+                extensionTable[Int(senderID) - 1] = receiverID
+                renumberAt = range.lowerBound
+            }
             let sent = sendProtected(to: receiver, rtcp: false, into: &output) { slot in
                 guard outLength <= slot.count else { return 0 }
                 slot.copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<headerLength]))
@@ -124,7 +133,10 @@ extension RelayCore {
                     RTPPacketRewriter.remapExtensionIDs(extensionTable, blockOffset: extensionOffset, in: &rewritten)
                 }
                 vp8.write(picture, payloadStart: headerLength, into: out)
-                Self.stampTransportSequence(into: out, at: renumberAt, size: outLength, towards: receiver, now: now)
+                if let renumberAt, let number = receiver.downlink?.packetSent(size: outLength, now: now) {
+                    rewritten.storeBytes(of: UInt8(number >> 8), toByteOffset: renumberAt, as: UInt8.self)
+                    rewritten.storeBytes(of: UInt8(truncatingIfNeeded: number), toByteOffset: renumberAt + 1, as: UInt8.self)
+                }
                 cache?.store(UnsafeRawBufferPointer(out), sequence: mapping.sequence, now: now)
                 return outLength
             }
@@ -135,32 +147,6 @@ extension RelayCore {
             }
         }
         if !forwarded { counters.drop(.noReceiver) }
-    }
-
-    /// How a packet from `sender` is rewritten towards `receiver`: the extension id table (every
-    /// extension stripped, except that the sender's transport-wide number becomes ours, under the
-    /// receiver's id, when the receiver gives feedback), and where that number sits in the packet.
-    static func extensionRewrite(
-        from sender: Participant, to receiver: Participant, transportRange: Range<Int>?
-    ) -> (table: InlineArray<15, UInt8>, renumberAt: Int?) {
-        var table = RtpHeaderSummary.stripAllExtensions
-        guard receiver.downlink != nil, let senderID = sender.transportSequenceExtension,
-            let receiverID = receiver.transportSequenceExtension, let range = transportRange
-        else { return (table, nil) }
-        table[Int(senderID) - 1] = receiverID
-        return (table, range.lowerBound)
-    }
-
-    /// Writes our next transport-wide number towards `receiver` (its downlink estimator counts the
-    /// packet of `size` as sent) at `offset` in `out`; nothing without an offset. Every packet sent
-    /// gets one: forwarded, a repeat taken out of RED, or a retransmission.
-    static func stampTransportSequence(
-        into out: UnsafeMutableRawBufferPointer, at offset: Int?, size: Int, towards receiver: Participant,
-        now: ContinuousClock.Instant
-    ) {
-        guard let offset, let number = receiver.downlink?.packetSent(size: size, now: now) else { return }
-        out[offset] = UInt8(number >> 8)
-        out[offset + 1] = UInt8(truncatingIfNeeded: number)
     }
 
     /// Which encoding a packet of `sender`'s video belongs to, `stream` saying whether it is media or

@@ -87,7 +87,10 @@ extension RelayCore {
         let sent = sendProtected(to: receiver, rtcp: false, into: &output) { slot in
             guard stored.count <= slot.count else { return 0 }
             slot.copyMemory(from: stored)
-            Self.stampTransportSequence(into: slot, at: renumberAt, size: stored.count, towards: receiver, now: now)
+            if let renumberAt, let number = receiver.downlink?.packetSent(size: stored.count, now: now) {
+                slot[renumberAt] = UInt8(number >> 8)
+                slot[renumberAt + 1] = UInt8(truncatingIfNeeded: number)
+            }
             return stored.count
         }
         if sent { counters.retransmissionsSent += 1 }
