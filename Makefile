@@ -5,7 +5,7 @@ RUN_CONFIG ?= release
 # Parallel test workers: the machines have 2 cores.
 TEST_FLAGS ?= --parallel
 
-.PHONY: run test deps deps-test build build-tests unit-tests systemd-check bwe-check bwe-sim e2e bench load janus-compare soak fuzz sanitize install clean
+.PHONY: run test deps deps-test traces-check build build-tests unit-tests systemd-check bwe-check bwe-sim e2e bench load janus-compare soak fuzz sanitize install clean
 PREFIX ?= /usr/local
 
 ## make run: install what is missing, build, start the relay on its embedded defaults.
@@ -14,7 +14,7 @@ run: deps
 	exec $$($(SWIFT) build -c $(RUN_CONFIG) --show-bin-path)/visit-relay
 
 ## make test: install what is missing, build, run every test (unit, then real browsers).
-test: deps-test unit-tests systemd-check bwe-check e2e
+test: deps-test traces-check unit-tests systemd-check bwe-check e2e
 
 deps:
 	@scripts/install-deps.sh build
@@ -27,6 +27,10 @@ build: deps
 
 build-tests: deps-test
 	$(SWIFT) build --build-tests
+
+## The recorded traces are the ones PROVENANCE.md names: their checksums match.
+traces-check:
+	cd Traces && sha256sum --quiet -c SHA256SUMS
 
 unit-tests: build-tests
 	$(SWIFT) test --skip-build $(TEST_FLAGS)

@@ -20,7 +20,7 @@ struct BweSimCommand: ParsableCommand {
     @Option(help: "A mahimahi trace, relative to --traces-dir (repeatable).")
     var trace: [String] = []
 
-    @Option(help: "Directory of the traces (default: ../shared/traces beside the repository).")
+    @Option(help: "Directory of the traces (default: the repository's Traces/, or VISITRELAY_TRACES).")
     var tracesDir: String?
 
     @Option(help: "Link settings: recorded (deep buffer, no added loss) or rural (rural-4g: 60 KB, jitter, 2 % loss). Default: rural for synthetic rural traces, recorded otherwise.")
@@ -70,7 +70,7 @@ struct BweSimCommand: ParsableCommand {
             }
             apply(&ours, value)
         }
-        let directory = tracesDir ?? Self.defaultTracesDirectory()
+        let directory = try TraceDirectory.locate(explicit: tracesDir)
         let traces = trace.isEmpty ? Self.goalTraces : trace
         let sets = try parameters.split(separator: ",").map { name -> (String, SendSideEstimatorParameters, String) in
             switch name.trimmingCharacters(in: .whitespaces) {
@@ -87,8 +87,7 @@ struct BweSimCommand: ParsableCommand {
         var rows: [[String: Any]] = []
         var goalMet = true
         for name in traces {
-            let text = try String(contentsOfFile: (directory as NSString).appendingPathComponent(name), encoding: .utf8)
-            let delivery = try DeliveryTrace(parsing: text)
+            let delivery = try TraceDirectory.load(name, from: directory)
             let preset = link ?? (name.contains("rural") ? "rural" : "recorded")
             let linkConfiguration = try Self.link(preset, trace: delivery)
             let duration = min(seconds ?? Double(delivery.periodMs) / 1000, 1200)
@@ -203,15 +202,5 @@ struct BweSimCommand: ParsableCommand {
         default:
             throw ValidationError("unknown link \(preset): recorded or rural")
         }
-    }
-
-    static func defaultTracesDirectory() -> String {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let candidates: [String?] = [
-            ProcessInfo.processInfo.environment["VISITRELAY_TRACES"], repository.appendingPathComponent("../shared/traces").path,
-            "/work/shared/traces",
-        ]
-        for case let candidate? in candidates where FileManager.default.fileExists(atPath: candidate) { return candidate }
-        return "../shared/traces"
     }
 }

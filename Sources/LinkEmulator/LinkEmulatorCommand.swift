@@ -21,7 +21,7 @@ struct LinkEmulatorCommand: ParsableCommand {
     @Option(help: "Profiles file (JSON); default: the one built in.")
     var profiles: String?
 
-    @Option(help: "Directory of mahimahi traces; default ../shared/traces, then /work/shared/traces.")
+    @Option(help: "Directory of mahimahi traces; default the repository's Traces/, or VISITRELAY_TRACES.")
     var tracesDir: String?
 
     @Option(help: "Random seed (the same seed gives the same losses and jitter).")
@@ -52,9 +52,9 @@ struct LinkEmulatorCommand: ParsableCommand {
             }
             return
         }
-        let traces = tracesDir ?? ["../shared/traces", "/work/shared/traces"].first {
-            FileManager.default.fileExists(atPath: $0)
-        } ?? "../shared/traces"
+        // A profile with fixed rates reads no trace: a missing directory is an error only when named.
+        let traces = try tracesDir.map { dir throws(TraceDirectory.NotFound) in try TraceDirectory.locate(explicit: dir) }
+            ?? (try? TraceDirectory.locate()) ?? "Traces"
         let linkProfile = try LinkProfile.load(name: profile, json: json, tracesDirectory: traces)
         guard !listen.isEmpty else { throw ValidationError("give at least one --listen LISTEN=TARGET") }
         let mappings = try listen.map { spec -> (SocketAddress, SocketAddress) in

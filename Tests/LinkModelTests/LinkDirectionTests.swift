@@ -2,23 +2,9 @@ import Foundation
 import LinkModel
 import Testing
 
-/// The recorded traces live beside the repository (`../shared/traces`), as on CI; `VISITRELAY_TRACES`
-/// overrides that, and `/work/shared/traces` is the development machines' copy.
+/// A recorded trace from the repository's `Traces/` (TraceDirectory), so a bare clone passes.
 func loadTrace(_ name: String) throws -> DeliveryTrace {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let candidates = [
-        ProcessInfo.processInfo.environment["VISITRELAY_TRACES"],
-        root.deletingLastPathComponent().appendingPathComponent("shared/traces").path,
-        "/work/shared/traces",
-    ].compactMap { $0 }
-    let directory = candidates.first { FileManager.default.fileExists(atPath: $0 + "/" + name) } ?? candidates[1]
-    let path = directory + "/" + name
-    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-        Issue.record("trace \(name) not found at \(path): shared/ must sit beside the repository")
-        throw CocoaError(.fileNoSuchFile)
-    }
-    return try DeliveryTrace(parsing: text)
+    try TraceDirectory.load(name, from: TraceDirectory.locate())
 }
 
 /// Offers `packetBytes`-byte packets every `intervalUs` for `durationUs` and collects what arrives.
