@@ -58,6 +58,7 @@ final class RelayMetrics: Sendable {
             $0.relay.audioRecoveredByRetransmission
         }),
         ("audio_redundant_blocks_sent", "Earlier Opus packets repeated in RED towards receivers", { $0.relay.audioRedundantBlocksSent }),
+        ("audio_inband_fec_received", "Opus packets from senders carrying in-band FEC (SILK LBRR)", { $0.relay.audioInbandFECReceived }),
         ("audio_retransmissions_sent", "Receiver NACKs for audio answered from the audio cache", { $0.relay.audioRetransmissionsSent }),
         ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve", { $0.relay.retransmissionsUnavailable }),
         ("transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders", { $0.relay.transportFeedbackSent }),

@@ -211,6 +211,35 @@ def unblock_udp():
     subprocess.run(["nft", "delete", "table", "inet", "vr_e2e_block"], check=False, stderr=subprocess.DEVNULL)
 
 
+def bypass_for(uid, port, target):
+    """Sends what processes of `uid` address to UDP 127.0.0.1:`port` to 127.0.0.1:`target` instead
+    (nft DNAT; conntrack translates the replies back, so the browser sees its candidate answer). One
+    browser then reaches the relay directly while the others cross the link emulator listening on
+    `port`: staff on a clean municipal network, the citizen on 4G."""
+    remove_bypass()
+    rules = f"""
+table ip vr_e2e_bypass {{
+  chain output {{
+    type nat hook output priority -100; policy accept;
+    meta skuid {uid} udp dport {port} counter dnat to 127.0.0.1:{target}
+  }}
+}}
+"""
+    subprocess.run(["nft", "-f", "-"], input=rules.encode(), check=True)
+
+
+def bypassed_count():
+    """Datagrams (new flows, as NAT rules see them) the `bypass_for` rule has redirected so far."""
+    out = subprocess.run(["nft", "list", "table", "ip", "vr_e2e_bypass"], capture_output=True, text=True).stdout
+    import re
+    match = re.search(r"counter packets (\d+)", out)
+    return int(match.group(1)) if match else 0
+
+
+def remove_bypass():
+    subprocess.run(["nft", "delete", "table", "ip", "vr_e2e_bypass"], check=False, stderr=subprocess.DEVNULL)
+
+
 class Collector:
     """A tiny HTTP server the Firefox page POSTs its stats to (?report=...)."""
 

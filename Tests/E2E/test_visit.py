@@ -16,6 +16,7 @@ import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browsers  # noqa: E402
+import speech  # noqa: E402
 
 HTTP = "127.0.0.1:8080"
 BASE = f"http://{HTTP}"
@@ -1516,17 +1517,36 @@ def audio_window(before, after):
             "codecs": after["codecs"], "sending": after["sending"]}
 
 
-def audio_repair_run(processes, relay, directory, mode, seconds=30):
-    """Citizen and staff, each behind a bursty-loss 4G link both ways (both reach the relay through the
-    emulator's address); both hear each other for `seconds`."""
+CLEAN_STAFF_UID = 4244
+
+
+def talking_microphone(processes):
+    """Chromium arguments that make its fake microphone talk (`speech.py`) instead of beeping once a
+    second: the file lives in a directory every browser user may read."""
+    directory = processes.tempdir("vr-speech-")
+    os.chmod(directory, 0o755)
+    path = os.path.join(directory, "speech.wav")
+    speech.write_speech_wav(path)
+    os.chmod(path, 0o644)
+    return [f"--use-file-for-fake-audio-capture={path}"]
+
+
+def audio_repair_run(processes, relay, directory, mode, seconds=30, staff_lossy=True):
+    """Citizen and staff hear each other for `seconds`. The citizen is behind a bursty-loss 4G link
+    both ways; so is staff when `staff_lossy` (both reach the relay through the emulator's address),
+    else staff's datagrams to that address go to the relay directly (a clean municipal network)."""
     profiles = os.path.join(directory, "profiles.json")
     with open(profiles, "w") as f:
         json.dump(AUDIO_LOSS_PROFILES, f)
     start_relay(processes, relay, ["--announce-address", "127.0.0.1:41000", "--audio-repair", mode])
     emulator, summary = start_emulator(processes, relay, "bursty-4g", "127.0.0.1:41000", "127.0.0.1:40000",
                                        ["--profiles", profiles, "--seed", "11"])
-    citizen = browsers.Chromium(processes, f"{BASE}/r/audio{mode}?role=citizen", "citizen")
-    staff = browsers.Chromium(processes, f"{BASE}/r/audio{mode}?role=staff", "staff")
+    if not staff_lossy:
+        browsers.bypass_for(CLEAN_STAFF_UID, 41000, 40000)
+    talking = talking_microphone(processes)
+    citizen = browsers.Chromium(processes, f"{BASE}/r/audio{mode}?role=citizen", "citizen", extra_args=talking)
+    staff = browsers.Chromium(processes, f"{BASE}/r/audio{mode}?role=staff", "staff",
+                              uid=None if staff_lossy else CLEAN_STAFF_UID, extra_args=talking)
     wait_joined([citizen, staff])
     require_progress([citizen, staff], frames_needed=10, audio_needed=100, timeout=20)
     time.sleep(3)  # the first receiver reports set the redundancy; then the measuring window
@@ -1541,7 +1561,7 @@ def audio_repair_run(processes, relay, directory, mode, seconds=30):
     figures["concealed_every_3s"] = trace
     workers = json.loads(http("GET", "/api/stats")[1])["workers"]
     for key in ("audioRecoveredByRedundancy", "audioRecoveredByRetransmission", "audioRedundantBlocksSent",
-                "audioRetransmissionsSent", "nacksSent"):
+                "audioRetransmissionsSent", "audioInbandFECReceived", "nacksSent"):
         figures[key] = sum(w[key] for w in workers)
     figures["relay_drops"] = {k: sum(w["drops"].get(k, 0) for w in workers) for k in workers[0]["drops"]}
     emulator.send_signal(signal.SIGTERM)  # it writes its summary on exit
@@ -1549,25 +1569,52 @@ def audio_repair_run(processes, relay, directory, mode, seconds=30):
     with open(summary) as f:
         report = json.load(f)
     figures["link_loss"] = {"uplink": report["uplink"]["loss"], "downlink": report["downlink"]["loss"]}
+    if not staff_lossy:
+        figures["staff_bypassed_flows"] = browsers.bypassed_count()
+        browsers.remove_bypass()
     return figures
 
 
 def scenario_audio_repair(processes, relay, results):
     """Real Chromium citizen and staff, each behind about 5 % bursty loss both ways (45 ms, 10 ms
-    jitter), so each way of the conversation crosses two lossy hops, with audio repair (RED from the citizen unwrapped at the relay, RED from the relay by each
-    receiver's loss, audio NACK both ways) and the same run without it (for comparison). Asserted:
-    with repair each side conceals at most half of what it conceals without, and its jitter buffer
-    holds at most 60 ms more. The issue's goals (at most 1 % concealed, at most 40 ms more delay) are
-    only reported: measured 1.4-2.4 % concealed with repair, 7-9 % without; the delay's difference
-    between two runs is mostly NetEq's own run-to-run spread (-31 to +41 ms over four runs)."""
+    jitter), so each way of the conversation crosses two lossy hops; both talk (`speech.py`). Audio
+    repair (RED from the citizen unwrapped at the relay, RED from the relay by each receiver's loss,
+    audio NACK both ways), then the same run without it. Asserted: with repair each side conceals at
+    most half of what it conceals without, and its jitter buffer holds at most 60 ms more. The
+    issue's goals (at most 1 % concealed, at most 40 ms more delay) are only reported (README)."""
     figures = on_and_off(lambda run, mode: audio_repair_run(run, relay, processes.tempdir("vr-audio-"), mode))
     results["audio_repair"] = figures
+    assert_audio_repair(figures)
+
+
+def assert_audio_repair(figures, halved=("citizen", "staff")):
+    """Repair at least halves the concealment of each side in `halved` and lowers the others', adds
+    at most 60 ms to each side's jitter buffer, repaired uplink loss from the citizen's RED, and
+    sent RED only when on."""
     on, off = figures["on"], figures["off"]
     for side in ("citizen", "staff"):
-        assert on[side]["concealed"] <= 0.5 * off[side]["concealed"], f"{side}: repair did not halve concealment: {figures}"
+        bound = 0.5 * off[side]["concealed"] if side in halved else off[side]["concealed"]
+        assert on[side]["concealed"] <= bound, f"{side}: repair concealed more than {bound:.2%}: {figures}"
         assert on[side]["jitter_buffer_ms"] <= off[side]["jitter_buffer_ms"] + 60, f"{side}: repair delays audio: {figures}"
     assert on["audioRecoveredByRedundancy"] > 0, f"no uplink loss repaired from the citizen's RED: {figures}"
     assert on["audioRedundantBlocksSent"] > 0 and off["audioRedundantBlocksSent"] == 0, figures
+
+
+def scenario_audio_repair_clean_staff(processes, relay, results):
+    """The visit as municipalities run it: the citizen behind about 5 % bursty loss both ways (45 ms,
+    10 ms jitter), staff on a clean network (its datagrams reach the relay directly), both talking;
+    repair on, then off. Each way of the conversation crosses one lossy hop: the citizen's uplink
+    (Chromium's RED, one repeat, and the relay's NACK) or its downlink (the relay's RED and its
+    answers to NACKs). Asserted: what the citizen hears (the downlink hop) is concealed at most half
+    as much with repair, what staff hears (the uplink hop) less; the jitter buffers and RED as for
+    `audio_repair`. Without repair Chromium's Opus adds in-band FEC, with RED it adds none, so on
+    the uplink hop repair competes with that FEC: measured 1.2-2.1 % concealed against 2.8-5.0 %."""
+    figures = on_and_off(lambda run, mode: audio_repair_run(run, relay, processes.tempdir("vr-audio-"), mode,
+                                                            staff_lossy=False))
+    results["audio_repair_clean_staff"] = figures
+    assert_audio_repair(figures, halved=("citizen",))
+    for mode in ("on", "off"):
+        assert figures[mode]["staff_bypassed_flows"] > 0, f"staff's datagrams crossed the emulator: {figures}"
 
 
 AUDIO_TRACE_JS = """(() => { window.__audioTrace = []; setInterval(async () => {
@@ -1816,6 +1863,7 @@ def ipv6_visit(processes, relay, results):
 
 SCENARIOS = {
     "audio_repair": scenario_audio_repair,
+    "audio_repair_clean_staff": scenario_audio_repair_clean_staff,
     "audio_after_outages": scenario_audio_after_outages,
     "signaling_errors": scenario_signaling_errors,
     "udp_through_emulator": scenario_udp_through_emulator,

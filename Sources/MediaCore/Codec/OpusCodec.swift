@@ -31,6 +31,13 @@ public struct OpusEncoder: ~Copyable {
         opus_encoder_destroy(encoder)
     }
 
+    /// Tells the encoder the packet loss to expect (OPUS_SET_PACKET_LOSS_PERC) and whether it may
+    /// add in-band FEC (OPUS_SET_INBAND_FEC), as a WebRTC sender does from its receiver reports.
+    public mutating func expectLoss(percent: Int, inbandFEC: Bool = true) {
+        _ = copus_set_inband_fec(encoder, inbandFEC ? 1 : 0)
+        _ = copus_set_packet_loss_perc(encoder, Int32(min(100, max(0, percent))))
+    }
+
     /// Encodes one frame of interleaved 16-bit PCM (2.5–60 ms: 120–2880 samples per channel at 48 kHz)
     /// and returns the Opus packet.
     public mutating func encode(_ pcm: [Int16]) throws(CodecError) -> [UInt8] {

@@ -87,6 +87,9 @@ public struct RelayCounters: Sendable, Equatable {
     public var audioRecoveredByRedundancy = 0
     public var audioRecoveredByRetransmission = 0
     public var audioRedundantBlocksSent = 0
+    /// Opus packets from senders whose encoder added in-band FEC (SILK LBRR, `OpusInbandFEC`):
+    /// what the loss in our receiver reports made it do.
+    public var audioInbandFECReceived = 0
     /// Receiver NACKs for audio answered from the audio cache (also in `retransmissionsSent`).
     public var audioRetransmissionsSent = 0
     /// VP8 frames received complete (all packets, start to marker), and keyframes begun.

@@ -24,6 +24,7 @@ extension RelayCore {
         guard header.headerLength <= payloadEnd else { return counters.drop(.rtpMalformed) }
         var forwarded = false
         guard codec == .red else {
+            countInbandFEC(packet, payload: header.headerLength..<payloadEnd)
             deliverAudio(packet, header: header, payload: header.headerLength..<payloadEnd, recovered: false, transportRange: transportRange, from: sender,
                          now: now, forwarded: &forwarded, into: &output)
             if !forwarded { counters.drop(.noReceiver) }
@@ -55,12 +56,19 @@ extension RelayCore {
                          into: &output)
         }
         guard red.primaryType == opus else { return counters.drop(.unknownSSRC) }
+        countInbandFEC(packet, payload: (base + red.primary.lowerBound)..<(base + red.primary.upperBound))
         var primary = header
         primary.payloadType = red.primaryType
         deliverAudio(packet, header: primary, payload: (base + red.primary.lowerBound)..<(base + red.primary.upperBound),
                      recovered: false, transportRange: transportRange, from: sender, now: now, forwarded: &forwarded,
                      into: &output)
         if !forwarded { counters.drop(.noReceiver) }
+    }
+
+    private mutating func countInbandFEC(_ packet: UnsafeRawBufferPointer, payload: Range<Int>) {
+        if OpusInbandFEC.present(packet: UnsafeRawBufferPointer(rebasing: packet[payload]).bytes) == true {
+            counters.audioInbandFECReceived += 1
+        }
     }
 
     /// One Opus packet (the header of `packet` with `header`'s fields, the bytes at `payload`) to

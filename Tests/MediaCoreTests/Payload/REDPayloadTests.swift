@@ -102,3 +102,39 @@ struct REDPayloadTests {
         #expect(parse([0x6F]) == nil, "a primary alone, even empty, is valid")
     }
 }
+
+@Suite("Opus in-band FEC flag (RFC 6716 §4.2.3)")
+struct OpusInbandFECTests {
+    /// What libopus writes: told of 20 % loss with FEC allowed, at 32 kbit/s (Chromium's voice
+    /// rate) most of its SILK and hybrid frames carry LBRR; told of no loss, or with FEC off, none
+    /// do (nor at 12 kbit/s, below libopus's LBRR threshold).
+    @Test("the flag follows what libopus was told", arguments: [12_000, 32_000])
+    func followsEncoder(bitrate: Int) throws {
+        func flags(loss: Int, fec: Bool) throws -> [Bool?] {
+            var encoder = try OpusEncoder(sampleRate: 48_000, channels: 1, bitrateBps: bitrate)
+            encoder.expectLoss(percent: loss, inbandFEC: fec)
+            var tone = TestTone()
+            var result: [Bool?] = []
+            for _ in 0..<50 {
+                let packet = try encoder.encode(tone.nextFrame(samples: 960))
+                result.append(OpusInbandFEC.present(packet: packet.span.bytes))
+            }
+            return result
+        }
+        if bitrate >= 32_000 {
+            #expect(try flags(loss: 20, fec: true).filter { $0 == true }.count >= 25)
+        }
+        #expect(try flags(loss: 0, fec: true).allSatisfy { $0 != true })
+        #expect(try flags(loss: 20, fec: false).allSatisfy { $0 != true })
+    }
+
+    @Test("CELT-only, length-framed and short packets say nothing")
+    func notSilk() {
+        #expect(OpusInbandFEC.present(packet: ([0xFC, 0xFF] as [UInt8]).span.bytes) == nil)  // config 31: CELT
+        #expect(OpusInbandFEC.present(packet: ([0x0A, 0xFF, 0xFF] as [UInt8]).span.bytes) == nil)  // code 2
+        #expect(OpusInbandFEC.present(packet: ([0x08] as [UInt8]).span.bytes) == nil)
+        #expect(OpusInbandFEC.present(packet: ([0x08, 0x40] as [UInt8]).span.bytes) == true)  // SILK 20 ms: VAD 0, LBRR 1
+        #expect(OpusInbandFEC.present(packet: ([0x08, 0x80] as [UInt8]).span.bytes) == false)  // VAD 1, LBRR 0
+        #expect(OpusInbandFEC.present(packet: ([0x18, 0x10] as [UInt8]).span.bytes) == true)  // SILK 60 ms: 3 VAD, LBRR
+    }
+}

@@ -93,6 +93,18 @@ struct AudioRepairTests {
         #expect(!citizen.receivedRTCP.contains { $0[1] == 205 })
     }
 
+    @Test("Opus packets carrying in-band FEC are counted, plain or as RED's primary")
+    func inbandFECCounted() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let (citizen, _) = try visit(&harness, ports: (51_015, 51_016), staffRepair: false)
+        // TOC 0x48: SILK wideband 20 ms, one frame; then VAD and LBRR as the first two bits.
+        try harness.send(citizen.opus(0, payload: [0x48, 0xC0, 1]), from: citizen)  // voice with LBRR
+        try harness.send(citizen.opus(1, payload: [0x48, 0x80, 1]), from: citizen)  // voice, none
+        try harness.send(citizen.red(2, payload: [0x48, 0xC0, 2], earlier: [[0x48, 0x80, 1]]), from: citizen)
+        try harness.send(citizen.red(3, payload: [0xFC, 0xFF], earlier: [[0x48, 0xC0, 2]]), from: citizen)  // CELT
+        #expect(harness.core.counters.audioInbandFECReceived == 2, "the repeat is not counted again")
+    }
+
     @Test("a malformed RED payload is dropped and counted, and the stream goes on")
     func malformedRed() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
