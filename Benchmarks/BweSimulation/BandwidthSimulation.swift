@@ -3,7 +3,8 @@ public import MediaCore
 
 /// One sender (the relay towards one receiver) over one emulated link, in virtual time: a model
 /// video source and Opus-sized audio, the allocator (audio first, video paused below a floor and
-/// resumed with hysteresis, padding probes while paused), a pacer with the estimator's congestion
+/// resumed with hysteresis: the relay's `VideoPauseHysteresis`; while paused the relay's padding
+/// probes, `PaddingProbePacer`), a media pacer with the estimator's congestion
 /// window, the link model (`LinkModel`, the same one link-emulator runs), and the receiver's real
 /// transport-cc feedback: `TransportFeedbackGenerator` records arrivals, the RTCP writer encodes the
 /// feedback, and the sender parses it with `RTCPTransportFeedbackView` after the return delay.
@@ -19,7 +20,9 @@ public struct SimulationSettings: Sendable {
     public var maximumPacketBytes = 1200
     /// Video pauses when its share of the estimate falls below the floor and resumes after its share
     /// has been at least the resume rate for the hold time (the relay's rule and defaults).
-    public var videoPause = VideoPauseHysteresis.Thresholds(floorBps: 50_000, resumeBps: 100_000, hold: .seconds(1))
+    public var videoPause = RelayCoreConfiguration.defaultVideoPauseThresholds
+    /// What the allocator sets aside for audio before video's share (the relay's default).
+    public var audioShareBps = Double(RelayCoreConfiguration.defaultAudioShareBps)
     /// The encoder skips a frame when the pacer already holds this much video (in time at the video rate).
     public var frameDropQueueMs: Double = 50
     /// Audio may go this far past the congestion window (and padding leaves this much of it free).
@@ -92,9 +95,8 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     var videoHead = 0
     var videoQueuedBytes = 0
     var budgetBytes = 0.0
-    var paddingBudgetBytes = 0.0
+    var probePacer = PaddingProbePacer()
 
-    let audioBps = Double(settings.audioPacketBytes * 8) * 1_000_000 / Double(settings.audioIntervalUs)
     let frameIntervalUs = 1_000_000 / Double(model.framesPerSecond)
     var nextAudioUs: UInt64 = 0
     var nextFrameUs = 0.0
@@ -131,7 +133,7 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     var nowUs: UInt64 = 0
     while nowUs < settings.durationUs {
         let target = estimator.targetBitrate
-        let videoShare = max(target - audioBps, 0)
+        let videoShare = max(target - settings.audioShareBps, 0)
 
         // Sources and the allocator.
         if nowUs >= nextAudioUs {
@@ -175,8 +177,10 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         // Audio goes first and is never held by the pacing budget, but it respects the congestion
         // window like everything else: into a link that reports nothing (an outage) it would only
         // queue up stale speech. Audio older than `staleAudioUs` is dropped at the sender.
-        let probeBps = settings.videoPause.resumeBps * 1.2
-        let probeWindow = Int((probeBps + audioBps) / 8 * (estimator.rttMs + settings.parameters.congestionWindowMs) / 1000)
+        let probeBps = PaddingProbePacer.rateBps(paused: true, resumeBps: settings.videoPause.resumeBps, upswitchBps: 0)
+        let probeWindow = PaddingProbePacer.windowBytes(
+            probeBps: probeBps, audioBps: settings.audioShareBps, paused: true, targetBps: target, rttMs: estimator.rttMs,
+            congestionWindowMs: settings.parameters.congestionWindowMs)
         // Padding never takes audio's place: audio may go past whichever window is in use.
         let audioBeyond = settings.audioWindowAllowanceBytes + (paused ? max(probeWindow - estimator.congestionWindowBytes, 0) : 0)
         var audioSent = 0
@@ -203,16 +207,14 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
             videoQueue.removeFirst(videoHead)
             videoHead = 0
         }
-        // While video is paused, padding a little above the resume rate probes whether the link has
-        // room again. It has its own window, sized for that rate (the estimate's own window is too
-        // small to carry a probe), so a link still in its dip queues at most one window of it.
+        // While video is paused, the relay's padding probes (its pacer, its packet size) ask whether
+        // the link has room again.
         if paused {
-            paddingBudgetBytes = min(paddingBudgetBytes + probeBps / 8 / 1000, 2400)
-            while paddingBudgetBytes >= Double(settings.maximumPacketBytes),
-                estimator.history.bytesInFlight + settings.maximumPacketBytes <= probeWindow
-            {
-                paddingBudgetBytes -= Double(settings.maximumPacketBytes)
-                send(size: settings.maximumPacketBytes, createdUs: nowUs, isMedia: false, nowUs: nowUs)
+            let count = probePacer.probes(
+                now: at(nowUs), rateBps: probeBps, packetBytes: RelayCore.paddingProbeBytes, windowBytes: probeWindow,
+                bytesInFlight: estimator.history.bytesInFlight, firstInterval: .milliseconds(1))
+            for _ in 0..<count {
+                send(size: RelayCore.paddingProbeBytes, createdUs: nowUs, isMedia: false, nowUs: nowUs)
             }
         }
 

@@ -239,9 +239,8 @@ final class Participant {
     /// Our estimate of the path towards it (RelayCoreConfiguration.downlinkEstimation), fed by its
     /// transport-cc feedback on the transport-wide numbers we write into what we forward to it.
     var downlink: SendSideEstimator?
-    /// Padding-probe pacing while video towards it is paused (RelayCore+Allocation).
-    var probeBudgetBytes: Double = 0
-    var lastProbe: ContinuousClock.Instant?
+    /// Padding probes towards it (RelayCore+Allocation).
+    var probePacer = PaddingProbePacer()
     /// Fraction lost (1/256) the participant last reported on the streams we send it.
     var lossDown: UInt8 = 0
     /// How many earlier Opus packets each RED packet towards it repeats, from that loss.

@@ -11,6 +11,8 @@
 extension RelayCore {
     /// One padding-only packet's padding (the most one RTP packet's count byte can say).
     static let probePaddingBytes = 255
+    /// A padding probe on the wire: RTP header, the transport-wide number's extension block, padding.
+    public static let paddingProbeBytes = 12 + 8 + probePaddingBytes
     /// How long a higher simulcast encoding must fit before a receiver is moved up to it.
     public static let layerUpswitchHold: Duration = .seconds(1)
     /// An encoding that sent nothing for this long is off (the sender's own estimate dropped it).
@@ -122,18 +124,16 @@ extension RelayCore {
         guard let slot = paused ?? idle, let extensionID = receiver.transportSequenceExtension,
             let downlink = receiver.downlink, let payloadType = receiver.slots[slot].videoPayloadTypes[.vp8]
         else { return }
-        let probeBps = paused != nil ? Double(configuration.videoResumeBps) * 1.2 : Double(upswitchProbeBps)
-        let elapsed = receiver.lastProbe.map { now - $0 } ?? RelayCore.tickInterval
-        receiver.lastProbe = now
-        let (seconds, attoseconds) = elapsed.components
-        receiver.probeBudgetBytes = min(
-            receiver.probeBudgetBytes + probeBps / 8 * (Double(seconds) + Double(attoseconds) / 1e18), 2 * 1200)
-        // In flight: while paused little but the probes and audio; otherwise the video too, up to the estimate.
-        let windowBps = paused != nil ? probeBps + Double(configuration.audioShareBps) : max(probeBps, downlink.targetBitrate)
-        let window = Int(windowBps / 8 * (downlink.rttMs + downlink.parameters.congestionWindowMs) / 1000)
-        let size = 12 + 8 + Self.probePaddingBytes
-        while receiver.probeBudgetBytes >= Double(size), downlink.history.bytesInFlight + size <= window {
-            receiver.probeBudgetBytes -= Double(size)
+        let probeBps = PaddingProbePacer.rateBps(
+            paused: paused != nil, resumeBps: Double(configuration.videoResumeBps), upswitchBps: Double(upswitchProbeBps))
+        let window = PaddingProbePacer.windowBytes(
+            probeBps: probeBps, audioBps: Double(configuration.audioShareBps), paused: paused != nil,
+            targetBps: downlink.targetBitrate, rttMs: downlink.rttMs, congestionWindowMs: downlink.parameters.congestionWindowMs)
+        let size = Self.paddingProbeBytes
+        let count = receiver.probePacer.probes(
+            now: now, rateBps: probeBps, packetBytes: size, windowBytes: window, bytesInFlight: downlink.history.bytesInFlight,
+            firstInterval: RelayCore.tickInterval)
+        for _ in 0..<count {
             let mapping = receiver.slots[slot].video.nextPadding(now: now)
             let ssrc = receiver.slots[slot].video.ssrc
             guard let number = receiver.downlink?.packetSent(size: size, now: now) else { return }

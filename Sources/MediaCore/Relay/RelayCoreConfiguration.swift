@@ -52,10 +52,14 @@ public struct RelayCoreConfiguration: Sendable {
     /// `audioShareBps` of a stream's share; video pauses when what is left falls below
     /// `videoFloorBps`, and resumes at the source's next keyframe after it has been at least
     /// `videoResumeBps` for `videoResumeHold`. While paused, padding at 1.2 × the resume rate probes.
-    public var audioShareBps: UInt64 = 40_000
-    public var videoFloorBps: UInt64 = 50_000
-    public var videoResumeBps: UInt64 = 100_000
-    public var videoResumeHold: Duration = .seconds(1)
+    public var audioShareBps: UInt64 = Self.defaultAudioShareBps
+    public var videoFloorBps = UInt64(Self.defaultVideoPauseThresholds.floorBps)
+    public var videoResumeBps = UInt64(Self.defaultVideoPauseThresholds.resumeBps)
+    public var videoResumeHold = Self.defaultVideoPauseThresholds.hold
+    /// The defaults of the three above, which `bwe-sim` runs with too.
+    public static let defaultAudioShareBps: UInt64 = 40_000
+    public static let defaultVideoPauseThresholds = VideoPauseHysteresis.Thresholds(
+        floorBps: 50_000, resumeBps: 100_000, hold: .seconds(1))
     var videoPauseThresholds: VideoPauseHysteresis.Thresholds {
         .init(floorBps: Double(videoFloorBps), resumeBps: Double(videoResumeBps), hold: videoResumeHold)
     }
