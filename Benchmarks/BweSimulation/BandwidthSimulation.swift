@@ -3,8 +3,8 @@ public import MediaCore
 
 /// One sender (the relay towards one receiver) over one emulated link, in virtual time: a model
 /// video source and Opus-sized audio, the allocator (audio first, video paused below a floor and
-/// resumed with hysteresis: the relay's `VideoPauseHysteresis`; while paused the relay's padding
-/// probes, `PaddingProbePacer`), a media pacer with the estimator's congestion
+/// resumed with hysteresis: the relay's `VideoStreamAllocator` on the relay's tick; while paused
+/// the relay's padding probes, `PaddingProbePacer`), a media pacer with the estimator's congestion
 /// window, the link model (`LinkModel`, the same one link-emulator runs), and the receiver's real
 /// transport-cc feedback: `TransportFeedbackGenerator` records arrivals, the RTCP writer encodes the
 /// feedback, and the sender parses it with `RTCPTransportFeedbackView` after the return delay.
@@ -100,7 +100,8 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     let frameIntervalUs = 1_000_000 / Double(model.framesPerSecond)
     var nextAudioUs: UInt64 = 0
     var nextFrameUs = 0.0
-    var pause = VideoPauseHysteresis()
+    var allocation = VideoStreamAllocator()
+    let allocatorTickUs = UInt64(RelayCore.tickInterval / .microseconds(1))
     var paused = false
     var needKeyframe = true
     var pausedUs: UInt64 = 0
@@ -135,14 +136,11 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         let target = estimator.targetBitrate
         let videoShare = max(target - settings.audioShareBps, 0)
 
-        // Sources and the allocator.
-        if nowUs >= nextAudioUs {
-            audioQueue.append((settings.audioPacketBytes, nowUs))
-            nextAudioUs += settings.audioIntervalUs
-        }
-        if Double(nowUs) >= nextFrameUs {
-            nextFrameUs += frameIntervalUs
-            switch pause.update(videoShareBps: videoShare, thresholds: settings.videoPause, now: at(nowUs)) {
+        // The relay's allocator, on the relay's tick; then the sources.
+        if nowUs % allocatorTickUs == 0 {
+            let decision = allocation.update(
+                videoShareBps: UInt64(videoShare), encodingRates: nil, thresholds: settings.videoPause, now: at(nowUs))
+            switch decision.pause {
             case .pause:
                 videoQueue.removeAll(keepingCapacity: true)
                 videoHead = 0
@@ -152,7 +150,14 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
             case nil:
                 break
             }
-            paused = pause.isPaused
+            paused = allocation.isPaused
+        }
+        if nowUs >= nextAudioUs {
+            audioQueue.append((settings.audioPacketBytes, nowUs))
+            nextAudioUs += settings.audioIntervalUs
+        }
+        if Double(nowUs) >= nextFrameUs {
+            nextFrameUs += frameIntervalUs
             if !paused {
                 if Double(videoQueuedBytes) > videoShare / 8 * settings.frameDropQueueMs / 1000 {
                     framesSkipped += 1

@@ -175,18 +175,16 @@ struct ReceiveSlot {
     var audioLossReported: UInt8 = 0
     /// The participant shown in this slot, if any.
     var source: ParticipantID?
-    /// Whether video on this slot is paused: the receiver's share of its downlink fell below the
-    /// floor (audio goes on). Padding probes the link meanwhile.
-    var videoPause = VideoPauseHysteresis()
-    var videoPaused: Bool { videoPause.isPaused }
+    /// The allocator's state for this slot's video: paused or not (the receiver's share of its
+    /// downlink fell below the floor; audio goes on, padding probes the link), and the simulcast
+    /// encoding it wants the receiver to see.
+    var allocation = VideoStreamAllocator()
+    var videoPaused: Bool { allocation.isPaused }
     /// The source's encoding this slot forwards now, and the one the allocator wants: they differ
     /// after a pause (nothing forwarded) or a simulcast switch, until the wanted encoding's next
     /// keyframe starts; until then the current one goes on.
     var forwardedEncoding: Int? = 0
-    var targetEncoding = 0
-    /// Since when a higher simulcast encoding has fitted the receiver's share (switching up waits
-    /// for `RelayCore.layerUpswitchHold`; switching down is immediate).
-    var upswitchCandidateSince: ContinuousClock.Instant?
+    var targetEncoding: Int { allocation.targetEncoding }
     /// Keeps VP8 picture IDs and TL0PICIDX continuous across encodings and sources.
     var pictureIDs = VP8PictureIDRewriter()
     /// After a pause or a switch video restarts only at a keyframe of the wanted encoding.
@@ -203,8 +201,7 @@ struct ReceiveSlot {
     mutating func attach(_ source: ParticipantID?, simulcast: Bool = false) {
         self.source = source
         forwardedEncoding = simulcast ? nil : 0
-        targetEncoding = 0
-        upswitchCandidateSince = nil
+        allocation.sourceChanged()
     }
 }
 

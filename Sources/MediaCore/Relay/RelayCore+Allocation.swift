@@ -1,8 +1,10 @@
 /// The allocator towards each receiver (DESIGN.md "Bandwidth estimation"): audio first, then video,
 /// within the receiver's share of our estimate of its downlink and of its operator `down` limit.
-/// From a simulcast sender it picks, per receiver, the best encoding the share carries (down at
-/// once, up after `layerUpswitchHold` with 10 % headroom, at the new encoding's keyframe), and pads
-/// towards the receiver so the estimate can climb to the next encoding. Without simulcast the relay
+/// Per receive slot a `VideoStreamAllocator` decides: from a simulcast sender the best encoding the
+/// share carries (down at once, up after a hold with 10 % headroom, at the new encoding's keyframe),
+/// and the padding towards the receiver that lets the estimate climb to the next encoding
+/// (`PaddingProbePacer` paces it). This file wires those decisions to forwarding, keyframe
+/// requests and probes. Without simulcast the relay
 /// cannot pick a thinner layer: it caps the sender by REMB (RelayCore+Limits). Either way, below a
 /// floor it pauses video towards that receiver alone, keeping audio. While paused it probes the downlink with
 /// padding-only RTP on the paused video stream (RFC 3550 §5.1 P bit) carrying our transport-wide
@@ -13,8 +15,6 @@ extension RelayCore {
     static let probePaddingBytes = 255
     /// A padding probe on the wire: RTP header, the transport-wide number's extension block, padding.
     public static let paddingProbeBytes = 12 + 8 + probePaddingBytes
-    /// How long a higher simulcast encoding must fit before a receiver is moved up to it.
-    public static let layerUpswitchHold: Duration = .seconds(1)
     /// An encoding that sent nothing for this long is off (the sender's own estimate dropped it).
     static let encodingActiveWindow: Duration = .milliseconds(500)
 
@@ -28,17 +28,19 @@ extension RelayCore {
             var upswitchProbeBps: UInt64 = 0
             for index in receiver.slots.indices {
                 guard let source = receiver.slots[index].source else { continue }
-                if !receiver.slots[index].videoPaused, let video = participants[source]?.video, video.isSimulcast {
-                    upswitchProbeBps += chooseEncoding(
-                        for: receiver, slot: index, of: source, video: video, videoShareBps: videoShare, now: now)
+                let wasPaused = receiver.slots[index].videoPaused
+                let decision = receiver.slots[index].allocation.update(
+                    videoShareBps: videoShare, encodingRates: encodingRates(of: source, now: now),
+                    thresholds: configuration.videoPauseThresholds, now: now)
+                upswitchProbeBps += decision.upswitchProbeBps
+                if let choice = decision.switchTo {
+                    pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: choice))
                 }
-                if !receiver.slots[index].videoPaused, receiver.slots[index].awaitingKeyframe {
+                if !wasPaused, receiver.slots[index].awaitingKeyframe {
                     // Until it comes (one PLI per 300 ms at most).
                     pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding))
                 }
-                switch receiver.slots[index].videoPause.update(
-                    videoShareBps: Double(videoShare), thresholds: configuration.videoPauseThresholds, now: now)
-                {
+                switch decision.pause {
                 case .pause:
                     receiver.slots[index].forwardedEncoding = nil
                     receiver.slots[index].video.detachSource()
@@ -63,53 +65,16 @@ extension RelayCore {
         configuration.audioShareBps * UInt64(1 + receiver.audioRedundancy.distance)
     }
 
-    /// Picks the simulcast encoding slot `slot` of `receiver` should show: the highest-rate active
-    /// encoding within the slot's video share (with 10 % headroom to move up), else the lowest.
-    /// Down at once; up once the choice has held for `layerUpswitchHold`; the new encoding is asked
-    /// for a keyframe and the forwarder switches at it. Returns the padding rate that would let the
-    /// estimate reach the next encoding up (0 when none is wanted).
-    private mutating func chooseEncoding(
-        for receiver: Participant, slot index: Int, of source: ParticipantID, video: PublishedStream, videoShareBps: UInt64,
-        now: ContinuousClock.Instant
-    ) -> UInt64 {
-        let target = receiver.slots[index].targetEncoding
-        let current = video.encodings[target].rate
-        let currentRate = current.isActive(now: now, window: Self.encodingActiveWindow) ? current.bitsPerSecond : 0
-        var best: Int?
-        var lowest: Int?
-        var nextUp: UInt64?  // the rate of the cheapest active encoding above the current one
-        for candidate in video.encodings.indices {
-            let rate = video.encodings[candidate].rate
-            guard rate.isActive(now: now, window: Self.encodingActiveWindow) else { continue }
-            let bps = rate.bitsPerSecond
-            if lowest.map({ bps < video.encodings[$0].rate.bitsPerSecond }) ?? true { lowest = candidate }
-            let up = currentRate > 0 && bps > currentRate
-            if up { nextUp = min(nextUp ?? bps, bps) }
-            let fits = up ? Double(bps) * 1.1 <= Double(videoShareBps) : bps <= videoShareBps
-            if fits, best.map({ bps > video.encodings[$0].rate.bitsPerSecond }) ?? true { best = candidate }
+    /// The measured rate of each encoding `source` sends now, for `VideoStreamAllocator`; nil when
+    /// it does not send simulcast.
+    private func encodingRates(of source: ParticipantID, now: ContinuousClock.Instant) -> VideoStreamAllocator.EncodingRates? {
+        guard let video = participants[source]?.video, video.isSimulcast else { return nil }
+        var rates = VideoStreamAllocator.EncodingRates(repeating: nil)
+        for index in video.encodings.indices where index < VideoStreamAllocator.maxEncodings {
+            let rate = video.encodings[index].rate
+            if rate.isActive(now: now, window: Self.encodingActiveWindow) { rates[index] = rate.bitsPerSecond }
         }
-        guard let choice = best ?? lowest else { return 0 }  // nothing measured yet: keep the first
-        var probe: UInt64 = 0
-        if let nextUp, choice == target || (currentRate > 0 && video.encodings[choice].rate.bitsPerSecond <= currentRate) {
-            // Stuck below the next encoding: pad up to the share (what the estimate already allows,
-            // so the acknowledged rate lets it climb), at most to the next encoding's need.
-            let wanted = min(videoShareBps, UInt64(Double(nextUp) * 1.1))
-            probe = wanted > currentRate ? wanted - currentRate : 0
-        }
-        guard choice != target else {
-            receiver.slots[index].upswitchCandidateSince = nil
-            return probe
-        }
-        let moveUp = currentRate > 0 && video.encodings[choice].rate.bitsPerSecond > currentRate
-        if moveUp {
-            let since = receiver.slots[index].upswitchCandidateSince ?? now
-            receiver.slots[index].upswitchCandidateSince = since
-            guard now - since >= Self.layerUpswitchHold else { return 0 }
-        }
-        receiver.slots[index].upswitchCandidateSince = nil
-        receiver.slots[index].targetEncoding = choice
-        pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: choice))
-        return 0
+        return rates
     }
 
     /// Padding towards `receiver` so its estimate can climb: on its first paused video stream at
