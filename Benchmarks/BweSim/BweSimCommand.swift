@@ -14,7 +14,9 @@ struct BweSimCommand: ParsableCommand {
         discussion: """
             Each trace runs once per parameter set. Per run it prints goodput, utilisation of the
             link's capacity, queueing delay p50/p95, loss, seconds with video paused, and writes an
-            SVG of capacity, estimate and send rate. Without --trace it runs the issue's goal traces.
+            SVG of capacity, estimate and send rate. Without --trace or --synthetic it runs the
+            issue's goal traces; --seeds runs many synthetic rural links and every recorded uplink
+            and summarises them.
             """)
 
     @Option(help: "A mahimahi trace, relative to --traces-dir (repeatable).")
@@ -22,6 +24,15 @@ struct BweSimCommand: ParsableCommand {
 
     @Option(help: "Directory of the traces (default: the repository's Traces/, or VISITRELAY_TRACES).")
     var tracesDir: String?
+
+    @Option(help: "A synthetic trace: rural-markov (a Markov model of a rural cell, drawn from --seed; see RuralMarkovTrace). Repeatable.")
+    var synthetic: [String] = []
+
+    @Option(help: "Distribution mode: rural-markov traces for seeds A-B (e.g. 101-120) and every recorded uplink (*.up) in the traces directory; prints each run, then the median and worst per group and parameter set.")
+    var seeds: String?
+
+    @Option(help: "Seconds of each synthetic trace.")
+    var syntheticSeconds: Double = 1200
 
     @Option(help: "Link settings: recorded (deep buffer, no added loss) or rural (rural-4g: 60 KB, jitter, 2 % loss). Default: rural for synthetic rural traces, recorded otherwise.")
     var link: String?
@@ -55,6 +66,39 @@ struct BweSimCommand: ParsableCommand {
 
     static let goalTraces = ["ATT-LTE-driving.up", "TMobile-UMTS-driving.up", "synthetic/rfc8867-tc5.1-0.6mbps-rural.mm"]
 
+    /// One trace to run: its name, its capacity, the seed of the link's loss and jitter, and the
+    /// group it is summarised in (distribution mode).
+    struct Source {
+        var name: String
+        var delivery: DeliveryTrace
+        var linkSeed: UInt64
+        var group: String
+    }
+
+    /// What to run: distribution mode's seeds and recorded uplinks, or --trace and --synthetic (the
+    /// goal traces when neither is given).
+    func sources(in directory: String) throws -> [Source] {
+        func rural(_ seed: UInt64, group: String) -> Source {
+            Source(
+                name: "rural-markov-\(seed)", delivery: RuralMarkovTrace.generate(seed: seed, seconds: syntheticSeconds),
+                linkSeed: seed, group: group)
+        }
+        if let seeds {
+            let bounds = seeds.split(separator: "-").compactMap { UInt64($0) }
+            guard bounds.count == 2, bounds[0] <= bounds[1] else { throw ValidationError("--seeds \(seeds): expected A-B, e.g. 101-120") }
+            let uplinks = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".up") }.sorted()
+            var list = try uplinks.map { Source(name: $0, delivery: try TraceDirectory.load($0, from: directory), linkSeed: seed, group: "recorded uplinks") }
+            list += (bounds[0]...bounds[1]).map { rural($0, group: "rural-markov \(seeds)") }
+            return list
+        }
+        for name in synthetic where name != "rural-markov" {
+            throw ValidationError("unknown synthetic trace \(name): rural-markov")
+        }
+        let files = trace.isEmpty && synthetic.isEmpty ? Self.goalTraces : trace
+        return try files.map { Source(name: $0, delivery: try TraceDirectory.load($0, from: directory), linkSeed: seed, group: "traces") }
+            + synthetic.map { _ in rural(seed, group: "rural-markov") }
+    }
+
     func run() throws {
         if listParameters {
             for (name, _) in Self.tunables {
@@ -71,7 +115,7 @@ struct BweSimCommand: ParsableCommand {
             apply(&ours, value)
         }
         let directory = try TraceDirectory.locate(explicit: tracesDir)
-        let traces = trace.isEmpty ? Self.goalTraces : trace
+        let sources = try self.sources(in: directory)
         let sets = try parameters.split(separator: ",").map { name -> (String, SendSideEstimatorParameters, String) in
             switch name.trimmingCharacters(in: .whitespaces) {
             case "rural4g": return ("rural4g", ours, "#1f77b4")
@@ -85,9 +129,10 @@ struct BweSimCommand: ParsableCommand {
         try FileManager.default.createDirectory(atPath: plotDir, withIntermediateDirectories: true)
         print(Self.header)
         var rows: [[String: Any]] = []
+        var summary: [String: [SimulationResult]] = [:]  // "group|set" → results
         var goalMet = true
-        for name in traces {
-            let delivery = try TraceDirectory.load(name, from: directory)
+        for source in sources {
+            let (name, delivery, linkSeed) = (source.name, source.delivery, source.linkSeed)
             let preset = link ?? (name.contains("rural") ? "rural" : "recorded")
             let linkConfiguration = try Self.link(preset, trace: delivery)
             let duration = min(seconds ?? Double(delivery.periodMs) / 1000, 1200)
@@ -96,18 +141,20 @@ struct BweSimCommand: ParsableCommand {
                 var settings = SimulationSettings(
                     link: linkConfiguration, durationUs: UInt64(duration * 1_000_000),
                     feedbackDelayUs: linkConfiguration.baseDelayUs, parameters: setParameters)
-                settings.seed = seed
+                settings.seed = linkSeed
                 settings.frameDropQueueMs = frameDropMs
                 let started = Date()
                 let result = runSimulation(settings, video: model)
                 let cpu = Date().timeIntervalSince(started)
                 print(Self.row(trace: name, set: setName, result, cpuSeconds: cpu))
+                summary["\(source.group)|\(setName)", default: []].append(result)
                 series.append(.init(name: setName, color: color, result: result))
                 if setName == "rural4g", !(result.queueingDelayP95Ms <= 200 && result.utilization >= 0.6) { goalMet = false }
                 rows.append([
                     "trace": name, "link": preset, "parameters": setName, "seconds": duration,
                     "goodputKbps": result.goodputBps / 1000, "capacityKbps": result.capacityBps / 1000,
-                    "utilization": result.utilization, "queueingDelayP50Ms": result.queueingDelayP50Ms,
+                    "utilization": result.utilization, "oracleUtilization": result.oracleUtilization,
+                    "queueingDelayP50Ms": result.queueingDelayP50Ms,
                     "queueingDelayP95Ms": result.queueingDelayP95Ms, "networkDelayP95Ms": result.networkDelayP95Ms, "loss": result.loss,
                     "pausedSeconds": result.pausedSeconds, "framesSkipped": result.framesSkipped, "cpuSeconds": cpu,
                 ])
@@ -125,6 +172,23 @@ struct BweSimCommand: ParsableCommand {
                 .write(toFile: file, atomically: true, encoding: .utf8)
         }
         print("plots (SVG) and time series (CSV) in \(plotDir)/")
+        if seeds != nil {
+            print("")
+            print("group                          params   runs  util median/worst  oracle median/worst  delay p95 median/worst")
+            for key in summary.keys.sorted() {
+                let results = summary[key]!
+                let parts = key.split(separator: "|").map(String.init)
+                func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+                let util = results.map(\.utilization)
+                let oracle = results.map(\.oracleUtilization)
+                let delay = results.map(\.queueingDelayP95Ms)
+                print(
+                    parts[0].padding(toLength: 30, withPad: " ", startingAt: 0) + " " + parts[1].padding(toLength: 8, withPad: " ", startingAt: 0)
+                        + String(
+                            format: " %4d   %3.0f %% / %3.0f %%       %3.0f %% / %3.0f %%        %4.0f / %4.0f ms", results.count,
+                            median(util) * 100, util.min()! * 100, median(oracle) * 100, oracle.min()! * 100, median(delay), delay.max()!))
+            }
+        }
         if let json {
             let data = try JSONSerialization.data(withJSONObject: ["runs": rows], options: [.prettyPrinted, .sortedKeys])
             try data.write(to: URL(fileURLWithPath: json))
@@ -180,13 +244,13 @@ struct BweSimCommand: ParsableCommand {
         }
     }
 
-    static let header = "trace                                      params   goodput  capacity  util  delay p50  delay p95   loss  paused  cpu"
+    static let header = "trace                                      params   goodput  capacity  util  oracle  delay p50  delay p95   loss  paused  cpu"
 
     static func row(trace: String, set: String, _ r: SimulationResult, cpuSeconds: Double) -> String {
         func padded(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
         return padded(trace, 42) + " " + padded(set, 8) + String(
-            format: " %5.0f k   %5.0f k  %3.0f %%  %6.0f ms  %6.0f ms  %4.1f %%  %5.0f s  %4.1f s",
-            r.goodputBps / 1000, r.capacityBps / 1000, r.utilization * 100,
+            format: " %5.0f k   %5.0f k  %3.0f %%   %3.0f %%  %6.0f ms  %6.0f ms  %4.1f %%  %5.0f s  %4.1f s",
+            r.goodputBps / 1000, r.capacityBps / 1000, r.utilization * 100, r.oracleUtilization * 100,
             r.queueingDelayP50Ms, r.queueingDelayP95Ms, r.loss * 100, r.pausedSeconds, cpuSeconds)
     }
 

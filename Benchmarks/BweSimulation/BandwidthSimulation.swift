@@ -30,6 +30,8 @@ public struct SimulationSettings: Sendable {
     /// Audio the window has held this long is dropped at the sender (a receiver would discard it).
     public var staleAudioUs: UInt64 = 200_000
     public var sampleIntervalUs: UInt64 = 500_000
+    /// The most an oracle sends: the video maximum plus audio, about 2.5 Mbit/s.
+    public var oracleCapBps = 2_500_000.0
     public var seed: UInt64 = 1
 
     public init(link: LinkConfiguration, durationUs: UInt64, feedbackDelayUs: UInt64, parameters: SendSideEstimatorParameters) {
@@ -57,6 +59,9 @@ public struct SimulationResult: Sendable {
     public var capacityBps: Double
     /// Everything delivered (media and padding) over what the link offered.
     public var utilization: Double
+    /// Everything delivered over what an oracle would have sent: min(capacity, `oracleCapBps`) in
+    /// every second. A link with far more capacity than video needs is judged by this.
+    public var oracleUtilization: Double
     /// Per media packet: delivery minus creation (the frame or audio packet), minus the base delay.
     public var queueingDelayP50Ms: Double
     public var queueingDelayP95Ms: Double
@@ -118,6 +123,8 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     var receivedBps: UInt64 = 0
     var windowSentBytes = 0
     var lastSampleCapacity = 0
+    var lastSecondCapacity = 0
+    var oracleBytes = 0.0
     var samples: [SimulationResult.Sample] = []
 
     func send(size: Int, createdUs: UInt64, isMedia: Bool, nowUs: UInt64) {
@@ -278,6 +285,12 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         if nowUs % 10_000 == 0 { estimator.tick(now: at(nowUs)) }
 
         nowUs += 1000
+        if nowUs % 1_000_000 == 0 || nowUs >= settings.durationUs {
+            let capacity = link.statistics.capacityBytes
+            let windowSeconds = Double(nowUs % 1_000_000 == 0 ? 1_000_000 : nowUs % 1_000_000) / 1_000_000
+            oracleBytes += min(Double(capacity - lastSecondCapacity), settings.oracleCapBps / 8 * windowSeconds)
+            lastSecondCapacity = capacity
+        }
         if nowUs % settings.sampleIntervalUs == 0 {
             let window = Double(settings.sampleIntervalUs) / 1_000_000
             let capacity = link.statistics.capacityBytes
@@ -302,6 +315,7 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         goodputBps: Double(mediaDeliveredBytes * 8) / seconds,
         capacityBps: Double(statistics.capacityBytes * 8) / seconds,
         utilization: statistics.capacityBytes > 0 ? Double(statistics.deliveredBytes) / Double(statistics.capacityBytes) : 0,
+        oracleUtilization: oracleBytes > 0 ? Double(statistics.deliveredBytes) / oracleBytes : 0,
         queueingDelayP50Ms: percentile(0.50), queueingDelayP95Ms: percentile(0.95),
         networkDelayP95Ms: percentile(0.95, of: networkDelaysUs),
         loss: mediaSent > 0 ? Double(mediaLost) / Double(mediaSent) : 0,

@@ -23,6 +23,16 @@ struct BandwidthSimulationTests {
         #expect(result.pausedSeconds == 0)
     }
 
+    @Test("the oracle sends at most 2.5 Mbit/s: on a 1 Mbit/s link it is the capacity, on 10 Mbit/s a quarter of it")
+    func oracle() {
+        let slow = Self.run(.rural4G, link: LinkConfiguration(
+            capacity: .fixed(bitsPerSecond: 1_000_000), queueLimit: .bytes(150_000), baseDelayUs: 40_000), seconds: 30)
+        #expect(abs(slow.oracleUtilization - slow.utilization) < 0.01)
+        let fast = Self.run(.rural4G, link: LinkConfiguration(
+            capacity: .fixed(bitsPerSecond: 10_000_000), queueLimit: .bytes(150_000), baseDelayUs: 40_000), seconds: 30)
+        #expect(abs(fast.oracleUtilization - 4 * fast.utilization) < 0.04, "\(fast.oracleUtilization) vs \(fast.utilization)")
+    }
+
     @Test("4 % random loss is not congestion: rural4G still fills the link, plain GCC holds")
     func randomLoss() {
         let link = LinkConfiguration(
