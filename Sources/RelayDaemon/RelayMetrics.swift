@@ -103,6 +103,10 @@ final class RelayMetrics: Sendable {
                 for entry in Self.counters {
                     add(entry.name, "visitrelay_\(entry.name)_total", value: entry.read(snapshot))
                 }
+                for reason in KeyframeReason.allCases {
+                    add("keyframe." + reason.description, "visitrelay_keyframe_requests_total", dimensions: [("reason", reason.description)],
+                        value: snapshot.relay.keyframeRequestsSent(for: reason))
+                }
                 for reason in DropReason.allCases {
                     add("drop." + reason.description, "visitrelay_dropped_total", dimensions: [("reason", reason.description)],
                         value: snapshot.relay.dropped(reason))

@@ -113,6 +113,9 @@ public struct RelayCounters: Sendable, Equatable {
     /// Times a receive slot moved to another simulcast encoding of its source (at a keyframe).
     public var layerSwitches = 0
     public private(set) var drops = [Int](repeating: 0, count: DropReason.allCases.count)
+    /// PLIs sent to senders, by the reason the keyframe was first asked for (`KeyframeReason`).
+    public internal(set) var keyframeRequestsSentFor = [Int](repeating: 0, count: KeyframeReason.allCases.count)
+    public func keyframeRequestsSent(for reason: KeyframeReason) -> Int { keyframeRequestsSentFor[reason.rawValue] }
 
     public init() {}
 

@@ -19,8 +19,6 @@ struct PublishedEncoding: Sendable {
     var frames: FrameAssembler?
     /// Middle 32 bits of the NTP time of the sender's last SR, and when it arrived (for LSR/DLSR).
     var lastSenderReport: (ntpMiddle: UInt32, at: ContinuousClock.Instant)?
-    /// When we last asked for a keyframe on this stream (one PLI per `keyframeRequestInterval`).
-    var lastKeyframeRequest: ContinuousClock.Instant?
     /// Its received bitrate, which the allocator compares with each receiver's share.
     var rate = EncodingRate()
 

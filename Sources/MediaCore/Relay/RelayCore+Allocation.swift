@@ -34,11 +34,11 @@ extension RelayCore {
                     thresholds: configuration.videoPauseThresholds, now: now)
                 upswitchProbeBps += decision.upswitchProbeBps
                 if let choice = decision.switchTo {
-                    pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: choice))
+                    keyframes.request(KeyframeRequest(source: source, encoding: choice), reason: .layerSwitch)
                 }
                 if !wasPaused, receiver.slots[index].awaitingKeyframe {
                     // Until it comes (one PLI per 300 ms at most).
-                    pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding))
+                    keyframes.request(KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding), reason: .layerSwitch)
                 }
                 switch decision.pause {
                 case .pause:
@@ -47,7 +47,7 @@ extension RelayCore {
                     counters.videoPauses += 1
                     changed = true
                 case .resume:
-                    pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding))
+                    keyframes.request(KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding), reason: .resume)
                     counters.videoResumes += 1
                     changed = true
                 case nil:

@@ -62,7 +62,7 @@ extension RelayCore {
             return
         }
         let change = participant.ice.handleAuthenticatedRequest(from: source, useCandidate: message.useCandidate, now: now)
-        if case .selected = change, participant.isMediaReady { requestKeyframes(forReceiver: participant) }
+        if case .selected = change, participant.isMediaReady { requestKeyframes(forReceiver: participant, reason: .pathMoved) }
         byAddress[source] = id
         var response = STUNMessage(type: .bindingSuccess, transactionID: message.transactionID)
         response.xorMappedAddress = source.stunAddress
@@ -115,7 +115,7 @@ extension RelayCore {
             }
             participant.lifetime.mediaReady()
             // The participant can now receive: its sources should send keyframes.
-            requestKeyframes(forReceiver: participant)
+            requestKeyframes(forReceiver: participant, reason: .newReceiver)
             requestKeyframes(from: participant.id)
         case .failed:
             counters.drop(.dtlsFailed)
@@ -163,7 +163,7 @@ extension RelayCore {
             change = participant.ice.adoptAuthenticatedMediaSource(source, now: now)
         }
         if case .none = change { change = participant.ice.noteAuthenticatedPacket(from: source, now: now) }
-        if case .selected = change { requestKeyframes(forReceiver: participant) }
+        if case .selected = change { requestKeyframes(forReceiver: participant, reason: .pathMoved) }
         let plain = UnsafeRawBufferPointer(rebasing: packet[0..<plainLength])
         if isRTCP {
             counters.rtcpIn += 1

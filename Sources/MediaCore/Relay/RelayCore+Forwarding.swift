@@ -194,7 +194,7 @@ extension RelayCore {
     /// forwards (or waits for) owes one.
     mutating func requestKeyframe(for mediaSSRC: UInt32, asked participant: Participant) {
         guard let request = participant.slots.first(where: { $0.video.ssrc == mediaSSRC })?.keyframeRequest else { return }
-        pendingKeyframeRequests.insert(request)
+        keyframes.request(request, reason: .receiverAsked)
     }
 
     /// Runs due timers: DTLS retransmission, session lifetime (connect bound, consent freshness),
@@ -227,24 +227,23 @@ extension RelayCore {
         sendReports(now: now, into: &output)
     }
 
-    /// Sends one PLI (RFC 4585 §6.3.1) for each encoding that owes its receivers a keyframe, at most
-    /// once per `keyframeRequestInterval` per encoding.
+    /// Sends one PLI (RFC 4585 §6.3.1) for each encoding that owes its receivers a keyframe and may
+    /// be asked now (`KeyframeRequestScheduler`), counted under the reason it was first asked for.
     mutating func sendKeyframeRequests(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
-        guard !pendingKeyframeRequests.isEmpty else { return }
-        for request in pendingKeyframeRequests {
+        guard !keyframes.isEmpty else { return }
+        keyframeScratch.removeAll(keepingCapacity: true)
+        for (request, reason) in keyframes.pending { keyframeScratch.append((request, reason)) }
+        for (request, reason) in keyframeScratch {
             guard let source = participants[request.source], let encodings = source.video?.encodings.count,
                 request.encoding < encodings
             else {
-                pendingKeyframeRequests.remove(request)
+                keyframes.cancel(request)
                 continue
             }
             guard source.isMediaReady, let mediaSSRC = source.video?.encodings[request.encoding].ssrc
             else { continue }  // keep it pending until the source can be reached and has sent that encoding
-            if let last = source.video?.encodings[request.encoding].lastKeyframeRequest, now - last < Self.keyframeRequestInterval {
-                continue
-            }
-            source.video?.encodings[request.encoding].lastKeyframeRequest = now
-            pendingKeyframeRequests.remove(request)
+            guard keyframes.mayGo(request, now: now) else { continue }
+            keyframes.sent(request, now: now)
             let senderSSRC = source.rtcpSSRC
             let pli = RTCPPictureLossIndication(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC)
             let appended = sendProtected(to: source, rtcp: true, into: &output) { slot in
@@ -253,7 +252,10 @@ extension RelayCore {
                 pli.encode(into: &out)
                 return out.finalize(for: slot)
             }
-            if appended { counters.keyframeRequestsSent += 1 }
+            if appended {
+                counters.keyframeRequestsSent += 1
+                counters.keyframeRequestsSentFor[reason.rawValue] += 1
+            }
         }
     }
 }

@@ -22,7 +22,7 @@ extension RelayCore {
         let count = participant.video?.encodings[encoding].nack?.due(now: now, rtt: participant.rtt, into: &nackScratch) ?? 0
         if participant.video?.read(encoding, { $0.pointee.nack?.keyframeNeeded }) == true {
             participant.video?.encodings[encoding].nack?.keyframeRequested()
-            pendingKeyframeRequests.insert(KeyframeRequest(source: participant.id, encoding: encoding))
+            keyframes.request(KeyframeRequest(source: participant.id, encoding: encoding), reason: .repairGaveUp)
         }
         guard count > 0 else { return }
         sendNack(for: mediaSSRC, sequences: count, to: participant, into: &output)

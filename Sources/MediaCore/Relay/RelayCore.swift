@@ -1,9 +1,3 @@
-/// A keyframe owed by one encoding of one source (RFC 4585 §6.3.1 PLI on that encoding's SSRC).
-struct KeyframeRequest: Hashable, Sendable {
-    var source: ParticipantID
-    var encoding: Int
-}
-
 /// The relay of one media worker, sans-I/O: every room pinned to that worker, their participants'
 /// transports (ICE-lite, DTLS-SRTP) and the forwarding between them.
 ///
@@ -14,8 +8,8 @@ struct KeyframeRequest: Hashable, Sendable {
 public struct RelayCore: ~Copyable {
     /// How often the worker should call `handleTimers`.
     public static let tickInterval: Duration = .milliseconds(10)
-    /// At most one keyframe request per sender in this interval (RFC 4585 §3.4 spirit).
-    public static let keyframeRequestInterval: Duration = .milliseconds(300)
+    /// At most one keyframe request per encoding in this interval (`KeyframeRequestScheduler`).
+    public static let keyframeRequestInterval: Duration = KeyframeRequestScheduler.interval
 
     public let configuration: RelayCoreConfiguration
     public let identity: DtlsIdentity
@@ -139,6 +133,7 @@ public struct RelayCore: ~Copyable {
     private mutating func remove(_ id: ParticipantID, reason: SessionEndReason, now: ContinuousClock.Instant) {
         guard let participant = participants.removeValue(forKey: id) else { return }
         participant.dtls.close()
+        keyframes.forget(source: id)
         byUfrag[participant.ice.local.ufrag] = nil
         for (address, owner) in byAddress where owner == id { byAddress[address] = nil }
         rooms[participant.room]?.removeAll { $0 == id }
@@ -198,16 +193,15 @@ public struct RelayCore: ~Copyable {
                 needKeyframe.insert(sourceID)
             }
         }
-        for source in needKeyframe { requestKeyframes(from: source, now: true) }
+        for source in needKeyframe { requestKeyframes(from: source, urgent: true) }
     }
 
-    /// Asks `source` for a keyframe on every encoding it publishes; `now` lifts the per-stream
-    /// interval (a new receiver is waiting).
-    mutating func requestKeyframes(from source: ParticipantID, now: Bool = false) {
+    /// Asks `source` for a keyframe on every encoding it publishes, for a new receiver; `urgent`
+    /// lifts the per-encoding interval (that receiver is waiting for its first picture).
+    mutating func requestKeyframes(from source: ParticipantID, urgent: Bool = false) {
         guard let participant = participants[source] else { return }
         for index in participant.video?.encodings.indices ?? 0..<1 {
-            if now { participant.video?.encodings[index].lastKeyframeRequest = nil }
-            pendingKeyframeRequests.insert(KeyframeRequest(source: source, encoding: index))
+            keyframes.request(KeyframeRequest(source: source, encoding: index), reason: .newReceiver, urgent: urgent)
         }
     }
 
@@ -215,9 +209,9 @@ public struct RelayCore: ~Copyable {
     /// first time, or its path moved (a handover, or an ICE restart after an outage) and what was in
     /// flight towards the old one is lost, so its decoders need a fresh start rather than waiting to
     /// find the gap themselves.
-    mutating func requestKeyframes(forReceiver receiver: Participant) {
+    mutating func requestKeyframes(forReceiver receiver: Participant, reason: KeyframeReason) {
         for slot in receiver.slots {
-            if let request = slot.keyframeRequest { pendingKeyframeRequests.insert(request) }
+            if let request = slot.keyframeRequest { keyframes.request(request, reason: reason) }
         }
     }
 
@@ -251,8 +245,10 @@ public struct RelayCore: ~Copyable {
         return appended && wrote
     }
 
-    /// Streams that owe a keyframe: the source, and which of its encodings.
-    var pendingKeyframeRequests: Set<KeyframeRequest> = []
+    /// Which streams owe a keyframe, why, and when their PLI may go.
+    var keyframes = KeyframeRequestScheduler()
+    /// Reused by `sendKeyframeRequests` (no allocation per tick once grown).
+    var keyframeScratch: [(KeyframeRequest, KeyframeReason)] = []
     /// The first instant the core saw; NTP time counts from here without a wall-clock reference.
     var clockOrigin: ContinuousClock.Instant?
 

@@ -98,6 +98,7 @@ struct RelayCoreTests {
         // What was in flight to the old port is lost: the staff's source is asked for a keyframe at once.
         try harness.tick()
         #expect(citizen.receivedRTCP.contains { $0.count >= 12 && $0[1] == 206 && $0[0] & 0x1F == 1 }, "a PLI to the citizen")
+        #expect(harness.core.counters.keyframeRequestsSent(for: .pathMoved) == 1, "counted as the path moving")
     }
 
     @Test("a handover without a check: authenticated SRTP from the new port moves media at once; forgeries and replays do not")
