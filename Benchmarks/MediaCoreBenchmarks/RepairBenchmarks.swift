@@ -117,4 +117,14 @@ func repairBenchmarks() {
             }
         }
     }
+
+    Benchmark("Opus in-band FEC flag (SILK wideband, 120 B)") { benchmark in
+        let packet: [UInt8] = [0x48, 0xC0] + [UInt8](repeating: 0x5A, count: 118)
+        benchmark.startMeasurement()
+        packet.withUnsafeBytes { bytes in
+            for _ in benchmark.scaledIterations {
+                blackHole(OpusInbandFEC.present(packet: bytes.bytes))
+            }
+        }
+    }
 }
