@@ -185,30 +185,47 @@ class Chromium:
             f.write(base64.b64decode(data))
 
 
-def block_udp_for(uid):
-    """Drops every UDP datagram sent by processes of `uid` in this namespace (nft `meta skuid`), as a
-    municipal firewall that blocks outbound UDP would. The namespace goes away with its rules."""
+def nft_table(family, name, hook, rule):
+    """Adds nft table `family` `name` with one output chain (`hook`: "filter" or "nat") holding `rule`,
+    replacing the table if it exists. The namespace goes away with its rules."""
+    delete_nft_table(family, name)
+    priority = -100 if hook == "nat" else 0
     rules = f"""
-table inet vr_e2e_block {{
+table {family} {name} {{
   chain output {{
-    type filter hook output priority 0; policy accept;
-    meta skuid {uid} meta l4proto udp counter drop
+    type {hook} hook output priority {priority}; policy accept;
+    {rule}
   }}
 }}
 """
     subprocess.run(["nft", "-f", "-"], input=rules.encode(), check=True)
 
 
-def blocked_udp_count():
-    """Datagrams the `block_udp_for` rule has dropped so far."""
-    out = subprocess.run(["nft", "list", "table", "inet", "vr_e2e_block"], capture_output=True, text=True).stdout
+def nft_counter(family, name):
+    """Packets the counter of table `family` `name`'s rule has counted so far (0 without the table)."""
+    out = subprocess.run(["nft", "list", "table", family, name], capture_output=True, text=True).stdout
     import re
     match = re.search(r"counter packets (\d+)", out)
     return int(match.group(1)) if match else 0
 
 
+def delete_nft_table(family, name):
+    subprocess.run(["nft", "delete", "table", family, name], check=False, stderr=subprocess.DEVNULL)
+
+
+def block_udp_for(uid):
+    """Drops every UDP datagram sent by processes of `uid` in this namespace (nft `meta skuid`), as a
+    municipal firewall that blocks outbound UDP would."""
+    nft_table("inet", "vr_e2e_block", "filter", f"meta skuid {uid} meta l4proto udp counter drop")
+
+
+def blocked_udp_count():
+    """Datagrams the `block_udp_for` rule has dropped so far."""
+    return nft_counter("inet", "vr_e2e_block")
+
+
 def unblock_udp():
-    subprocess.run(["nft", "delete", "table", "inet", "vr_e2e_block"], check=False, stderr=subprocess.DEVNULL)
+    delete_nft_table("inet", "vr_e2e_block")
 
 
 def bypass_for(uid, port, target):
@@ -216,28 +233,16 @@ def bypass_for(uid, port, target):
     (nft DNAT; conntrack translates the replies back, so the browser sees its candidate answer). One
     browser then reaches the relay directly while the others cross the link emulator listening on
     `port`: staff on a clean municipal network, the citizen on 4G."""
-    remove_bypass()
-    rules = f"""
-table ip vr_e2e_bypass {{
-  chain output {{
-    type nat hook output priority -100; policy accept;
-    meta skuid {uid} udp dport {port} counter dnat to 127.0.0.1:{target}
-  }}
-}}
-"""
-    subprocess.run(["nft", "-f", "-"], input=rules.encode(), check=True)
+    nft_table("ip", "vr_e2e_bypass", "nat", f"meta skuid {uid} udp dport {port} counter dnat to 127.0.0.1:{target}")
 
 
 def bypassed_count():
     """Datagrams (new flows, as NAT rules see them) the `bypass_for` rule has redirected so far."""
-    out = subprocess.run(["nft", "list", "table", "ip", "vr_e2e_bypass"], capture_output=True, text=True).stdout
-    import re
-    match = re.search(r"counter packets (\d+)", out)
-    return int(match.group(1)) if match else 0
+    return nft_counter("ip", "vr_e2e_bypass")
 
 
 def remove_bypass():
-    subprocess.run(["nft", "delete", "table", "ip", "vr_e2e_bypass"], check=False, stderr=subprocess.DEVNULL)
+    delete_nft_table("ip", "vr_e2e_bypass")
 
 
 class Collector:

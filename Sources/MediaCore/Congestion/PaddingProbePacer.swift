@@ -45,10 +45,8 @@ public struct PaddingProbePacer: Sendable {
         now: ContinuousClock.Instant, rateBps: Double, packetBytes: Int, windowBytes: Int, bytesInFlight: Int,
         firstInterval: Duration
     ) -> Int {
-        let elapsed = lastCall.map { now - $0 } ?? firstInterval
+        let elapsedSeconds = max(0, (lastCall.map { now - $0 } ?? firstInterval) / .seconds(1))
         lastCall = now
-        let (seconds, attoseconds) = elapsed.components
-        let elapsedSeconds = max(0, Double(seconds) + Double(attoseconds) / 1e18)
         budgetBytes = min(budgetBytes + rateBps / 8 * elapsedSeconds, Self.maxBudgetBytes)
         guard packetBytes > 0 else { return 0 }
         var count = 0

@@ -12,7 +12,8 @@
 /// time go in, a `Decision` comes out. The relay's allocator (`RelayCore+Allocation`) runs one per
 /// slot every tick; `bwe-sim` runs the same type for its one stream.
 public struct VideoStreamAllocator: Sendable, Equatable {
-    /// The most simulcast encodings a source offers (`RelayCoreConfiguration.maxSimulcastEncodings`).
+    /// The most simulcast encodings a source offers (`RelayCoreConfiguration.maxSimulcastEncodings`
+    /// is this), the size of `EncodingRates`.
     public static let maxEncodings = 3
     /// How long a higher encoding must fit before the receiver is moved up to it.
     public static let upswitchHold: Duration = .seconds(1)

@@ -37,9 +37,9 @@ public enum KeyframeReason: Int, Sendable, CaseIterable, CustomStringConvertible
 /// for nothing, so one PLI per encoding per `interval`, unless a new receiver is waiting).
 ///
 /// Every part of the relay that needs a keyframe (signaling, RTCP from receivers, the allocator,
-/// repair) calls `request`; once per tick `RelayCore.sendKeyframeRequests` takes what is `due`,
-/// sends a PLI for each it can reach and reports it `sent`. A request for an encoding that
-/// cannot be reached yet stays pending. Sans-I/O: no clock, the time comes in.
+/// repair) calls `request`; once per tick `RelayCore.sendKeyframeRequests` walks what is
+/// `pending`, sends a PLI for each it can reach and that `mayGo`, and reports it `sent`. A request
+/// for an encoding that cannot be reached yet stays pending. Sans-I/O: no clock, the time comes in.
 struct KeyframeRequestScheduler: Sendable {
     /// At most one PLI per encoding in this interval.
     static let interval: Duration = .milliseconds(300)
@@ -63,7 +63,8 @@ struct KeyframeRequestScheduler: Sendable {
         return now - last >= Self.interval
     }
 
-    /// The PLI for `request` went at `now`; returns the reason it was asked for.
+    /// The PLI for `request` went at `now`; returns the reason it was asked for (nil if it was not
+    /// pending).
     @discardableResult
     mutating func sent(_ request: KeyframeRequest, now: ContinuousClock.Instant) -> KeyframeReason? {
         lastSent[request] = now

@@ -232,8 +232,8 @@ extension RelayCore {
     mutating func sendKeyframeRequests(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         guard !keyframes.isEmpty else { return }
         keyframeScratch.removeAll(keepingCapacity: true)
-        for (request, reason) in keyframes.pending { keyframeScratch.append((request, reason)) }
-        for (request, reason) in keyframeScratch {
+        keyframeScratch.append(contentsOf: keyframes.pending.keys)
+        for request in keyframeScratch {
             guard let source = participants[request.source], let encodings = source.video?.encodings.count,
                 request.encoding < encodings
             else {
@@ -242,8 +242,7 @@ extension RelayCore {
             }
             guard source.isMediaReady, let mediaSSRC = source.video?.encodings[request.encoding].ssrc
             else { continue }  // keep it pending until the source can be reached and has sent that encoding
-            guard keyframes.mayGo(request, now: now) else { continue }
-            keyframes.sent(request, now: now)
+            guard keyframes.mayGo(request, now: now), let reason = keyframes.sent(request, now: now) else { continue }
             let senderSSRC = source.rtcpSSRC
             let pli = RTCPPictureLossIndication(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC)
             let appended = sendProtected(to: source, rtcp: true, into: &output) { slot in

@@ -8,8 +8,6 @@
 public struct RelayCore: ~Copyable {
     /// How often the worker should call `handleTimers`.
     public static let tickInterval: Duration = .milliseconds(10)
-    /// At most one keyframe request per encoding in this interval (`KeyframeRequestScheduler`).
-    public static let keyframeRequestInterval: Duration = KeyframeRequestScheduler.interval
 
     public let configuration: RelayCoreConfiguration
     public let identity: DtlsIdentity
@@ -248,7 +246,7 @@ public struct RelayCore: ~Copyable {
     /// Which streams owe a keyframe, why, and when their PLI may go.
     var keyframes = KeyframeRequestScheduler()
     /// Reused by `sendKeyframeRequests` (no allocation per tick once grown).
-    var keyframeScratch: [(KeyframeRequest, KeyframeReason)] = []
+    var keyframeScratch: [KeyframeRequest] = []
     /// The first instant the core saw; NTP time counts from here without a wall-clock reference.
     var clockOrigin: ContinuousClock.Instant?
 

@@ -47,7 +47,7 @@ public struct RelayCoreConfiguration: Sendable {
     /// Which code protects RTP under AEAD_AES_128_GCM: ours (no allocation per packet) or libsrtp's,
     /// as a fallback should an interoperability problem appear, and for A/B load runs.
     public var srtpRTP: SrtpContext.RTPImplementation = .preferOwn
-    public static let maxSimulcastEncodings = 3
+    public static let maxSimulcastEncodings = VideoStreamAllocator.maxEncodings
     /// The allocator towards each receiver (with downlink estimation): audio is reserved
     /// `audioShareBps` of a stream's share; video pauses when what is left falls below
     /// `videoFloorBps`, and resumes at the source's next keyframe after it has been at least
