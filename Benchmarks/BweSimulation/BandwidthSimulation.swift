@@ -4,7 +4,7 @@ public import MediaCore
 /// One sender (the relay towards one receiver) over one emulated link, in virtual time: a model
 /// video source and Opus-sized audio, the allocator (audio first, video paused below a floor and
 /// resumed with hysteresis: the relay's `VideoStreamAllocator` on the relay's tick; while paused
-/// the relay's padding probes, `PaddingProbePacer`), a media pacer with the estimator's congestion
+/// the relay's padding probes, `PaddingProbePacer`), the relay's pacer (`MediaPacer`) with the estimator's congestion
 /// window, the link model (`LinkModel`, the same one link-emulator runs), and the receiver's real
 /// transport-cc feedback: `TransportFeedbackGenerator` records arrivals, the RTCP writer encodes the
 /// feedback, and the sender parses it with `RTCPTransportFeedbackView` after the return delay.
@@ -25,10 +25,8 @@ public struct SimulationSettings: Sendable {
     public var audioShareBps = Double(RelayCoreConfiguration.defaultAudioShareBps)
     /// The encoder skips a frame when the pacer already holds this much video (in time at the video rate).
     public var frameDropQueueMs: Double = 50
-    /// Audio may go this far past the congestion window (and padding leaves this much of it free).
-    public var audioWindowAllowanceBytes = 1000
-    /// Audio the window has held this long is dropped at the sender (a receiver would discard it).
-    public var staleAudioUs: UInt64 = 200_000
+    /// The relay's pacer settings (burst, queue bound, stale audio, audio's window allowance).
+    public var pacer = MediaPacer.Configuration()
     public var sampleIntervalUs: UInt64 = 500_000
     /// The most an oracle sends: the video maximum plus audio, about 2.5 Mbit/s.
     public var oracleCapBps = 2_500_000.0
@@ -95,11 +93,7 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     var arrivals: [RTCPTransportFeedbackArrival] = []
     var feedbackInFlight: [(atUs: UInt64, bytes: [UInt8])] = []
 
-    var audioQueue: [(size: Int, createdUs: UInt64)] = []
-    var videoQueue: [(size: Int, createdUs: UInt64)] = []
-    var videoHead = 0
-    var videoQueuedBytes = 0
-    var budgetBytes = 0.0
+    var pacer = MediaPacer(capacity: 8192, slotSize: 0, configuration: settings.pacer)
     var probePacer = PaddingProbePacer()
 
     let frameIntervalUs = 1_000_000 / Double(model.framesPerSecond)
@@ -112,7 +106,6 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     var pausedUs: UInt64 = 0
     var framesEncoded = 0
     var framesSkipped = 0
-    var audioDroppedAtSender = 0
 
     var mediaSent = 0
     var mediaLost = 0
@@ -149,9 +142,7 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
                 videoShareBps: UInt64(videoShare), encodingRates: nil, thresholds: settings.videoPause, now: at(nowUs))
             switch decision.pause {
             case .pause:
-                videoQueue.removeAll(keepingCapacity: true)
-                videoHead = 0
-                videoQueuedBytes = 0
+                pacer.removeAll(.video)
             case .resume:
                 needKeyframe = true  // a keyframe on every switch
             case nil:
@@ -160,13 +151,15 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
             paused = allocation.isPaused
         }
         if nowUs >= nextAudioUs {
-            audioQueue.append((settings.audioPacketBytes, nowUs))
+            if !pacer.enqueue(.audio, size: settings.audioPacketBytes, tag: nowUs, now: at(nowUs)) {
+                send(size: settings.audioPacketBytes, createdUs: nowUs, isMedia: true, nowUs: nowUs)  // full: unpaced
+            }
             nextAudioUs += settings.audioIntervalUs
         }
         if Double(nowUs) >= nextFrameUs {
             nextFrameUs += frameIntervalUs
             if !paused {
-                if Double(videoQueuedBytes) > videoShare / 8 * settings.frameDropQueueMs / 1000 {
+                if Double(pacer.queuedBytes(of: .video)) > videoShare / 8 * settings.frameDropQueueMs / 1000 {
                     framesSkipped += 1
                 } else {
                     var remaining = model.nextFrameBytes(bitrate: videoShare, keyframe: needKeyframe)
@@ -174,8 +167,9 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
                     framesEncoded += 1
                     while remaining > 0 {
                         let size = min(remaining, settings.maximumPacketBytes - 40) + 40  // RTP/SRTP/UDP/IP headers
-                        videoQueue.append((size, nowUs))
-                        videoQueuedBytes += size
+                        if !pacer.enqueue(.video, size: size, tag: nowUs, now: at(nowUs)) {
+                            send(size: size, createdUs: nowUs, isMedia: true, nowUs: nowUs)  // full: unpaced
+                        }
                         remaining -= size - 40
                     }
                 }
@@ -183,41 +177,16 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         }
         if paused { pausedUs += 1000 }
 
-        // Pacer: audio first, then video within the pacing budget and the congestion window.
-        let pacingBytesPerMs = target * settings.parameters.pacingFactor / 8 / 1000
-        budgetBytes = min(budgetBytes + pacingBytesPerMs, max(pacingBytesPerMs * 5, 1500))
-        // Audio goes first and is never held by the pacing budget, but it respects the congestion
-        // window like everything else: into a link that reports nothing (an outage) it would only
-        // queue up stale speech. Audio older than `staleAudioUs` is dropped at the sender.
+        // The relay's pacer: audio first (past the window by a little, never behind padding's own
+        // window; stale audio dropped), then video within the pacing budget and the congestion window.
+        pacer.setPacingRate(target * settings.parameters.pacingFactor)
         let probeBps = PaddingProbePacer.rateBps(paused: true, resumeBps: settings.videoPause.resumeBps, upswitchBps: 0)
         let probeWindow = PaddingProbePacer.windowBytes(
             probeBps: probeBps, audioBps: settings.audioShareBps, paused: true, targetBps: target, rttMs: estimator.rttMs,
             congestionWindowMs: settings.parameters.congestionWindowMs)
-        // Padding never takes audio's place: audio may go past whichever window is in use.
-        let audioBeyond = settings.audioWindowAllowanceBytes + (paused ? max(probeWindow - estimator.congestionWindowBytes, 0) : 0)
-        var audioSent = 0
-        for packet in audioQueue {
-            if nowUs - packet.createdUs > settings.staleAudioUs {
-                audioSent += 1
-                audioDroppedAtSender += 1
-                continue
-            }
-            guard estimator.windowAllows(packet.size, beyond: audioBeyond) else { break }
-            send(size: packet.size, createdUs: packet.createdUs, isMedia: true, nowUs: nowUs)
-            budgetBytes -= Double(packet.size)
-            audioSent += 1
-        }
-        audioQueue.removeFirst(audioSent)
-        while videoHead < videoQueue.count, budgetBytes > 0, estimator.windowAllows(videoQueue[videoHead].size) {
-            let packet = videoQueue[videoHead]
-            videoHead += 1
-            videoQueuedBytes -= packet.size
-            budgetBytes -= Double(packet.size)
-            send(size: packet.size, createdUs: packet.createdUs, isMedia: true, nowUs: nowUs)
-        }
-        if videoHead > 256, videoHead * 2 > videoQueue.count {
-            videoQueue.removeFirst(videoHead)
-            videoHead = 0
+        while let packet = pacer.next(now: at(nowUs), window: estimator.congestionWindow(audioWindowBytes: paused ? probeWindow : nil)) {
+            pacer.sent(packet, now: at(nowUs))
+            send(size: packet.size, createdUs: packet.tag, isMedia: true, nowUs: nowUs)
         }
         // While video is paused, the relay's padding probes (its pacer, its packet size) ask whether
         // the link has room again.
@@ -320,6 +289,6 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         networkDelayP95Ms: percentile(0.95, of: networkDelaysUs),
         loss: mediaSent > 0 ? Double(mediaLost) / Double(mediaSent) : 0,
         pausedSeconds: Double(pausedUs) / 1_000_000,
-        framesEncoded: framesEncoded, framesSkipped: framesSkipped, audioDroppedAtSender: audioDroppedAtSender,
+        framesEncoded: framesEncoded, framesSkipped: framesSkipped, audioDroppedAtSender: pacer.staleAudioDropped,
         samples: samples)
 }

@@ -83,6 +83,14 @@ public struct SendSideEstimator: Sendable {
         Int(targetBitrate / 8 * (rttMs + parameters.congestionWindowMs) / 1000)
     }
 
+    /// The congestion window as the pacer takes it (`MediaPacer.CongestionWindow`); audio's may be
+    /// larger (`audioWindowBytes`: padding probes' own window while they run).
+    public func congestionWindow(audioWindowBytes: Int? = nil) -> MediaPacer.CongestionWindow {
+        let window = max(congestionWindowBytes, 2 * 1200)
+        return MediaPacer.CongestionWindow(
+            bytesInFlight: history.bytesInFlight, windowBytes: window, audioWindowBytes: audioWindowBytes.map { max($0, window) })
+    }
+
     /// Whether a packet of `size` bytes fits in the congestion window now, `beyond` bytes past it
     /// (audio is allowed a little past the window, so speech goes on at a rate that barely fits).
     public func windowAllows(_ size: Int, beyond: Int = 0) -> Bool {
