@@ -1,5 +1,5 @@
-/// What leaves towards one receiver, and when (DESIGN.md "Bandwidth estimation"): the relay forwards
-/// into this pacer instead of onto the wire, and drains it on every packet and every tick.
+/// What leaves towards one receiver, and when (DESIGN.md "Bandwidth estimation"): forwarded packets
+/// go into this pacer instead of onto the wire, and it is drained on every packet and every tick.
 ///
 /// Three queues, served strictly in order: audio, then retransmissions, then video. Retransmissions
 /// and video leave within a budget refilled at the pacing rate (the estimate times the estimator's
@@ -17,7 +17,7 @@
 /// here, or, for the simulator, only their size); `next` says which may leave now, the caller sends
 /// it (stamping its transport-wide number at that moment, so the estimator sees the real send time)
 /// and reports it with `sent`. Slots are allocated once: queueing and sending allocate nothing.
-/// The relay (`RelayCore+Pacing`) and `bwe-sim` run this same type.
+/// `bwe-sim` runs it; the relay does not use it yet (it still writes forwarded packets straight out).
 public struct MediaPacer: ~Copyable {
     /// The queues, in the order they are served.
     public enum Queue: Int, Sendable, CaseIterable {
@@ -28,9 +28,8 @@ public struct MediaPacer: ~Copyable {
 
     public struct Configuration: Sendable, Equatable {
         /// The most budget that accumulates (and at least one full packet): what may leave back to
-        /// back. Short, so a keyframe leaves at the pacing rate, not in one lump; the relay drains
-        /// on every packet it forwards and every 10 ms tick, so between ticks with no arrivals it
-        /// still sends at least half the pacing rate (1.25 times the estimate).
+        /// back. Short, so a keyframe leaves at the pacing rate, not in one lump. A caller that
+        /// drains only every 10 ms still sends at least half the pacing rate (1.25 times the estimate).
         public var burst: Duration = .milliseconds(5)
         /// The queue is drained within this time even above the pacing rate.
         public var maxQueueDelay: Duration = .milliseconds(250)
