@@ -373,7 +373,7 @@ async function stats() {
         silentConcealedSamples: s.silentConcealedSamples || 0, concealmentEvents: s.concealmentEvents || 0,
         jitterBufferDelay: s.jitterBufferDelay || 0, jitterBufferEmittedCount: s.jitterBufferEmittedCount || 0,
         fecPacketsReceived: s.fecPacketsReceived || 0, packetsDiscarded: s.packetsDiscarded || 0,
-        codecId: s.codecId || null,
+        codecId: s.codecId || null, timestamp: s.timestamp,
       });
     } else if (s.type === 'outbound-rtp') {
       out.outbound.push({ kind: s.kind, rid: s.rid || null, codecId: s.codecId || null, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0, timestamp: s.timestamp,
