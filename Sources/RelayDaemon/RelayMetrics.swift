@@ -61,6 +61,8 @@ final class RelayMetrics: Sendable {
         ("audio_inband_fec_received", "Opus packets from senders carrying in-band FEC (SILK LBRR)", { $0.relay.audioInbandFECReceived }),
         ("audio_retransmissions_sent", "Receiver NACKs for audio answered from the audio cache", { $0.relay.audioRetransmissionsSent }),
         ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve", { $0.relay.retransmissionsUnavailable }),
+        ("packets_paced", "Video packets and retransmissions queued in a receiver's pacer", { $0.relay.packetsPaced }),
+        ("pacer_overflowed", "Video packets sent unpaced because the receiver's pacer was full", { $0.relay.pacerOverflowed }),
         ("transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders", { $0.relay.transportFeedbackSent }),
         ("video_pauses", "Times video towards a receiver was paused below the floor of its downlink", { $0.relay.videoPauses }),
         ("video_resumes", "Times paused video towards a receiver resumed", { $0.relay.videoResumes }),

@@ -112,6 +112,11 @@ public struct RelayCounters: Sendable, Equatable {
     public var paddingProbesSent = 0
     /// Times a receive slot moved to another simulcast encoding of its source (at a keyframe).
     public var layerSwitches = 0
+    /// Video packets and retransmissions queued in a receiver's pacer (RelayCore+Pacing); packets
+    /// sent at once because it was full; queued packets that could not be sent when they left.
+    public var packetsPaced = 0
+    public var pacerOverflowed = 0
+    public var pacedUndeliverable = 0
     public private(set) var drops = [Int](repeating: 0, count: DropReason.allCases.count)
     /// PLIs sent to senders, by the reason the keyframe was first asked for (`KeyframeReason`).
     public internal(set) var keyframeRequestsSentFor = [Int](repeating: 0, count: KeyframeReason.allCases.count)

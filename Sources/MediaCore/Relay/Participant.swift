@@ -234,6 +234,8 @@ final class Participant {
     /// Our estimate of the path towards it (RelayCoreConfiguration.downlinkEstimation), fed by its
     /// transport-cc feedback on the transport-wide numbers we write into what we forward to it.
     var downlink: SendSideEstimator?
+    /// What video towards it waits to leave, within that estimate (RelayCore+Pacing); nil without one.
+    var pacer: MediaPacer?
     /// Padding probes towards it (RelayCore+Allocation).
     var probePacer = PaddingProbePacer()
     /// Fraction lost (1/256) the participant last reported on the streams we send it.

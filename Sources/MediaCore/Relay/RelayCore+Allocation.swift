@@ -44,6 +44,9 @@ extension RelayCore {
                 case .pause:
                     receiver.slots[index].forwardedEncoding = nil
                     receiver.slots[index].video.detachSource()
+                    // What waits for it is no use now (it resumes at a keyframe).
+                    receiver.pacer?.removeAll(.video, tag: UInt64(index))
+                    receiver.pacer?.removeAll(.retransmission, tag: UInt64(index))
                     counters.videoPauses += 1
                     changed = true
                 case .resume:

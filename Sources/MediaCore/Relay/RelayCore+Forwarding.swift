@@ -118,12 +118,12 @@ extension RelayCore {
                 extensionTable[Int(senderID) - 1] = receiverID
                 renumberAt = range.lowerBound
             }
-            let sent = sendProtected(to: receiver, rtcp: false, into: &output) { slot in
-                guard outLength <= slot.count else { return 0 }
-                slot.copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<headerLength]))
-                UnsafeMutableRawBufferPointer(rebasing: slot[headerLength..<outLength])
+            let sent = sendVideo(.video, slot: slot, transportSequenceAt: renumberAt, to: receiver, now: now, into: &output) { buffer in
+                guard outLength <= buffer.count else { return 0 }
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<headerLength]))
+                UnsafeMutableRawBufferPointer(rebasing: buffer[headerLength..<outLength])
                     .copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[(headerLength + skipBytes)...]))
-                let out = UnsafeMutableRawBufferPointer(rebasing: slot[0..<outLength])
+                let out = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<outLength])
                 var rewritten = MutableRawSpan(_unsafeBytes: out)
                 RTPPacketRewriter.setSSRC(outSSRC, in: &rewritten)
                 RTPPacketRewriter.setSequenceNumber(mapping.sequence, in: &rewritten)
@@ -133,10 +133,6 @@ extension RelayCore {
                     RTPPacketRewriter.remapExtensionIDs(extensionTable, blockOffset: extensionOffset, in: &rewritten)
                 }
                 vp8.write(picture, payloadStart: headerLength, into: out)
-                if let renumberAt, let number = receiver.downlink?.packetSent(size: outLength, now: now) {
-                    rewritten.storeBytes(of: UInt8(number >> 8), toByteOffset: renumberAt, as: UInt8.self)
-                    rewritten.storeBytes(of: UInt8(truncatingIfNeeded: number), toByteOffset: renumberAt + 1, as: UInt8.self)
-                }
                 cache?.store(UnsafeRawBufferPointer(out), sequence: mapping.sequence, now: now)
                 return outLength
             }
@@ -225,6 +221,7 @@ extension RelayCore {
         sendTransportFeedback(now: now, into: &output)
         sampleTraffic(now: now)
         sendReports(now: now, into: &output)
+        drainPacers(now: now, into: &output)
     }
 
     /// Sends one PLI (RFC 4585 §6.3.1) for each encoding that owes its receivers a keyframe and may

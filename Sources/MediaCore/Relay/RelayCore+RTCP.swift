@@ -30,6 +30,7 @@ extension RelayCore {
                         }
                         participant.downlink?.endFeedback(now: now)
                         counters.transportFeedbackReceived += 1
+                        drainPacer(of: participant, now: now, into: &output)  // the window may have opened
                     }
                 case (RTCPPacketType.transportFeedback, RTCPFeedbackFormat.nack):
                     answerNack(try RTCPGenericNackView(validating: rtcp.bytes), from: participant, now: now, into: &output)

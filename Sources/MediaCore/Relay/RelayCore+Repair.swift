@@ -63,14 +63,15 @@ extension RelayCore {
             let cache = receiver.slots[slot].videoCache
         else { return }
         var lost = nack.lostSequenceNumbers
-        while let sequence = lost.next() { resend(sequence, from: cache, to: receiver, now: now, into: &output) }
+        while let sequence = lost.next() { resend(sequence, from: cache, to: receiver, videoSlot: slot, now: now, into: &output) }
     }
 
     /// Resends `sequence` from `cache` if it is held (for `retention`, by default the cache's own)
-    /// and not resent within an RTT. Returns whether it went out.
+    /// and not resent within an RTT. Video (`videoSlot` given) goes through the receiver's pacer,
+    /// ahead of new video; audio at once. Returns whether it went out (or was queued).
     @discardableResult
     mutating func resend(
-        _ sequence: UInt16, from cache: RtxCache, to receiver: Participant, retention: Duration? = nil,
+        _ sequence: UInt16, from cache: RtxCache, to receiver: Participant, retention: Duration? = nil, videoSlot: Int? = nil,
         now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
     ) -> Bool {
         guard let stored = cache.retransmission(of: sequence, now: now, rtt: receiver.rtt, retention: retention) else {
@@ -84,14 +85,22 @@ extension RelayCore {
         {
             renumberAt = range.lowerBound
         }
-        let sent = sendProtected(to: receiver, rtcp: false, into: &output) { slot in
-            guard stored.count <= slot.count else { return 0 }
-            slot.copyMemory(from: stored)
-            if let renumberAt, let number = receiver.downlink?.packetSent(size: stored.count, now: now) {
-                slot[renumberAt] = UInt8(number >> 8)
-                slot[renumberAt + 1] = UInt8(truncatingIfNeeded: number)
-            }
+        let write = { (buffer: UnsafeMutableRawBufferPointer) -> Int in
+            guard stored.count <= buffer.count else { return 0 }
+            buffer.copyMemory(from: stored)
             return stored.count
+        }
+        let sent: Bool
+        if let videoSlot {
+            sent = sendVideo(.retransmission, slot: videoSlot, transportSequenceAt: renumberAt, to: receiver, now: now, into: &output, write)
+        } else {
+            sent = sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
+                let length = write(buffer)
+                if length > 0, let renumberAt, let number = receiver.downlink?.packetSent(size: length, now: now) {
+                    Self.stampTransportSequence(number, at: renumberAt, in: buffer)
+                }
+                return length
+            }
         }
         if sent { counters.retransmissionsSent += 1 }
         return sent
