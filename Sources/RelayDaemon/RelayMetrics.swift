@@ -63,6 +63,7 @@ final class RelayMetrics: Sendable {
         ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve", { $0.relay.retransmissionsUnavailable }),
         ("packets_paced", "Video packets and retransmissions queued in a receiver's pacer", { $0.relay.packetsPaced }),
         ("pacer_overflowed", "Video packets sent unpaced because the receiver's pacer was full", { $0.relay.pacerOverflowed }),
+        ("pacer_undeliverable", "Paced packets given up because the receiver's path had gone", { $0.relay.pacedUndeliverable }),
         ("transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders", { $0.relay.transportFeedbackSent }),
         ("video_pauses", "Times video towards a receiver was paused below the floor of its downlink", { $0.relay.videoPauses }),
         ("video_resumes", "Times paused video towards a receiver resumed", { $0.relay.videoResumes }),

@@ -17,7 +17,8 @@
 /// here, or, for the simulator, only their size); `next` says which may leave now, the caller sends
 /// it (stamping its transport-wide number at that moment, so the estimator sees the real send time)
 /// and reports it with `sent`. Slots are allocated once: queueing and sending allocate nothing.
-/// `bwe-sim` runs it; the relay does not use it yet (it still writes forwarded packets straight out).
+/// The relay runs one per receiver for video and retransmissions (RelayCore+Pacing); `bwe-sim`
+/// runs it for its model sender, audio included.
 public struct MediaPacer: ~Copyable {
     /// The queues, in the order they are served.
     public enum Queue: Int, Sendable, CaseIterable {

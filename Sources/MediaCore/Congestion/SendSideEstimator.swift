@@ -84,9 +84,11 @@ public struct SendSideEstimator: Sendable {
     }
 
     /// The congestion window as the pacer takes it (`MediaPacer.CongestionWindow`); audio's may be
-    /// larger (`audioWindowBytes`: padding probes' own window while they run).
-    public func congestionWindow(audioWindowBytes: Int? = nil) -> MediaPacer.CongestionWindow {
-        let window = max(congestionWindowBytes, 2 * 1200)
+    /// larger (`audioWindowBytes`: padding probes' own window while they run). `beyondRttMs`
+    /// replaces `congestionWindowMs` (the relay's, which cannot slow its sources at once, is wider).
+    public func congestionWindow(audioWindowBytes: Int? = nil, beyondRttMs: Double? = nil) -> MediaPacer.CongestionWindow {
+        let bytes = beyondRttMs.map { Int(targetBitrate / 8 * (rttMs + $0) / 1000) } ?? congestionWindowBytes
+        let window = max(bytes, 2 * 1200)
         return MediaPacer.CongestionWindow(
             bytesInFlight: history.bytesInFlight, windowBytes: window, audioWindowBytes: audioWindowBytes.map { max($0, window) })
     }

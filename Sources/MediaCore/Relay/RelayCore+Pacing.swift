@@ -7,6 +7,13 @@
 /// `congestedSendInterval`. The transport-wide number is written when a packet leaves, so the
 /// estimator sees the real send time.
 ///
+/// The window is the estimate over the RTT plus `pacerWindowAllowance` (500 ms), wider than a
+/// sender's own (`congestionWindowMs`, 100 ms): a sender's pacer holding video at its estimate
+/// slows its encoder too, but the relay's sources slow only when REMB or a layer switch reaches
+/// them, so a tight window turns their overshoot into delay. Measured on `rural_downlink` (one run
+/// each): with the 100 ms window the citizen decoded 68 frames in the last 10 s; without a window,
+/// 268. The wider window still holds video once feedback has stopped for about half a second.
+///
 /// Audio is not queued: it goes straight out, never behind video (the pacer's audio queue is
 /// for the simulator's sender, which also paces the audio it encodes). Without transport-cc
 /// feedback from the receiver there is no estimate, no pacer, and video goes straight out too.
@@ -58,7 +65,8 @@ extension RelayCore {
     mutating func drainPacer(of receiver: Participant, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         guard receiver.pacer?.isEmpty == false else { return }
         while output.count < output.capacity {
-            let window = receiver.downlink?.hasFeedback == true ? receiver.downlink?.congestionWindow() : nil
+            let window = receiver.downlink?.hasFeedback == true
+                ? receiver.downlink?.congestionWindow(beyondRttMs: configuration.pacerWindowAllowance / .milliseconds(1)) : nil
             guard let entry = receiver.pacer?.next(now: now, window: window) else { return }
             let sent = sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
                 guard let bytes = receiver.pacer?.bytes(of: entry), bytes.count <= buffer.count else { return 0 }

@@ -88,4 +88,27 @@ struct PacedForwardingTests {
         if let resent, let lastOfBurst { #expect(resent < lastOfBurst, "it went ahead of the video that waited") }
         #expect(harness.core.counters.retransmissionsSent >= 1)
     }
+
+    @Test("when the receiver's feedback stops (an outage), its congestion window fills and video waits; feedback lets it go")
+    func windowHoldsVideoInAnOutage() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let (citizen, staff, staffID) = try Self.settledVisit(&harness, ports: (55_121, 55_122))
+        let receiver = try #require(harness.core.participants[staffID])
+        // Two seconds of video at 100 packets a second and no feedback from staff.
+        var arrivedLastSecond = 0
+        for step in 0..<200 {
+            try harness.send(citizen.rtp(video: true, payload: Self.keyframePacket), from: citizen)
+            if step == 99 { arrivedLastSecond = Self.keyframeCount(staff) }
+            try harness.tick(.milliseconds(10))
+        }
+        let held = receiver.pacer?.count ?? 0
+        let arrived = Self.keyframeCount(staff) - arrivedLastSecond
+        #expect(held > 50, "\(held) packets wait")
+        #expect(arrived <= 3, "\(arrived) packets went into the outage in its second second (one per 500 ms)")
+        #expect(harness.core.counters.pacerOverflowed == 0)
+        // Feedback again: the window opens, and what waited leaves.
+        _ = try Self.drain(&harness, staff: staff) { receiver.pacer?.isEmpty == true }
+        #expect(receiver.pacer?.isEmpty == true)
+        #expect(Self.keyframeCount(staff) == 200)
+    }
 }
