@@ -981,14 +981,20 @@ def scenario_capped_uplink(processes, relay, results):
     it (same run, for comparison) Chromium's loss-based estimator fills the modem buffer: its RTT p95
     is at least 300 ms worse."""
     cap_kbps = 500
-    figures = on_and_off(lambda run, mode: capped_uplink_run(run, relay, processes.tempdir("vr-capped-"), mode))
+
+    def check(figures):
+        on, off = figures["on"], figures["off"]
+        assert on["transport_feedback_sent"] > 0 and off["transport_feedback_sent"] == 0, figures
+        assert 0.70 * cap_kbps <= on["settled_kbps"] <= 1.02 * cap_kbps, f"settled at {on['settled_kbps']} kbit/s: {on}"
+        assert on["rtt_p95_ms"] <= on["rtt_base_ms"] + 200, f"RTT p95 {on['rtt_p95_ms']} ms over base {on['rtt_base_ms']} ms: {on}"
+        # The comparison means something only if feedback is what makes the difference.
+        assert off["rtt_p95_ms"] >= on["rtt_p95_ms"] + 300, f"without feedback the RTT p95 is not worse: on {on}, off {off}"
+    # One more pair on a miss: a stalled worker or browser on a loaded machine looks like queueing
+    # to Chromium's delay-based estimator (the arrival times in our feedback are when the worker
+    # read each datagram), which then backs off far under the cap.
+    figures = on_and_off_again_if(lambda run, mode: capped_uplink_run(run, relay, processes.tempdir("vr-capped-"), mode), check)
     results["capped_uplink"] = dict(cap_kbps=cap_kbps, **figures)
-    on, off = figures["on"], figures["off"]
-    assert on["transport_feedback_sent"] > 0 and off["transport_feedback_sent"] == 0, figures
-    assert 0.70 * cap_kbps <= on["settled_kbps"] <= 1.02 * cap_kbps, f"settled at {on['settled_kbps']} kbit/s: {on}"
-    assert on["rtt_p95_ms"] <= on["rtt_base_ms"] + 200, f"RTT p95 {on['rtt_p95_ms']} ms over base {on['rtt_base_ms']} ms: {on}"
-    # The comparison means something only if feedback is what makes the difference.
-    assert off["rtt_p95_ms"] >= on["rtt_p95_ms"] + 300, f"without feedback the RTT p95 is not worse: on {on}, off {off}"
+    check(figures)
 
 
 RURAL_DOWNLINK_PROFILES = {
@@ -1037,29 +1043,35 @@ def scenario_rural_downlink(processes, relay, results):
     With the relay's downlink estimation, staff is capped by REMB at what the citizen's link carries:
     the downlink queue stays short and the citizen keeps decoding. Without it (same run, for
     comparison) staff sends at its fast uplink's rate into the citizen's 1 Mbit/s link."""
-    figures = on_and_off(lambda run, mode: rural_downlink_run(run, relay, processes.tempdir("vr-downlink-"), mode))
+    def check(figures):
+        on = figures["on"]
+        assert on["frames_decoded_last_10s"] >= 100, f"the citizen stopped decoding: {figures}"
+        # Fits the link: no standing queue and no loss beyond the link's 2 %. The p95 is looser than the
+        # median: a keyframe (after a PLI on a lost packet) arrives from staff's pacer at 2.5 times its
+        # rate; before the relay paced what it forwards, it queued for up to a few hundred ms on the
+        # 1 Mbit/s link (runs: p95 39-219 ms on; about 800 ms, with half the packets lost, off; with
+        # the relay's pacer 20-41 ms on).
+        assert on["downlink"]["queueDelayMs"]["p50"] <= 50, f"the relay overfilled the downlink: {figures}"
+        assert on["downlink"]["queueDelayMs"]["p95"] <= 400, f"the relay overfilled the downlink: {figures}"
+        assert on["downlink"]["loss"] <= 0.05, f"loss beyond the link's 2 %: {figures}"
+        # Without the estimate (same run) nothing holds staff to the citizen's link. How badly that goes
+        # depends on how fast staff's encoder runs (runs: p95 798 ms with 32-48 % loss and nothing
+        # decoded; or a short queue but 40 % fewer frames decoded), so off must be clearly worse on at
+        # least one of the three measures.
+        off = figures["off"]
+        worse = {
+            "queue_p95": off["downlink"]["queueDelayMs"]["p95"] >= 2 * on["downlink"]["queueDelayMs"]["p95"],
+            "loss": off["downlink"]["loss"] >= on["downlink"]["loss"] + 0.05,
+            "frames": off["frames_decoded_last_10s"] <= 0.8 * on["frames_decoded_last_10s"],
+        }
+        figures["off_worse_by"] = [name for name, bad in worse.items() if bad]
+        assert any(worse.values()), f"without downlink estimation the visit is no worse: {figures}"
+    # One more pair on a miss: on a loaded machine staff's encoder or the citizen's decoder can stall
+    # for seconds (a run beside other work decoded nothing in the last 10 s at a 120 kbit/s estimate).
+    figures = on_and_off_again_if(
+        lambda run, mode: rural_downlink_run(run, relay, processes.tempdir("vr-downlink-"), mode), check)
     results["rural_downlink"] = figures
-    on = figures["on"]
-    assert on["frames_decoded_last_10s"] >= 100, f"the citizen stopped decoding: {figures}"
-    # Fits the link: no standing queue and no loss beyond the link's 2 %. The p95 is looser than the
-    # median: a keyframe (after a PLI on a lost packet) arrives from staff's pacer at 2.5 times its
-    # rate and queues for a few hundred ms on a 1 Mbit/s link whatever the relay's estimate (runs:
-    # p95 39-219 ms on; about 800 ms, with half the packets lost, off).
-    assert on["downlink"]["queueDelayMs"]["p50"] <= 50, f"the relay overfilled the downlink: {figures}"
-    assert on["downlink"]["queueDelayMs"]["p95"] <= 400, f"the relay overfilled the downlink: {figures}"
-    assert on["downlink"]["loss"] <= 0.05, f"loss beyond the link's 2 %: {figures}"
-    # Without the estimate (same run) nothing holds staff to the citizen's link. How badly that goes
-    # depends on how fast staff's encoder runs (runs: p95 798 ms with 32-48 % loss and nothing
-    # decoded; or a short queue but 40 % fewer frames decoded), so off must be clearly worse on at
-    # least one of the three measures.
-    off = figures["off"]
-    worse = {
-        "queue_p95": off["downlink"]["queueDelayMs"]["p95"] >= 2 * on["downlink"]["queueDelayMs"]["p95"],
-        "loss": off["downlink"]["loss"] >= on["downlink"]["loss"] + 0.05,
-        "frames": off["frames_decoded_last_10s"] <= 0.8 * on["frames_decoded_last_10s"],
-    }
-    figures["off_worse_by"] = [name for name, bad in worse.items() if bad]
-    assert any(worse.values()), f"without downlink estimation the visit is no worse: {figures}"
+    check(figures)
 
 
 def stun_request(username, password, transaction=None):
@@ -1151,16 +1163,22 @@ def scenario_hostile_traffic(processes, relay, results):
         "srtp_bad_tag": lambda: rtp_like(),
         "srtcp_bad_tag": lambda: rtp_like(rtcp=True),
     }
+    # Built before the clock starts, so a loaded machine's Python spends the 8 s sending, not
+    # hashing (each goes out about six times; the relay judges every copy afresh).
+    pool = []
+    for _ in range(8000):
+        kind = rng.choice(list(makers))
+        pool.append((kind, makers[kind](), rng.choice(sockets)))
     began = time.time()
     sent = 0
     while time.time() - began < 8:
-        for _ in range(200):
-            kind = rng.choice(list(makers))
-            data = makers[kind]()
-            rng.choice(sockets).sendto(data, target)
+        for kind, data, sock in pool[sent % len(pool):sent % len(pool) + 100]:
+            sock.sendto(data, target)
             kinds[kind] = kinds.get(kind, 0) + 1
             sent += 1
-        time.sleep(0.02)
+        ahead = sent / 6000 - (time.time() - began)  # about 6,000 a second, no more
+        if ahead > 0:
+            time.sleep(ahead)
     elapsed = time.time() - began
     # The per-source bound below can fail only if the 64 ports offer more than their budgets
     # (64 x 50 a second): the README claims at least 4,000 a second, so assert that.
