@@ -219,6 +219,8 @@ final class Participant {
     var audio: PublishedStream?
     var video: PublishedStream?
     var slots: [ReceiveSlot]
+    /// Where its media goes: each receiver showing it, and the slot (`ForwardingSink`).
+    var sinks: [ForwardingSink] = []
     /// The address DTLS datagrams go to (the address the last DTLS datagram came from).
     var dtlsPeer: TransportAddress?
     /// When this participant last got our RTCP reports.

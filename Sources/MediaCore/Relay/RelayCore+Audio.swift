@@ -89,9 +89,10 @@ extension RelayCore {
         }
         let headerLength = header.headerLength
         let payloadLength = payload.count
-        for receiverID in rooms[sender.room] ?? [] where receiverID != sender.id {
-            guard let receiver = participants[receiverID], receiver.isMediaReady,
-                let slot = receiver.slotIndex(showing: sender.id),
+        for sink in sender.sinks {
+            let receiver = sink.receiver
+            let slot = sink.slot
+            guard receiver.isMediaReady,
                 let opusType = receiver.readSlot(slot, { $0.pointee.audioPayloadTypes[.opus] })
             else { continue }
             guard let mapping = receiver.slots[slot].audio.map(

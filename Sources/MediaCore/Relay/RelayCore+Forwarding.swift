@@ -78,10 +78,10 @@ extension RelayCore {
         }
         let outLength = packet.count - skipBytes
         var forwarded = false
-        for receiverID in rooms[sender.room] ?? [] where receiverID != sender.id {
-            guard let receiver = participants[receiverID], receiver.isMediaReady,
-                let slot = receiver.slotIndex(showing: sender.id)
-            else { continue }
+        for sink in sender.sinks {
+            let receiver = sink.receiver
+            let slot = sink.slot
+            guard receiver.isMediaReady else { continue }
             guard let outPayloadType = receiver.readSlot(slot, { $0.pointee.videoPayloadTypes[codec] }) else { continue }
             var picture: (pictureID: UInt16?, tl0PicIdx: UInt8?) = (nil, nil)
             do {

@@ -59,10 +59,7 @@ extension RelayCore {
     /// The worst fraction lost (1/256) any receiver reports on the audio it gets from `source`.
     func worstAudioLoss(towardsReceiversOf source: Participant) -> UInt8 {
         var worst: UInt8 = 0
-        for receiverID in rooms[source.room] ?? [] where receiverID != source.id {
-            guard let receiver = participants[receiverID], let slot = receiver.slotIndex(showing: source.id) else { continue }
-            worst = max(worst, receiver.slots[slot].audioLossReported)
-        }
+        for sink in source.sinks { worst = max(worst, sink.receiver.slots[sink.slot].audioLossReported) }
         return worst
     }
 

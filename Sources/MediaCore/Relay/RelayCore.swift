@@ -131,6 +131,7 @@ public struct RelayCore: ~Copyable {
 
     private mutating func remove(_ id: ParticipantID, reason: SessionEndReason, now: ContinuousClock.Instant) {
         guard let participant = participants.removeValue(forKey: id) else { return }
+        participant.sinks.removeAll()  // the room's lists are rebuilt below, without it
         participant.dtls.close()
         keyframes.forget(source: id)
         byUfrag[participant.ice.local.ufrag] = nil
@@ -192,6 +193,7 @@ public struct RelayCore: ~Copyable {
                 needKeyframe.insert(sourceID)
             }
         }
+        rebuildSinks(room: room)
         for source in needKeyframe { requestKeyframes(from: source, urgent: true) }
     }
 

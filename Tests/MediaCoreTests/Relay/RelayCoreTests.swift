@@ -326,7 +326,12 @@ struct RelayCoreTests {
         #expect(counters.rtpForwarded == 0)
     }
 
-    @Test("a third participant joins without disturbing the others; leaving empties the slot")
+    /// Where `id`'s media goes: (receiver, slot) per `ForwardingSink`.
+    static func sinks(of id: ParticipantID, in harness: borrowing RelayHarness) -> [String] {
+        harness.core.participants[id]?.sinks.map { "\($0.receiver.id)@\($0.slot)" } ?? []
+    }
+
+    @Test("a third participant joins without disturbing the others; leaving empties the slot and every sink list it was in")
     func thirdJoinsAndLeaves() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let a = try RelayTestClient(port: 50_021, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
@@ -342,11 +347,18 @@ struct RelayCoreTests {
         #expect(c.received.last!.payload == [4, 5, 6])
         let slotsBefore = harness.core.roomView(for: idA)!.slots.map(\.participant)
         #expect(slotsBefore == [idB, idC])
+        // The fan-out follows the slots: a's media goes to b and c, each in the slot showing a.
+        #expect(Self.sinks(of: idA, in: harness) == ["\(idB)@0", "\(idC)@0"])
+        #expect(Self.sinks(of: idC, in: harness) == ["\(idA)@1", "\(idB)@1"])
+        let leaving = try #require(harness.core.participants[idB])
         let events = harness.core.takeEvents()
         #expect(events == [.roomChanged(room: "r3"), .roomChanged(room: "r3"), .roomChanged(room: "r3")])
         harness.core.leave(idB, now: harness.now)
         let slotsAfter = harness.core.roomView(for: idA)!.slots.map(\.participant)
         #expect(slotsAfter == [nil, idC])
+        #expect(Self.sinks(of: idA, in: harness) == ["\(idC)@0"], "b left every sink list")
+        #expect(Self.sinks(of: idC, in: harness) == ["\(idA)@1"])
+        #expect(leaving.sinks.isEmpty)
         try harness.send(a.rtp(video: true, payload: [7]), from: a)
         #expect(c.received.last!.payload == [7])
         let members = harness.core.members(of: "r3")
