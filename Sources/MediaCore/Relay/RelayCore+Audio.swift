@@ -131,8 +131,7 @@ extension RelayCore {
                     RTPPacketRewriter.remapExtensionIDs(extensionTable, blockOffset: offset, in: &rewritten)
                 }
                 if let renumberAt, let number = receiver.downlink?.packetSent(size: plainLength, now: now) {
-                    out[renumberAt] = UInt8(number >> 8)
-                    out[renumberAt + 1] = UInt8(truncatingIfNeeded: number)
+                    Self.stampTransportSequence(number, at: renumberAt, in: out)
                 }
                 // The cache keeps the plain Opus packet: NACKs are answered with it, RED repeats it.
                 cache?.store(UnsafeRawBufferPointer(rebasing: out[0..<plainLength]), sequence: mapping.sequence, now: now)

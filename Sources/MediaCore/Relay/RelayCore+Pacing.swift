@@ -30,7 +30,7 @@ extension RelayCore {
     /// Sends one RTP packet of video (or a retransmission of it) towards `receiver`: through its
     /// pacer when it has one, otherwise at once. `write` fills the plaintext and returns its
     /// length; `transportSequenceAt` is where the transport-wide number goes when it leaves.
-    /// `tag` says which receive slot it belongs to (a paused slot's queued video is dropped).
+    /// `slot` is the receive slot it belongs to (a paused slot's queued video is dropped).
     /// Returns whether it was queued or sent.
     mutating func sendVideo(
         _ queue: MediaPacer.Queue, slot: Int, transportSequenceAt: Int?, to receiver: Participant,
@@ -50,7 +50,16 @@ extension RelayCore {
             }
             counters.pacerOverflowed += 1  // every slot taken: at once rather than not at all
         }
-        return sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
+        return sendNow(to: receiver, transportSequenceAt: transportSequenceAt, now: now, into: &output, write)
+    }
+
+    /// Sends one RTP packet towards `receiver` at once, its transport-wide number (at
+    /// `transportSequenceAt`, if any) taken now.
+    mutating func sendNow(
+        to receiver: Participant, transportSequenceAt: Int?, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams,
+        _ write: (UnsafeMutableRawBufferPointer) -> Int
+    ) -> Bool {
+        sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
             let length = write(buffer)
             if length > 0, let at = transportSequenceAt, let number = receiver.downlink?.packetSent(size: length, now: now) {
                 Self.stampTransportSequence(number, at: at, in: buffer)
@@ -96,6 +105,7 @@ extension RelayCore {
         }
     }
 
+    /// Writes a transport-wide sequence number (big-endian) at `offset`, inside its extension.
     static func stampTransportSequence(_ number: UInt16, at offset: Int, in buffer: UnsafeMutableRawBufferPointer) {
         buffer[offset] = UInt8(number >> 8)
         buffer[offset + 1] = UInt8(truncatingIfNeeded: number)

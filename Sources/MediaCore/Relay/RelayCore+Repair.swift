@@ -90,18 +90,12 @@ extension RelayCore {
             buffer.copyMemory(from: stored)
             return stored.count
         }
-        let sent: Bool
-        if let videoSlot {
-            sent = sendVideo(.retransmission, slot: videoSlot, transportSequenceAt: renumberAt, to: receiver, now: now, into: &output, write)
-        } else {
-            sent = sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
-                let length = write(buffer)
-                if length > 0, let renumberAt, let number = receiver.downlink?.packetSent(size: length, now: now) {
-                    Self.stampTransportSequence(number, at: renumberAt, in: buffer)
-                }
-                return length
+        let sent =
+            if let videoSlot {
+                sendVideo(.retransmission, slot: videoSlot, transportSequenceAt: renumberAt, to: receiver, now: now, into: &output, write)
+            } else {
+                sendNow(to: receiver, transportSequenceAt: renumberAt, now: now, into: &output, write)
             }
-        }
         if sent { counters.retransmissionsSent += 1 }
         return sent
     }
