@@ -1023,19 +1023,23 @@ def rural_downlink_run(processes, relay, directory, mode):
     citizen = browsers.Chromium(processes, f"{BASE}/r/downlink{mode}?role=citizen", "citizen")
     wait_joined([citizen, staff])
     require_progress([citizen], frames_needed=10, audio_needed=20, timeout=20)
+    def sent_frames():
+        return sum(s.get("framesSent", 0) for s in (staff.stats() or {"outbound": []})["outbound"] if s["kind"] == "video")
     frames = []
     began = time.time()
     while time.time() - began < 24:
-        frames.append((time.time() - began, totals(citizen)[0]))
+        frames.append((time.time() - began, totals(citizen)[0], sent_frames()))
         time.sleep(2)
-    decoded_last_10s = frames[-1][1] - next(f for t, f in frames if t >= frames[-1][0] - 10.5)
+    first = next(sample for sample in frames if sample[0] >= frames[-1][0] - 10.5)
+    decoded_last_10s = frames[-1][1] - first[1]
+    sent_last_10s = frames[-1][2] - first[2]
     staff_estimate = round(((staff.stats()["candidatePair"] or {}).get("availableOutgoingBitrate") or 0) / 1000)
     emulator.send_signal(signal.SIGTERM)  # it writes its summary on exit
     emulator.wait(timeout=10)
     with open(summary) as f:
         report = json.load(f)
     return {"downlink": report["downlink"], "frames_decoded_last_10s": decoded_last_10s,
-            "staff_estimate_kbps": staff_estimate}
+            "frames_sent_last_10s": sent_last_10s, "staff_estimate_kbps": staff_estimate}
 
 
 def scenario_rural_downlink(processes, relay, results):
@@ -1045,7 +1049,14 @@ def scenario_rural_downlink(processes, relay, results):
     comparison) staff sends at its fast uplink's rate into the citizen's 1 Mbit/s link."""
     def check(figures):
         on = figures["on"]
-        assert on["frames_decoded_last_10s"] >= 100, f"the citizen stopped decoding: {figures}"
+        # Judged against what staff sent in the same 10 s: how fast staff's encoder runs depends on the
+        # machine's load (runs beside a CPU load: 63-127 frames a second on and off alike), what is
+        # lost between the two is the relay's and the link's.
+        for mode in ("on", "off"):
+            run = figures[mode]
+            run["decoded_of_sent"] = round(run["frames_decoded_last_10s"] / max(run["frames_sent_last_10s"], 1), 2)
+        assert on["frames_sent_last_10s"] >= 30, f"staff sent too little video to judge: {figures}"
+        assert on["decoded_of_sent"] >= 0.85, f"the citizen stopped decoding: {figures}"
         # Fits the link: no standing queue and no loss beyond the link's 2 %. The p95 is looser than the
         # median: a keyframe (after a PLI on a lost packet) arrives from staff's pacer at 2.5 times its
         # rate; before the relay paced what it forwards, it queued for up to a few hundred ms on the
@@ -1062,7 +1073,7 @@ def scenario_rural_downlink(processes, relay, results):
         worse = {
             "queue_p95": off["downlink"]["queueDelayMs"]["p95"] >= 2 * on["downlink"]["queueDelayMs"]["p95"],
             "loss": off["downlink"]["loss"] >= on["downlink"]["loss"] + 0.05,
-            "frames": off["frames_decoded_last_10s"] <= 0.8 * on["frames_decoded_last_10s"],
+            "frames": off["decoded_of_sent"] <= 0.8 * on["decoded_of_sent"],
         }
         figures["off_worse_by"] = [name for name, bad in worse.items() if bad]
         assert any(worse.values()), f"without downlink estimation the visit is no worse: {figures}"

@@ -9,6 +9,7 @@
 /// respects the estimator's congestion window when the caller passes one: into a link that reports
 /// nothing (an outage) more would only queue up stale media. Audio may go a little past that
 /// window, and audio held longer than `staleAudio` is dropped here (a receiver would discard it).
+/// A relay sets `windowHoldLimit`, so the window delays video but does not hold it for good.
 /// When more is queued than the pacing rate could send before the oldest packet has waited
 /// `maxQueueDelay`, the rate rises to drain it by then: the sender outran the estimate, and a pacer that adds seconds of delay is
 /// worse than a link queue that drops.
@@ -43,6 +44,12 @@ public struct MediaPacer: ~Copyable {
         /// dropped what was in flight, a path that moved) cannot hold the stream for good
         /// (libwebrtc's pacer sends one every 500 ms while congested, for the same reason).
         public var congestedSendInterval: Duration = .milliseconds(500)
+        /// Retransmissions and video that have waited this long for the window go anyway, at the
+        /// pacing rate (nil: the window holds them for as long as it is full). For a relay, whose
+        /// sources do not slow down when its window closes: feedback that arrives late (a loaded
+        /// machine, a stalled browser) fills the window while the link is fine, and holding video
+        /// then turns into seconds of delay, a full pacer, and frames the receiver cannot decode.
+        public var windowHoldLimit: Duration?
 
         public init() {}
     }
@@ -219,7 +226,11 @@ public struct MediaPacer: ~Copyable {
             return nil
         }
         let head = entries[headSlot(queue)]
-        if let window, window.bytesInFlight + head.size > window.windowBytes { return congestedTurn ? head : nil }
+        if let window, window.bytesInFlight + head.size > window.windowBytes,
+            configuration.windowHoldLimit.map({ now - oldestWaiting(now: now) < $0 }) ?? true
+        {
+            return congestedTurn ? head : nil
+        }
         guard pacingRateBps == nil || budgetBytes > 0 else { return nil }
         return head
     }
@@ -280,11 +291,17 @@ public struct MediaPacer: ~Copyable {
         guard let rate = pacingRateBps else { return nil }
         let waiting = queued[Queue.retransmission.rawValue] + queued[Queue.video.rawValue]
         guard waiting > 0 else { return rate }
+        let oldest = oldestWaiting(now: now)
+        let left = max((configuration.maxQueueDelay - (now - oldest)) / .seconds(1), 0.001)
+        return max(rate, Double(waiting) * 8 / left)
+    }
+
+    /// When the oldest queued retransmission or video packet was queued (`now` if none is).
+    private func oldestWaiting(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
         var oldest = now
         if counts[Queue.retransmission.rawValue] > 0 { oldest = min(oldest, entries[headSlot(.retransmission)].enqueuedAt) }
         if counts[Queue.video.rawValue] > 0 { oldest = min(oldest, entries[headSlot(.video)].enqueuedAt) }
-        let left = max((configuration.maxQueueDelay - (now - oldest)) / .seconds(1), 0.001)
-        return max(rate, Double(waiting) * 8 / left)
+        return oldest
     }
 
     private mutating func refill(now: ContinuousClock.Instant) {

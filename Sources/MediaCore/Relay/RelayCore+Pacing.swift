@@ -12,7 +12,10 @@
 /// slows its encoder too, but the relay's sources slow only when REMB or a layer switch reaches
 /// them, so a tight window turns their overshoot into delay. Measured on `rural_downlink` (one run
 /// each): with the 100 ms window the citizen decoded 68 frames in the last 10 s; without a window,
-/// 268. The wider window still holds video once feedback has stopped for about half a second.
+/// 268. The wider window still holds video once feedback has stopped for about half a second,
+/// but for no more than 250 ms (`makePacer`): in a clean-clone run on a loaded machine, late
+/// feedback kept the window shut while the link was fine, the pacer filled, and the citizen
+/// decoded nothing for 10 s.
 ///
 /// Audio is not queued: it goes straight out, never behind video (the pacer's audio queue is
 /// for the simulator's sender, which also paces the audio it encodes). Without transport-cc
@@ -22,9 +25,16 @@ extension RelayCore {
     /// is about 55 full packets; a keyframe of a high simulcast layer, about 100.
     static let pacerCapacity = 192
 
-    /// The pacer `downlink` feeds, for a receiver that gives transport-cc feedback.
+    /// The pacer `downlink` feeds, for a receiver that gives transport-cc feedback. Its window
+    /// holds video at most as long as its queue's time limit (`maxQueueDelay`, 250 ms): the relay
+    /// cannot slow its sources when the window closes, so video that waited that long goes on at
+    /// the pacing rate, in order, rather than piling up until the pacer is full.
     static func makePacer() -> MediaPacer {
-        MediaPacer(capacity: pacerCapacity, slotSize: OutgoingDatagrams.defaultSlotSize - SrtpContext.maxTrailerLength)
+        var configuration = MediaPacer.Configuration()
+        configuration.windowHoldLimit = configuration.maxQueueDelay
+        return MediaPacer(
+            capacity: pacerCapacity, slotSize: OutgoingDatagrams.defaultSlotSize - SrtpContext.maxTrailerLength,
+            configuration: configuration)
     }
 
     /// Sends one RTP packet of video (or a retransmission of it) towards `receiver`: through its

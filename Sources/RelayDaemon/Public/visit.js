@@ -376,7 +376,7 @@ async function stats() {
         codecId: s.codecId || null, timestamp: s.timestamp,
       });
     } else if (s.type === 'outbound-rtp') {
-      out.outbound.push({ kind: s.kind, rid: s.rid || null, codecId: s.codecId || null, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0, timestamp: s.timestamp,
+      out.outbound.push({ kind: s.kind, rid: s.rid || null, codecId: s.codecId || null, bytesSent: s.bytesSent || 0, packetsSent: s.packetsSent || 0, framesSent: s.framesSent || 0, timestamp: s.timestamp,
         targetBitrate: s.targetBitrate || null, frameWidth: s.frameWidth || null, framesPerSecond: s.framesPerSecond || null,
         qualityLimitationReason: s.qualityLimitationReason || null, retransmittedBytesSent: s.retransmittedBytesSent || 0 });
     } else if (s.type === 'transport') {

@@ -149,4 +149,29 @@ struct MediaPacerTests {
         #expect(drain(&pacer, at: start + .milliseconds(400), window: stuck).isEmpty)
         #expect(drain(&pacer, at: start + .milliseconds(500), window: stuck).map(\.tag) == [2])
     }
+
+    @Test("with a window hold limit, video that has waited that long for a full window goes anyway, in order, at the pacing rate")
+    func windowHoldLimit() {
+        var configuration = MediaPacer.Configuration()
+        configuration.windowHoldLimit = .milliseconds(250)
+        var pacer = MediaPacer(capacity: 16, slotSize: 0, configuration: configuration)
+        pacer.setPacingRate(8_000_000)  // 1,000 bytes a millisecond
+        let full = MediaPacer.CongestionWindow(bytesInFlight: 5_000, windowBytes: 5_000)
+        _ = pacer.enqueue(.video, size: 1_000, tag: 1, now: start)
+        #expect(drain(&pacer, at: start, window: full).map(\.tag) == [1], "nothing sent yet: the first goes")
+        _ = pacer.enqueue(.video, size: 1_000, tag: 2, now: start + .milliseconds(10))
+        _ = pacer.enqueue(.video, size: 1_000, tag: 3, now: start + .milliseconds(100))
+        #expect(drain(&pacer, at: start + .milliseconds(200), window: full).isEmpty, "the window holds them")
+        #expect(drain(&pacer, at: start + .milliseconds(259), window: full).isEmpty, "2 has waited 249 ms")
+        #expect(drain(&pacer, at: start + .milliseconds(260), window: full).map(\.tag) == [2], "2 has waited 250 ms; 3, 160 ms")
+        #expect(drain(&pacer, at: start + .milliseconds(350), window: full).map(\.tag) == [3])
+        // Without the limit (a sender whose encoder follows the estimate) the window holds video
+        // until the 500 ms keepalive.
+        var holding = MediaPacer(capacity: 16, slotSize: 0)
+        holding.setPacingRate(8_000_000)
+        _ = holding.enqueue(.video, size: 1_000, tag: 1, now: start)
+        _ = drain(&holding, at: start, window: full)
+        _ = holding.enqueue(.video, size: 1_000, tag: 2, now: start + .milliseconds(10))
+        #expect(drain(&holding, at: start + .milliseconds(400), window: full).isEmpty)
+    }
 }
