@@ -35,9 +35,12 @@ struct PacedForwardingTests {
         return .milliseconds(5 * steps)
     }
 
-    static func keyframeCount(_ staff: RelayTestClient) -> Int {
-        staff.received.filter { $0.payloadType == 96 && $0.payload.count == keyframePacket.count }.count
+    /// The sequence numbers of the keyframe packets staff received, in the order they arrived.
+    static func keyframeSequences(_ staff: RelayTestClient) -> [UInt16] {
+        staff.received.filter { $0.payloadType == 96 && $0.payload.count == keyframePacket.count }.map(\.sequence)
     }
+
+    static func keyframeCount(_ staff: RelayTestClient) -> Int { keyframeSequences(staff).count }
 
     @Test("a keyframe's burst leaves within the pacing rate, not at once, and all of it within the queue's time limit")
     func keyframeBurstIsPaced() throws {
@@ -110,7 +113,7 @@ struct PacedForwardingTests {
         #expect(harness.core.counters.pacerOverflowed == 0)
         // Feedback again: what waited leaves, and everything arrived in the order it was sent.
         _ = try Self.drain(&harness, staff: staff) { receiver.pacer?.isEmpty == true }
-        let video = staff.received.filter { $0.payloadType == 96 && $0.payload.count == Self.keyframePacket.count }.map(\.sequence)
+        let video = Self.keyframeSequences(staff)
         #expect(video.count == 200)
         #expect(zip(video, video.dropFirst()).allSatisfy { $1 == $0 &+ 1 }, "reordered: \(video)")
     }
