@@ -51,7 +51,8 @@ install: deps
 	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemd-sysusers && systemctl daemon-reload; fi
 
 ## The bandwidth estimator's goal on the recorded links (bwe-sim, virtual time, seconds of CPU):
-## queueing delay p95 <= 200 ms at utilisation >= 60 % on each goal trace, or the run fails.
+## queueing delay p95 <= 200 ms at utilisation >= 60 % on each goal trace with a sender's pacing,
+## or the run fails; the relay's own pacing is run and printed beside it (README, "bwe-sim").
 bwe-check: build-tests
 	$$($(SWIFT) build --show-bin-path)/bwe-sim --check-goal --plot-dir .build/bwe-sim --json .build/bwe-sim.json
 

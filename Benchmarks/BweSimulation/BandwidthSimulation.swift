@@ -4,8 +4,9 @@ public import MediaCore
 /// One sender (the relay towards one receiver) over one emulated link, in virtual time: a model
 /// video source and Opus-sized audio, the allocator (audio first, video paused below a floor and
 /// resumed with hysteresis: the relay's `VideoStreamAllocator` on the relay's tick; while paused
-/// the relay's padding probes, `PaddingProbePacer`), the relay's pacer (`MediaPacer`) with the estimator's congestion
-/// window, the link model (`LinkModel`, the same one link-emulator runs), and the receiver's real
+/// the relay's padding probes, `PaddingProbePacer`), the relay's pacing (`DownlinkPacing`: its
+/// `MediaPacer` with the relay's settings and congestion window; audio goes out at once, as the
+/// relay sends it), the link model (`LinkModel`, the same one link-emulator runs), and the receiver's real
 /// transport-cc feedback: `TransportFeedbackGenerator` records arrivals, the RTCP writer encodes the
 /// feedback, and the sender parses it with `RTCPTransportFeedbackView` after the return delay.
 /// Nothing touches a clock or a socket: a 1000-second trace runs in seconds of CPU.
@@ -25,8 +26,8 @@ public struct SimulationSettings: Sendable {
     public var audioShareBps = Double(RelayCoreConfiguration.defaultAudioShareBps)
     /// The encoder skips a frame when the pacer already holds this much video (in time at the video rate).
     public var frameDropQueueMs: Double = 50
-    /// The relay's pacer settings (burst, queue bound, stale audio, audio's window allowance).
-    public var pacer = MediaPacer.Configuration()
+    /// How the sender paces: as the relay does, or as a sender that controls its own encoder would.
+    public var pacing = SimulatedPacing.relay(DownlinkPacing())
     public var sampleIntervalUs: UInt64 = 500_000
     /// The most an oracle sends: the video maximum plus audio, about 2.5 Mbit/s.
     public var oracleCapBps = 2_500_000.0
@@ -37,6 +38,27 @@ public struct SimulationSettings: Sendable {
         self.durationUs = durationUs
         self.feedbackDelayUs = feedbackDelayUs
         self.parameters = parameters
+    }
+}
+
+/// How the simulated sender paces what it sends.
+public enum SimulatedPacing: Sendable, Equatable {
+    /// As the relay paces towards a receiver (`RelayCoreConfiguration.downlinkPacing`): audio
+    /// straight out, video within a window `windowAllowance` past the RTT, held by it for at most
+    /// the hold limit.
+    case relay(DownlinkPacing)
+    /// As a sender that controls its own encoder (libwebrtc's shape, and bwe-sim's before the
+    /// relay had a pacer): audio paced first and dropped when stale, video within the estimator's
+    /// own window (`congestionWindowMs`) for as long as it is full. The relay does not pace like
+    /// this; it is the estimator's figure with the pacing taken out of the question.
+    case sender
+
+    /// The name bwe-sim prints.
+    public var name: String {
+        switch self {
+        case .relay: "relay"
+        case .sender: "sender"
+        }
     }
 }
 
@@ -65,12 +87,18 @@ public struct SimulationResult: Sendable {
     public var queueingDelayP95Ms: Double
     /// The same from the moment the pacer sent the packet: the link's queue alone.
     public var networkDelayP95Ms: Double
+    /// Queueing delay p95 of video packets alone, and of audio packets alone (audio is not held by
+    /// the window, so what is sent into an outage waits in the link's queue).
+    public var videoQueueingDelayP95Ms: Double
+    public var audioQueueingDelayP95Ms: Double
     /// Media packets lost on the link (random loss and queue overflow) over media packets sent.
     public var loss: Double
     public var pausedSeconds: Double
     public var framesEncoded: Int
     public var framesSkipped: Int
-    /// Audio packets dropped at the sender as stale (held by the congestion window in an outage).
+    /// Packets sent unpaced because every pacer slot was taken (`DownlinkPacing.capacity`).
+    public var pacerOverflowed: Int
+    /// Audio packets dropped at the sender as stale (a sender's pacing only: the relay's sends audio at once).
     public var audioDroppedAtSender: Int
     public var samples: [Sample]
 }
@@ -79,7 +107,9 @@ private struct SimulatedPacket: Sendable {
     var sequence: UInt16
     var createdUs: UInt64
     var sentUs: UInt64
-    var isMedia: Bool
+    var kind: Kind
+    enum Kind { case audio, video, padding }
+    var isMedia: Bool { kind != .padding }
 }
 
 public func runSimulation(_ settings: SimulationSettings, video model: VideoFrameSizeModel) -> SimulationResult {
@@ -93,7 +123,17 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     var arrivals: [RTCPTransportFeedbackArrival] = []
     var feedbackInFlight: [(atUs: UInt64, bytes: [UInt8])] = []
 
-    var pacer = MediaPacer(capacity: 8192, slotSize: 0, configuration: settings.pacer)
+    var pacer: MediaPacer
+    let relayPacing: DownlinkPacing?
+    switch settings.pacing {
+    case .relay(let pacing):
+        pacer = pacing.makePacer(slotSize: 0)
+        relayPacing = pacing
+    case .sender:
+        pacer = MediaPacer(capacity: 8192, slotSize: 0, configuration: MediaPacer.Configuration())
+        relayPacing = nil
+    }
+    var pacerOverflowed = 0
     var probePacer = PaddingProbePacer()
 
     let frameIntervalUs = 1_000_000 / Double(model.framesPerSecond)
@@ -112,6 +152,8 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     var mediaDeliveredBytes = 0
     var delaysUs: [UInt64] = []
     var networkDelaysUs: [UInt64] = []
+    var videoDelaysUs: [UInt64] = []
+    var audioDelaysUs: [UInt64] = []
     var recentDeliveredBytes = 0
     var receivedBps: UInt64 = 0
     var windowSentBytes = 0
@@ -120,11 +162,12 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     var oracleBytes = 0.0
     var samples: [SimulationResult.Sample] = []
 
-    func send(size: Int, createdUs: UInt64, isMedia: Bool, nowUs: UInt64) {
+    func send(size: Int, createdUs: UInt64, kind: SimulatedPacket.Kind, nowUs: UInt64) {
+        let isMedia = kind != .padding
         let sequence = estimator.packetSent(size: size, now: at(nowUs))
         windowSentBytes += size
         if isMedia { mediaSent += 1 }
-        if case .failure = link.enqueue(size: size, payload: SimulatedPacket(sequence: sequence, createdUs: createdUs, sentUs: nowUs, isMedia: isMedia), nowUs: nowUs),
+        if case .failure = link.enqueue(size: size, payload: SimulatedPacket(sequence: sequence, createdUs: createdUs, sentUs: nowUs, kind: kind), nowUs: nowUs),
             isMedia
         {
             mediaLost += 1
@@ -151,8 +194,10 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
             paused = allocation.isPaused
         }
         if nowUs >= nextAudioUs {
-            if !pacer.enqueue(.audio, size: settings.audioPacketBytes, tag: nowUs, now: at(nowUs)) {
-                send(size: settings.audioPacketBytes, createdUs: nowUs, isMedia: true, nowUs: nowUs)  // full: unpaced
+            if relayPacing != nil {
+                send(size: settings.audioPacketBytes, createdUs: nowUs, kind: .audio, nowUs: nowUs)  // never behind video
+            } else if !pacer.enqueue(.audio, size: settings.audioPacketBytes, tag: nowUs, now: at(nowUs)) {
+                send(size: settings.audioPacketBytes, createdUs: nowUs, kind: .audio, nowUs: nowUs)  // full: unpaced
             }
             nextAudioUs += settings.audioIntervalUs
         }
@@ -168,7 +213,8 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
                     while remaining > 0 {
                         let size = min(remaining, settings.maximumPacketBytes - 40) + 40  // RTP/SRTP/UDP/IP headers
                         if !pacer.enqueue(.video, size: size, tag: nowUs, now: at(nowUs)) {
-                            send(size: size, createdUs: nowUs, isMedia: true, nowUs: nowUs)  // full: unpaced
+                            pacerOverflowed += 1
+                            send(size: size, createdUs: nowUs, kind: .video, nowUs: nowUs)  // full: unpaced
                         }
                         remaining -= size - 40
                     }
@@ -177,16 +223,22 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         }
         if paused { pausedUs += 1000 }
 
-        // The relay's pacer: audio first (past the window by a little, never behind padding's own
-        // window; stale audio dropped), then video within the pacing budget and the congestion window.
-        pacer.setPacingRate(target * settings.parameters.pacingFactor)
+        // The pacer: the relay's (video within the pacing rate and the relay's window, held by it
+        // for at most the hold limit), or a sender's (audio first, past the window by a little and
+        // never behind padding's own window; stale audio dropped; then video within the window).
         let probeBps = PaddingProbePacer.rateBps(paused: true, resumeBps: settings.videoPause.resumeBps, upswitchBps: 0)
         let probeWindow = PaddingProbePacer.windowBytes(
             probeBps: probeBps, audioBps: settings.audioShareBps, paused: true, targetBps: target, rttMs: estimator.rttMs,
             congestionWindowMs: settings.parameters.congestionWindowMs)
-        while let packet = pacer.next(now: at(nowUs), window: estimator.congestionWindow(audioWindowBytes: paused ? probeWindow : nil)) {
+        pacer.setPacingRate(relayPacing != nil ? estimator.pacingRate : target * settings.parameters.pacingFactor)
+        // The window is read again for every packet: each one sent adds to the bytes in flight.
+        func window() -> MediaPacer.CongestionWindow? {
+            if let relayPacing { return estimator.pacerWindow(relayPacing) }
+            return estimator.congestionWindow(audioWindowBytes: paused ? probeWindow : nil)
+        }
+        while let packet = pacer.next(now: at(nowUs), window: window()) {
             pacer.sent(packet, now: at(nowUs))
-            send(size: packet.size, createdUs: packet.tag, isMedia: true, nowUs: nowUs)
+            send(size: packet.size, createdUs: packet.tag, kind: packet.queue == .audio ? .audio : .video, nowUs: nowUs)
         }
         // While video is paused, the relay's padding probes (its pacer, its packet size) ask whether
         // the link has room again.
@@ -195,7 +247,7 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
                 now: at(nowUs), rateBps: probeBps, packetBytes: RelayCore.paddingProbeBytes, windowBytes: probeWindow,
                 bytesInFlight: estimator.history.bytesInFlight, firstInterval: .milliseconds(1))
             for _ in 0..<count {
-                send(size: RelayCore.paddingProbeBytes, createdUs: nowUs, isMedia: false, nowUs: nowUs)
+                send(size: RelayCore.paddingProbeBytes, createdUs: nowUs, kind: .padding, nowUs: nowUs)
             }
         }
 
@@ -206,7 +258,9 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
             guard packet.payload.isMedia else { return }
             mediaDeliveredBytes += packet.size
             let delay = packet.deliveryUs - packet.payload.createdUs
-            delaysUs.append(delay > settings.link.baseDelayUs ? delay - settings.link.baseDelayUs : 0)
+            let queueing = delay > settings.link.baseDelayUs ? delay - settings.link.baseDelayUs : 0
+            delaysUs.append(queueing)
+            if packet.payload.kind == .video { videoDelaysUs.append(queueing) } else { audioDelaysUs.append(queueing) }
             let network = packet.deliveryUs - packet.payload.sentUs
             networkDelaysUs.append(network > settings.link.baseDelayUs ? network - settings.link.baseDelayUs : 0)
         }
@@ -273,6 +327,8 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
 
     delaysUs.sort()
     networkDelaysUs.sort()
+    videoDelaysUs.sort()
+    audioDelaysUs.sort()
     func percentile(_ p: Double, of delays: [UInt64] = delaysUs) -> Double {
         guard !delays.isEmpty else { return 0 }
         return Double(delays[min(delays.count - 1, Int(Double(delays.count) * p))]) / 1000
@@ -287,8 +343,10 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         oracleUtilization: oracleBytes > 0 ? Double(statistics.deliveredBytes) / oracleBytes : 0,
         queueingDelayP50Ms: percentile(0.50), queueingDelayP95Ms: percentile(0.95),
         networkDelayP95Ms: percentile(0.95, of: networkDelaysUs),
+        videoQueueingDelayP95Ms: percentile(0.95, of: videoDelaysUs), audioQueueingDelayP95Ms: percentile(0.95, of: audioDelaysUs),
         loss: mediaSent > 0 ? Double(mediaLost) / Double(mediaSent) : 0,
         pausedSeconds: Double(pausedUs) / 1_000_000,
-        framesEncoded: framesEncoded, framesSkipped: framesSkipped, audioDroppedAtSender: pacer.staleAudioDropped,
+        framesEncoded: framesEncoded, framesSkipped: framesSkipped, pacerOverflowed: pacerOverflowed,
+        audioDroppedAtSender: pacer.staleAudioDropped,
         samples: samples)
 }

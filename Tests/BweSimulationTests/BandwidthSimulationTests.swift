@@ -7,10 +7,13 @@ import Testing
 /// 4G, each compared with libwebrtc's defaults in the same run where they differ.
 @Suite("Bandwidth simulation")
 struct BandwidthSimulationTests {
-    static func run(_ parameters: SendSideEstimatorParameters, link: LinkConfiguration, seconds: Double) -> SimulationResult {
+    static func run(
+        _ parameters: SendSideEstimatorParameters, link: LinkConfiguration, seconds: Double, pacing: SimulatedPacing? = nil
+    ) -> SimulationResult {
         var settings = SimulationSettings(
             link: link, durationUs: UInt64(seconds * 1_000_000), feedbackDelayUs: link.baseDelayUs, parameters: parameters)
         settings.sampleIntervalUs = 100_000
+        if let pacing { settings.pacing = pacing }
         return runSimulation(settings, video: .uniform())
     }
 
@@ -75,5 +78,28 @@ struct BandwidthSimulationTests {
         #expect(pausedDuringDip > 100, "video paused in the dip (\(pausedDuringDip) of 150 samples)")
         #expect(pausedAtEnd == 0, "video resumed after the link returned")
         #expect(result.samples.filter { $0.seconds > 25 && $0.seconds < 40 }.allSatisfy { $0.sendBps > 0 }, "audio went on")
+    }
+
+    @Test("the simulator paces as the relay does unless told otherwise: the relay's own pacing settings")
+    func relayPacingByDefault() {
+        let settings = SimulationSettings(
+            link: LinkConfiguration(capacity: .fixed(bitsPerSecond: 1_000_000), queueLimit: .bytes(60_000), baseDelayUs: 40_000),
+            durationUs: 1_000_000, feedbackDelayUs: 40_000, parameters: .rural4G)
+        let relay = RelayCoreConfiguration(announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000))
+        #expect(settings.pacing == .relay(relay.downlinkPacing))
+        #expect(relay.downlinkPacing.pacer.windowHoldLimit == relay.downlinkPacing.pacer.maxQueueDelay)
+    }
+
+    @Test("into a 3 s outage the relay's pacing sends audio, which waits in the link's queue; a sender's holds and drops it")
+    func audioIntoAnOutage() {
+        let link = LinkConfiguration(
+            capacity: .fixed(bitsPerSecond: 1_000_000), queueLimit: .bytes(150_000), baseDelayUs: 40_000,
+            outages: [.init(startUs: 20_000_000, durationUs: 3_000_000)])
+        let relay = Self.run(.rural4G, link: link, seconds: 40)
+        let sender = Self.run(.rural4G, link: link, seconds: 40, pacing: .sender)
+        #expect(relay.audioDroppedAtSender == 0)
+        #expect(relay.audioQueueingDelayP95Ms > 500, "relay: audio p95 \(relay.audioQueueingDelayP95Ms) ms")
+        #expect(sender.audioDroppedAtSender > 50, "sender dropped \(sender.audioDroppedAtSender) stale audio packets")
+        #expect(sender.audioQueueingDelayP95Ms < 200, "sender: audio p95 \(sender.audioQueueingDelayP95Ms) ms")
     }
 }

@@ -7,34 +7,17 @@
 /// `congestedSendInterval`. The transport-wide number is written when a packet leaves, so the
 /// estimator sees the real send time.
 ///
-/// The window is the estimate over the RTT plus `pacerWindowAllowance` (500 ms), wider than a
-/// sender's own (`congestionWindowMs`, 100 ms): a sender's pacer holding video at its estimate
-/// slows its encoder too, but the relay's sources slow only when REMB or a layer switch reaches
-/// them, so a tight window turns their overshoot into delay. Measured on `rural_downlink` (one run
-/// each): with the 100 ms window the citizen decoded 68 frames in the last 10 s; without a window,
-/// 268. The wider window still holds video once feedback has stopped for about half a second,
-/// but for no more than 250 ms (`makePacer`): in a clean-clone run on a loaded machine, late
-/// feedback kept the window shut while the link was fine, the pacer filled, and the citizen
-/// decoded nothing for 10 s.
+/// The window and the pacer's settings are `configuration.downlinkPacing` (`DownlinkPacing`, which
+/// says why a relay's window is wider than a sender's and holds video for at most 250 ms); bwe-sim
+/// paces with the same value.
 ///
 /// Audio is not queued: it goes straight out, never behind video (the pacer's audio queue is
 /// for the simulator's sender, which also paces the audio it encodes). Without transport-cc
 /// feedback from the receiver there is no estimate, no pacer, and video goes straight out too.
 extension RelayCore {
-    /// Packet slots in each receiver's pacer: the 250 ms the pacer may hold video, at 2.5 Mbit/s,
-    /// is about 55 full packets; a keyframe of a high simulcast layer, about 100.
-    static let pacerCapacity = 192
-
-    /// The pacer `downlink` feeds, for a receiver that gives transport-cc feedback. Its window
-    /// holds video at most as long as its queue's time limit (`maxQueueDelay`, 250 ms): the relay
-    /// cannot slow its sources when the window closes, so video that waited that long goes on at
-    /// the pacing rate, in order, rather than piling up until the pacer is full.
-    static func makePacer() -> MediaPacer {
-        var configuration = MediaPacer.Configuration()
-        configuration.windowHoldLimit = configuration.maxQueueDelay
-        return MediaPacer(
-            capacity: pacerCapacity, slotSize: OutgoingDatagrams.defaultSlotSize - SrtpContext.maxTrailerLength,
-            configuration: configuration)
+    /// The pacer `downlink` feeds, for a receiver that gives transport-cc feedback.
+    func makePacer() -> MediaPacer {
+        configuration.downlinkPacing.makePacer(slotSize: OutgoingDatagrams.defaultSlotSize - SrtpContext.maxTrailerLength)
     }
 
     /// Sends one RTP packet of video (or a retransmission of it) towards `receiver`: through its
@@ -84,8 +67,7 @@ extension RelayCore {
     mutating func drainPacer(of receiver: Participant, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         guard receiver.pacer?.isEmpty == false else { return }
         while output.count < output.capacity {
-            let window = receiver.downlink?.hasFeedback == true
-                ? receiver.downlink?.congestionWindow(beyondRttMs: configuration.pacerWindowAllowance / .milliseconds(1)) : nil
+            let window = receiver.downlink?.pacerWindow(configuration.downlinkPacing)
             guard let entry = receiver.pacer?.next(now: now, window: window) else { return }
             let sent = sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
                 guard let bytes = receiver.pacer?.bytes(of: entry), bytes.count <= buffer.count else { return 0 }
@@ -104,13 +86,7 @@ extension RelayCore {
     /// Drains every pacer, with its rate set from its estimate (the tick's last step).
     mutating func drainPacers(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         for receiver in participants.values where receiver.pacer != nil {
-            if receiver.downlink?.hasFeedback == true, let target = receiver.downlink?.targetBitrate,
-                let factor = receiver.downlink?.parameters.pacingFactor
-            {
-                receiver.pacer?.setPacingRate(target * factor)
-            } else {
-                receiver.pacer?.setPacingRate(nil)
-            }
+            receiver.pacer?.setPacingRate(receiver.downlink?.pacingRate)
             drainPacer(of: receiver, now: now, into: &output)
         }
     }

@@ -80,7 +80,7 @@ public struct RelayCore: ~Copyable {
         if negotiation.uplinkTransportCC { participant.transportFeedback = TransportFeedbackGenerator(origin: now) }
         if negotiation.downlinkTransportCC {
             participant.downlink = SendSideEstimator(parameters: configuration.downlinkParameters, origin: now)
-            participant.pacer = Self.makePacer()
+            participant.pacer = makePacer()
         }
         participants[id] = participant
         byUfrag[credentials.ufrag] = id

@@ -48,10 +48,10 @@ public struct RelayCoreConfiguration: Sendable {
     /// as a fallback should an interoperability problem appear, and for A/B load runs.
     public var srtpRTP: SrtpContext.RTPImplementation = .preferOwn
     public static let maxSimulcastEncodings = VideoStreamAllocator.maxEncodings
-    /// How far beyond the RTT the pacer's congestion window towards a receiver reaches, at its
-    /// estimate (RelayCore+Pacing): wide enough for a source's overshoot, so that it holds video
-    /// only once that receiver's feedback has stopped (an outage).
-    public var pacerWindowAllowance: Duration = .milliseconds(500)
+    /// How video is paced towards each receiver that gives transport-cc feedback (RelayCore+Pacing):
+    /// its pacer's settings and a congestion window wide enough for a source's overshoot, so that it
+    /// holds video only once that receiver's feedback has stopped (an outage).
+    public var downlinkPacing = DownlinkPacing()
     /// The allocator towards each receiver (with downlink estimation): audio is reserved
     /// `audioShareBps` of a stream's share; video pauses when what is left falls below
     /// `videoFloorBps`, and resumes at the source's next keyframe after it has been at least
