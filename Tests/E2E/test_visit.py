@@ -1024,10 +1024,9 @@ def rural_downlink_run(processes, relay, directory, mode):
     wait_joined([citizen, staff])
     require_progress([citizen], frames_needed=10, audio_needed=20, timeout=20)
     def sent_frames():
-        # The most of any encoding: with simulcast each layer sends the camera's frames (a lower one
-        # may skip some), and the citizen gets one layer at a time.
-        return max([s.get("framesSent", 0) for s in (staff.stats() or {"outbound": []})["outbound"] if s["kind"] == "video"],
-                   default=0)
+        """Frames staff sent, per encoding (rid; None without simulcast)."""
+        return {s["rid"]: s.get("framesSent", 0)
+                for s in (staff.stats() or {"outbound": []})["outbound"] if s["kind"] == "video"}
     frames = []
     began = time.time()
     while time.time() - began < 24:
@@ -1035,14 +1034,25 @@ def rural_downlink_run(processes, relay, directory, mode):
         time.sleep(2)
     first = next(sample for sample in frames if sample[0] >= frames[-1][0] - 10.5)
     decoded_last_10s = frames[-1][1] - first[1]
-    sent_last_10s = frames[-1][2] - first[2]
+    sent_by_rid = {str(rid): count - first[2].get(rid, 0) for rid, count in frames[-1][2].items()}
+    # The most of any encoding: with simulcast each layer sends the camera's frames (a lower one
+    # may skip some), and the citizen gets one layer at a time.
+    sent_last_10s = max(sent_by_rid.values(), default=0)
     staff_estimate = round(((staff.stats()["candidatePair"] or {}).get("availableOutgoingBitrate") or 0) / 1000)
+    # What repair did over the whole run, to tell lost frames' causes apart (measured, not asserted):
+    # the citizen's requests and freezes, and the relay's keyframe requests, retransmissions and layer switches.
+    video_in = [i for i in citizen.stats()["inbound"] if i["kind"] == "video"]
+    repair = {key: round(sum(i[key] for i in video_in), 2)
+              for key in ("nackCount", "pliCount", "freezeCount", "totalFreezesDuration", "packetsLost", "packetsReceived")}
+    repair["relay"] = {name.replace("visitrelay_", ""): value for name, value in prometheus().items()
+                       if any(word in name for word in ("keyframe", "simulcast", "nack", "retransmi", "rtx", "pacer", "paced"))}
     emulator.send_signal(signal.SIGTERM)  # it writes its summary on exit
     emulator.wait(timeout=10)
     with open(summary) as f:
         report = json.load(f)
     return {"downlink": report["downlink"], "frames_decoded_last_10s": decoded_last_10s,
-            "frames_sent_last_10s": sent_last_10s, "staff_estimate_kbps": staff_estimate}
+            "frames_sent_last_10s": sent_last_10s, "staff_estimate_kbps": staff_estimate, "repair": repair,
+            "frames_sent_last_10s_by_rid": sent_by_rid}
 
 
 def scenario_rural_downlink(processes, relay, results):
@@ -1998,6 +2008,24 @@ SCENARIOS = {
 }
 
 
+def cpu_pressure_us():
+    """Microseconds some task has waited for a CPU since boot (the machine's, /proc/pressure/cpu), or None."""
+    try:
+        with open("/proc/pressure/cpu") as f:
+            some = f.readline().split()
+        return int(dict(field.split("=") for field in some[1:])["total"])
+    except (OSError, KeyError, ValueError, IndexError):
+        return None
+
+
+def cpu_pressure_percent(before, seconds):
+    """The share of `seconds` in which some task waited for a CPU (PSI "some"), in percent."""
+    after = cpu_pressure_us()
+    if before is None or after is None or seconds <= 0:
+        return None
+    return round((after - before) / (seconds * 1e6) * 100, 1)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--relay", default=os.path.join(REPO, ".build", "debug", "visit-relay"))
@@ -2008,23 +2036,46 @@ def main():
         return browsers.reexec_in_namespace([os.path.abspath(__file__)] + sys.argv[1:])
     passed = failed = 0
     results = {}
+    machine = results.setdefault("_machine", {})
+    rerun_passed = []
     for name in args.only or list(SCENARIOS):
-        processes = browsers.Processes()
-        began = time.time()
-        try:
-            SCENARIOS[name](processes, args.relay, results)
-            passed += 1
-            print(f"PASS {name} ({time.time() - began:.1f} s) {json.dumps(results.get(name, {}))}", flush=True)
-        except Exception:
-            failed += 1
-            print(f"FAIL {name} ({time.time() - began:.1f} s)", flush=True)
-            traceback.print_exc()
-        finally:
-            processes.stop_all()
+        # A scenario that fails runs once more, from scratch: the machines are shared, and a figure
+        # measured from real browsers can miss when another job takes the CPU (the CPU pressure of
+        # each attempt is recorded beside it). A real regression fails both attempts.
+        for attempt in (1, 2):
+            processes = browsers.Processes()
+            began = time.time()
+            pressure_before = cpu_pressure_us()
+            try:
+                SCENARIOS[name](processes, args.relay, results)
+                ok = True
+            except Exception:
+                ok = False
+                error = traceback.format_exc()
+            finally:
+                processes.stop_all()
+            elapsed = time.time() - began
+            pressure = cpu_pressure_percent(pressure_before, elapsed)
+            machine.setdefault(name, []).append({"attempt": attempt, "passed": ok, "seconds": round(elapsed, 1),
+                                                 "cpu_pressure_pct": pressure})
+            note = f"cpu pressure {pressure} %" + (", attempt 2" if attempt == 2 else "")
+            if ok:
+                passed += 1
+                if attempt == 2:
+                    rerun_passed.append(name)
+                print(f"PASS {name} ({elapsed:.1f} s, {note}) {json.dumps(results.get(name, {}))}", flush=True)
+                break
+            print(f"FAIL {name} ({elapsed:.1f} s, {note})", flush=True)
+            print(error, flush=True)
+            if attempt == 2:
+                failed += 1
+            else:
+                results.setdefault("_missed", {})[name] = results.pop(name, None)
     if args.results:
         with open(args.results, "w") as f:
             json.dump(results, f, indent=2)
-    print(f"{passed} passed, {failed} failed")
+    print(f"{passed} passed, {failed} failed" + (f" ({len(rerun_passed)} on a second attempt: {', '.join(rerun_passed)})"
+                                                if rerun_passed else ""))
     return 0 if failed == 0 else 1
 
 
