@@ -64,6 +64,9 @@ struct BweSimCommand: ParsableCommand {
     @Option(help: "How long the window may hold video before it goes on at the pacing rate, ms; 0: for as long as it is full (default: the relay's, DownlinkPacing).")
     var holdLimitMs: Int?
 
+    @Option(help: "Feedback silent this long takes the receiver to be unreachable (an outage), ms (default: the relay's, DownlinkPacing).")
+    var outageSilenceMs: Int?
+
     @Option(help: "Directory for the SVG plots.")
     var plotDir: String = ".build/bwe-sim"
 
@@ -135,6 +138,7 @@ struct BweSimCommand: ParsableCommand {
         var relayPacing = DownlinkPacing()
         if let windowAllowanceMs { relayPacing.windowAllowance = .milliseconds(windowAllowanceMs) }
         if let holdLimitMs { relayPacing.pacer.windowHoldLimit = holdLimitMs > 0 ? .milliseconds(holdLimitMs) : nil }
+        if let outageSilenceMs { relayPacing.outageSilence = .milliseconds(outageSilenceMs) }
         let pacings = try pacing.split(separator: ",").map { name -> SimulatedPacing in
             switch name.trimmingCharacters(in: .whitespaces) {
             case "relay": return .relay(relayPacing)
@@ -186,7 +190,7 @@ struct BweSimCommand: ParsableCommand {
                     "queueingDelayP95Ms": result.queueingDelayP95Ms, "networkDelayP95Ms": result.networkDelayP95Ms, "loss": result.loss,
                     "pausedSeconds": result.pausedSeconds, "framesSkipped": result.framesSkipped, "pacerOverflowed": result.pacerOverflowed,
                     "videoQueueingDelayP95Ms": result.videoQueueingDelayP95Ms, "audioQueueingDelayP95Ms": result.audioQueueingDelayP95Ms,
-                    "audioDroppedAtSender": result.audioDroppedAtSender, "cpuSeconds": cpu,
+                    "audioDroppedAtSender": result.audioDroppedAtSender, "videoDroppedAtSender": result.videoDroppedAtSender, "cpuSeconds": cpu,
                 ])
             }
             let base = (plotDir as NSString).appendingPathComponent(name.replacingOccurrences(of: "/", with: "_"))

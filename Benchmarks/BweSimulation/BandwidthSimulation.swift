@@ -98,8 +98,10 @@ public struct SimulationResult: Sendable {
     public var framesSkipped: Int
     /// Packets sent unpaced because every pacer slot was taken (`DownlinkPacing.capacity`).
     public var pacerOverflowed: Int
-    /// Audio packets dropped at the sender as stale (a sender's pacing only: the relay's sends audio at once).
+    /// Audio packets dropped at the sender: as stale (a sender's pacing), or into an outage (the relay's).
     public var audioDroppedAtSender: Int
+    /// Video and retransmissions the relay's pacing dropped into an outage.
+    public var videoDroppedAtSender: Int
     public var samples: [Sample]
 }
 
@@ -134,6 +136,10 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         relayPacing = nil
     }
     var pacerOverflowed = 0
+    var outageAudio = OutageAudioGate()
+    var audioDroppedUnreachable = 0
+    var videoDroppedWhileUnreachable = false
+    var staleVideoSeen = 0
     var probePacer = PaddingProbePacer()
 
     let frameIntervalUs = 1_000_000 / Double(model.framesPerSecond)
@@ -194,8 +200,14 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
             paused = allocation.isPaused
         }
         if nowUs >= nextAudioUs {
-            if relayPacing != nil {
-                send(size: settings.audioPacketBytes, createdUs: nowUs, kind: .audio, nowUs: nowUs)  // never behind video
+            if let relayPacing {
+                // Never behind video; into an outage at most one packet per interval (the relay's rule).
+                let unreachable = estimator.isUnreachable(relayPacing, now: at(nowUs))
+                if outageAudio.allows(unreachable: unreachable, interval: relayPacing.outageAudioInterval, now: at(nowUs)) {
+                    send(size: settings.audioPacketBytes, createdUs: nowUs, kind: .audio, nowUs: nowUs)
+                } else {
+                    audioDroppedUnreachable += 1
+                }
             } else if !pacer.enqueue(.audio, size: settings.audioPacketBytes, tag: nowUs, now: at(nowUs)) {
                 send(size: settings.audioPacketBytes, createdUs: nowUs, kind: .audio, nowUs: nowUs)  // full: unpaced
             }
@@ -233,12 +245,22 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         pacer.setPacingRate(relayPacing != nil ? estimator.pacingRate : target * settings.parameters.pacingFactor)
         // The window is read again for every packet: each one sent adds to the bytes in flight.
         func window() -> MediaPacer.CongestionWindow? {
-            if let relayPacing { return estimator.pacerWindow(relayPacing) }
+            if let relayPacing { return estimator.pacerWindow(relayPacing, now: at(nowUs)) }
             return estimator.congestionWindow(audioWindowBytes: paused ? probeWindow : nil)
         }
         while let packet = pacer.next(now: at(nowUs), window: window()) {
             pacer.sent(packet, now: at(nowUs))
             send(size: packet.size, createdUs: packet.tag, kind: packet.queue == .audio ? .audio : .video, nowUs: nowUs)
+        }
+        // Video dropped into an outage: the encoder sends a keyframe once feedback is back (the
+        // relay asks its source for one).
+        if pacer.staleVideoDropped > staleVideoSeen {
+            staleVideoSeen = pacer.staleVideoDropped
+            videoDroppedWhileUnreachable = true
+        }
+        if videoDroppedWhileUnreachable, let relayPacing, !estimator.isUnreachable(relayPacing, now: at(nowUs)) {
+            videoDroppedWhileUnreachable = false
+            needKeyframe = true
         }
         // While video is paused, the relay's padding probes (its pacer, its packet size) ask whether
         // the link has room again.
@@ -347,6 +369,6 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         loss: mediaSent > 0 ? Double(mediaLost) / Double(mediaSent) : 0,
         pausedSeconds: Double(pausedUs) / 1_000_000,
         framesEncoded: framesEncoded, framesSkipped: framesSkipped, pacerOverflowed: pacerOverflowed,
-        audioDroppedAtSender: pacer.staleAudioDropped,
+        audioDroppedAtSender: pacer.staleAudioDropped + audioDroppedUnreachable, videoDroppedAtSender: pacer.staleVideoDropped,
         samples: samples)
 }

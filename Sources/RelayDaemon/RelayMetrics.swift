@@ -64,6 +64,12 @@ final class RelayMetrics: Sendable {
         ("packets_paced", "Video packets and retransmissions queued in a receiver's pacer", { $0.relay.packetsPaced }),
         ("pacer_overflowed", "Video packets sent unpaced because the receiver's pacer was full", { $0.relay.pacerOverflowed }),
         ("pacer_undeliverable", "Paced packets given up because the receiver's path had gone", { $0.relay.pacedUndeliverable }),
+        ("video_dropped_unreachable", "Queued video and retransmissions dropped while the receiver's feedback was silent (an outage)", {
+            $0.relay.videoDroppedUnreachable
+        }),
+        ("audio_dropped_unreachable", "Audio packets not sent while the receiver's feedback was silent (an outage)", {
+            $0.relay.audioDroppedUnreachable
+        }),
         ("transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders", { $0.relay.transportFeedbackSent }),
         ("video_pauses", "Times video towards a receiver was paused below the floor of its downlink", { $0.relay.videoPauses }),
         ("video_resumes", "Times paused video towards a receiver resumed", { $0.relay.videoResumes }),

@@ -90,15 +90,24 @@ struct BandwidthSimulationTests {
         #expect(relay.downlinkPacing.pacer.windowHoldLimit == relay.downlinkPacing.pacer.maxQueueDelay)
     }
 
-    @Test("into a 3 s outage the relay's pacing sends audio, which waits in the link's queue; a sender's holds and drops it")
-    func audioIntoAnOutage() {
+    @Test("into a 3 s outage the relay's pacing stops feeding the link once feedback has been silent for a second; without that rule its audio waits seconds in the link's queue")
+    func mediaIntoAnOutage() {
         let link = LinkConfiguration(
             capacity: .fixed(bitsPerSecond: 1_000_000), queueLimit: .bytes(150_000), baseDelayUs: 40_000,
             outages: [.init(startUs: 20_000_000, durationUs: 3_000_000)])
+        var unruled = DownlinkPacing()
+        unruled.outageSilence = .seconds(3600)
         let relay = Self.run(.rural4G, link: link, seconds: 40)
+        let withoutRule = Self.run(.rural4G, link: link, seconds: 40, pacing: .relay(unruled))
         let sender = Self.run(.rural4G, link: link, seconds: 40, pacing: .sender)
-        #expect(relay.audioDroppedAtSender == 0)
-        #expect(relay.audioQueueingDelayP95Ms > 500, "relay: audio p95 \(relay.audioQueueingDelayP95Ms) ms")
+        // 2 s unreachable: audio one packet per 100 ms (20 of 100), the rest dropped.
+        #expect((70...90).contains(relay.audioDroppedAtSender), "relay dropped \(relay.audioDroppedAtSender) audio packets")
+        #expect(relay.videoDroppedAtSender > 0)
+        #expect(withoutRule.audioDroppedAtSender == 0 && withoutRule.videoDroppedAtSender == 0)
+        #expect(
+            relay.audioQueueingDelayP95Ms < 0.5 * withoutRule.audioQueueingDelayP95Ms,
+            "audio p95 \(relay.audioQueueingDelayP95Ms) ms with the rule, \(withoutRule.audioQueueingDelayP95Ms) ms without")
+        // A sender's pacing holds audio in its window and drops it after 200 ms.
         #expect(sender.audioDroppedAtSender > 50, "sender dropped \(sender.audioDroppedAtSender) stale audio packets")
         #expect(sender.audioQueueingDelayP95Ms < 200, "sender: audio p95 \(sender.audioQueueingDelayP95Ms) ms")
     }

@@ -12,6 +12,13 @@
 ///
 /// Audio is not queued: it goes out at once and never waits behind video.
 /// Until the receiver's first transport-cc feedback there is no estimate, so no rate and no window.
+///
+/// A receiver whose feedback has been silent for `outageSilence` is taken to be unreachable (its
+/// link is down, not late): sending on would only fill the link's queue, which delivers it all
+/// seconds late when the link returns, ahead of what is fresh. So the window then holds video
+/// without the hold limit and the pacer drops what waited past its queue limit, and audio goes at
+/// most one packet per `outageAudioInterval` (enough for the receiver's feedback to say at once
+/// that the link is back). Measured in bwe-sim on the recorded traces (README, "bwe-sim").
 public struct DownlinkPacing: Sendable, Equatable {
     /// Packet slots in each receiver's pacer: the 250 ms the pacer may hold video, at 2.5 Mbit/s,
     /// is about 55 full packets; a keyframe of a high simulcast layer, about 100. When every slot
@@ -22,6 +29,12 @@ public struct DownlinkPacing: Sendable, Equatable {
     public var windowAllowance: Duration
     /// The pacer's own settings: its queue's time limit is also how long the window may hold video.
     public var pacer: MediaPacer.Configuration
+    /// Feedback silent this long: the receiver is unreachable (an outage). Longer than any gap
+    /// between a browser's feedback (50–250 ms in libwebrtc) and than late feedback on a busy machine.
+    public var outageSilence: Duration = .seconds(1)
+    /// While the receiver is unreachable, audio leaves at most this often; the rest is dropped.
+    public var outageAudioInterval: Duration = .milliseconds(100)
+
     public init(windowAllowance: Duration = .milliseconds(500)) {
         self.windowAllowance = windowAllowance
         pacer = MediaPacer.Configuration()
@@ -41,10 +54,37 @@ extension SendSideEstimator {
         hasFeedback ? targetBitrate * parameters.pacingFactor : nil
     }
 
-    /// `pacing`'s congestion window towards the receiver, once there is feedback; audio's may be
-    /// larger (`audioWindowBytes`: the padding probes' own window while they run).
-    public func pacerWindow(_ pacing: DownlinkPacing, audioWindowBytes: Int? = nil) -> MediaPacer.CongestionWindow? {
+    /// `pacing`'s congestion window towards the receiver at `now`, once there is feedback.
+    public func pacerWindow(_ pacing: DownlinkPacing, now: ContinuousClock.Instant) -> MediaPacer.CongestionWindow? {
         guard hasFeedback else { return nil }
-        return congestionWindow(audioWindowBytes: audioWindowBytes, beyondRttMs: pacing.windowAllowance / .milliseconds(1))
+        var window = congestionWindow(beyondRttMs: pacing.windowAllowance / .milliseconds(1))
+        window.unreachable = isUnreachable(pacing, now: now)
+        return window
+    }
+
+    /// Whether the receiver's feedback has been silent for `pacing.outageSilence` at `now`.
+    public func isUnreachable(_ pacing: DownlinkPacing, now: ContinuousClock.Instant) -> Bool {
+        feedbackSilence(now: now).map { $0 >= pacing.outageSilence } ?? false
+    }
+}
+
+/// While a receiver is unreachable (`DownlinkPacing.outageSilence`), lets one audio packet per
+/// interval go and drops the rest: what is spoken into an outage would only wait in the link's
+/// queue, and the packet that does go makes the receiver's feedback resume as soon as it is back.
+/// Per receiver, sans-I/O.
+public struct OutageAudioGate: Sendable {
+    private var lastAllowed: ContinuousClock.Instant?
+
+    public init() {}
+
+    /// Whether an audio packet may go at `now`.
+    public mutating func allows(unreachable: Bool, interval: Duration, now: ContinuousClock.Instant) -> Bool {
+        guard unreachable else {
+            lastAllowed = nil
+            return true
+        }
+        if let lastAllowed, now - lastAllowed < interval { return false }
+        lastAllowed = now
+        return true
     }
 }

@@ -63,10 +63,17 @@ public struct MediaPacer: ~Copyable {
         /// own, larger window, which audio must not wait behind).
         public var audioWindowBytes: Int
 
-        public init(bytesInFlight: Int, windowBytes: Int, audioWindowBytes: Int? = nil) {
+        /// The receiver has been silent so long that its link is taken to be down (an outage, not
+        /// late feedback): the window holds video and retransmissions for as long as it is full
+        /// (no `windowHoldLimit`), and those that waited longer than `maxQueueDelay` are dropped
+        /// (`staleVideoDropped`) rather than sent into a queue that will deliver them too late.
+        public var unreachable: Bool
+
+        public init(bytesInFlight: Int, windowBytes: Int, audioWindowBytes: Int? = nil, unreachable: Bool = false) {
             self.bytesInFlight = bytesInFlight
             self.windowBytes = windowBytes
             self.audioWindowBytes = max(audioWindowBytes ?? windowBytes, windowBytes)
+            self.unreachable = unreachable
         }
     }
 
@@ -94,6 +101,8 @@ public struct MediaPacer: ~Copyable {
     public private(set) var overflowed = 0
     /// Audio packets dropped as stale.
     public private(set) var staleAudioDropped = 0
+    /// Video and retransmissions dropped as stale while the receiver was unreachable.
+    public private(set) var staleVideoDropped = 0
 
     private let storage: UnsafeMutableRawBufferPointer
     private let entries: UnsafeMutableBufferPointer<Entry>
@@ -201,7 +210,9 @@ public struct MediaPacer: ~Copyable {
     /// The packet that may leave now, if any (it stays queued until `sent`). Audio first, within its
     /// window; then retransmissions and video while the budget is positive and the window allows.
     /// Stale audio at the head is dropped on the way. While the window holds everything, the first
-    /// queued packet goes anyway every `congestedSendInterval`.
+    /// queued packet goes anyway every `congestedSendInterval`. Towards an unreachable receiver
+    /// (`CongestionWindow.unreachable`) video and retransmissions older than `maxQueueDelay` are
+    /// dropped on the way, and the window holds the rest however long they have waited.
     public mutating func next(now: ContinuousClock.Instant, window: CongestionWindow? = nil) -> Entry? {
         refill(now: now)
         let congestedTurn = lastSent.map { now - $0 >= configuration.congestedSendInterval } ?? true
@@ -217,6 +228,10 @@ public struct MediaPacer: ~Copyable {
             }
             return head
         }
+        if window?.unreachable == true {
+            dropStale(.retransmission, now: now)
+            dropStale(.video, now: now)
+        }
         let queue: Queue
         if counts[Queue.retransmission.rawValue] > 0 {
             queue = .retransmission
@@ -227,12 +242,20 @@ public struct MediaPacer: ~Copyable {
         }
         let head = entries[headSlot(queue)]
         if let window, window.bytesInFlight + head.size > window.windowBytes,
-            configuration.windowHoldLimit.map({ now - oldestWaiting(now: now) < $0 }) ?? true
+            window.unreachable || (configuration.windowHoldLimit.map({ now - oldestWaiting(now: now) < $0 }) ?? true)
         {
             return congestedTurn ? head : nil
         }
         guard pacingRateBps == nil || budgetBytes > 0 else { return nil }
         return head
+    }
+
+    /// Drops the packets at the head of `queue` that have waited longer than `maxQueueDelay`.
+    private mutating func dropStale(_ queue: Queue, now: ContinuousClock.Instant) {
+        while counts[queue.rawValue] > 0, now - entries[headSlot(queue)].enqueuedAt > configuration.maxQueueDelay {
+            staleVideoDropped += 1
+            pop(queue)
+        }
     }
 
     /// The bytes of a packet `next` handed out (empty for a sizes-only pacer).

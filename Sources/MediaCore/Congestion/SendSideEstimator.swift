@@ -75,6 +75,11 @@ public struct SendSideEstimator: Sendable {
     /// Whether any feedback has arrived (before it, the target is only the start rate).
     public var hasFeedback: Bool { lastFeedbackMs != nil }
 
+    /// How long since the last feedback, at `now` (nil before the first).
+    public func feedbackSilence(now: ContinuousClock.Instant) -> Duration? {
+        lastFeedbackMs.map { .microseconds(Int64(((milliseconds(now) - $0) * 1000).rounded())) }
+    }
+
     /// The delay-based rate alone (for plots and tests).
     public var delayBasedBitrate: Double { rate.bitrate }
 

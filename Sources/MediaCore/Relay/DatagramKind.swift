@@ -117,6 +117,10 @@ public struct RelayCounters: Sendable, Equatable {
     public var packetsPaced = 0
     public var pacerOverflowed = 0
     public var pacedUndeliverable = 0
+    /// Towards receivers whose feedback has gone silent (an outage, `DownlinkPacing.outageSilence`):
+    /// queued video and retransmissions dropped as stale, audio packets not sent.
+    public var videoDroppedUnreachable = 0
+    public var audioDroppedUnreachable = 0
     public private(set) var drops = [Int](repeating: 0, count: DropReason.allCases.count)
     /// PLIs sent to senders, by the reason the keyframe was first asked for (`KeyframeReason`).
     public internal(set) var keyframeRequestsSentFor = [Int](repeating: 0, count: KeyframeReason.allCases.count)

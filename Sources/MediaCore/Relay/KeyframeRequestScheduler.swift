@@ -19,6 +19,8 @@ public enum KeyframeReason: Int, Sendable, CaseIterable, CustomStringConvertible
     case resume
     /// The relay gave up repairing a hole in what the source sent (NACK could not bring it).
     case repairGaveUp
+    /// A receiver's feedback came back after an outage in which the relay dropped its video.
+    case outageEnded
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum KeyframeReason: Int, Sendable, CaseIterable, CustomStringConvertible
         case .layerSwitch: "layer_switch"
         case .resume: "resume"
         case .repairGaveUp: "repair_gave_up"
+        case .outageEnded: "outage_ended"
         }
     }
 }

@@ -95,6 +95,14 @@ extension RelayCore {
             guard receiver.isMediaReady,
                 let opusType = receiver.readSlot(slot, { $0.pointee.audioPayloadTypes[.opus] })
             else { continue }
+            // Into an outage at most one packet per `outageAudioInterval` (DownlinkPacing); dropped
+            // before it is numbered, so the receiver sees no gap to ask for.
+            let unreachable = receiver.downlink?.isUnreachable(configuration.downlinkPacing, now: now) ?? false
+            guard receiver.outageAudio.allows(unreachable: unreachable, interval: configuration.downlinkPacing.outageAudioInterval, now: now)
+            else {
+                counters.audioDroppedUnreachable += 1
+                continue
+            }
             guard let mapping = receiver.slots[slot].audio.map(
                 sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp, payloadLength: payloadLength,
                 now: now)

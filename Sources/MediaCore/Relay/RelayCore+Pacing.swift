@@ -66,8 +66,17 @@ extension RelayCore {
     /// time).
     mutating func drainPacer(of receiver: Participant, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         guard receiver.pacer?.isEmpty == false else { return }
+        let staleBefore = receiver.pacer?.staleVideoDropped ?? 0
+        defer {
+            // Dropped into an outage: the receiver needs a keyframe once its feedback is back.
+            let dropped = (receiver.pacer?.staleVideoDropped ?? 0) - staleBefore
+            if dropped > 0 {
+                counters.videoDroppedUnreachable += dropped
+                receiver.videoDroppedWhileUnreachable = true
+            }
+        }
         while output.count < output.capacity {
-            let window = receiver.downlink?.pacerWindow(configuration.downlinkPacing)
+            let window = receiver.downlink?.pacerWindow(configuration.downlinkPacing, now: now)
             guard let entry = receiver.pacer?.next(now: now, window: window) else { return }
             let sent = sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
                 guard let bytes = receiver.pacer?.bytes(of: entry), bytes.count <= buffer.count else { return 0 }
@@ -80,6 +89,17 @@ extension RelayCore {
             // Sent, or undeliverable (the receiver's path is gone): either way it leaves the queue.
             receiver.pacer?.sent(entry, now: now)
             if !sent { counters.pacedUndeliverable += 1 }
+        }
+    }
+
+    /// `receiver`'s feedback is back after an outage in which its pacer dropped video: each stream
+    /// it is shown owes it a keyframe (what it has since cannot be decoded without one).
+    mutating func noteFeedbackResumed(from receiver: Participant) {
+        guard receiver.videoDroppedWhileUnreachable else { return }
+        receiver.videoDroppedWhileUnreachable = false
+        for index in receiver.slots.indices where !receiver.slots[index].videoPaused {
+            guard let source = receiver.slots[index].source else { continue }
+            keyframes.request(KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding), reason: .outageEnded)
         }
     }
 

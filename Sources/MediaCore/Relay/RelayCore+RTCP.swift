@@ -30,6 +30,7 @@ extension RelayCore {
                         }
                         participant.downlink?.endFeedback(now: now)
                         counters.transportFeedbackReceived += 1
+                        noteFeedbackResumed(from: participant)
                         drainPacer(of: participant, now: now, into: &output)  // the window may have opened
                     }
                 case (RTCPPacketType.transportFeedback, RTCPFeedbackFormat.nack):

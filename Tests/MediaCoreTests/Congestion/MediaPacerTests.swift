@@ -174,4 +174,31 @@ struct MediaPacerTests {
         _ = holding.enqueue(.video, size: 1_000, tag: 2, now: start + .milliseconds(10))
         #expect(drain(&holding, at: start + .milliseconds(400), window: full).isEmpty)
     }
+
+    @Test("towards an unreachable receiver the window holds video despite the hold limit, and what waited past the queue's limit is dropped")
+    func unreachableDropsStaleVideo() {
+        var configuration = MediaPacer.Configuration()
+        configuration.windowHoldLimit = .milliseconds(250)
+        var pacer = MediaPacer(capacity: 16, slotSize: 0, configuration: configuration)
+        pacer.setPacingRate(8_000_000)
+        var gone = MediaPacer.CongestionWindow(bytesInFlight: 5_000, windowBytes: 5_000)
+        gone.unreachable = true
+        _ = pacer.enqueue(.video, size: 1_000, tag: 1, now: start)
+        #expect(drain(&pacer, at: start, window: gone).map(\.tag) == [1], "nothing sent yet: the first goes")
+        _ = pacer.enqueue(.video, size: 1_000, tag: 2, now: start + .milliseconds(10))
+        _ = pacer.enqueue(.retransmission, size: 1_000, tag: 3, now: start + .milliseconds(20))
+        #expect(drain(&pacer, at: start + .milliseconds(270), window: gone).isEmpty, "past the hold limit, still held")
+        let droppedFirst = pacer.staleVideoDropped
+        #expect(droppedFirst == 1, "2 waited 260 ms; 3, 250 ms")
+        #expect(drain(&pacer, at: start + .milliseconds(275), window: gone).isEmpty)
+        let (droppedThen, empty) = (pacer.staleVideoDropped, pacer.isEmpty)
+        #expect(droppedThen == 2, "3 waited 255 ms")
+        #expect(empty)
+        // The 500 ms keepalive still lets a fresh packet go.
+        _ = pacer.enqueue(.video, size: 1_000, tag: 4, now: start + .milliseconds(300))
+        #expect(drain(&pacer, at: start + .milliseconds(499), window: gone).isEmpty)
+        #expect(drain(&pacer, at: start + .milliseconds(500), window: gone).map(\.tag) == [4])
+        let droppedAtEnd = pacer.staleVideoDropped
+        #expect(droppedAtEnd == 2)
+    }
 }

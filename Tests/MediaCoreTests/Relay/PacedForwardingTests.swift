@@ -92,9 +92,12 @@ struct PacedForwardingTests {
         #expect(harness.core.counters.retransmissionsSent >= 1)
     }
 
-    @Test("when the receiver's feedback stops (an outage), its window delays video by at most 250 ms, in order, and never fills the pacer")
-    func windowDelaysVideoInAnOutage() throws {
-        var harness = RelayHarness(identity: Self.relayIdentity)
+    @Test("when the receiver's feedback is late (silent for less than an outage), its window delays video by at most 250 ms, in order, and never fills the pacer")
+    func windowDelaysVideoWhenFeedbackIsLate() throws {
+        // Late, not gone: the outage rule is pushed out of the way to see the hold limit alone.
+        var configuration = RelayCoreConfiguration(announcedAddress: RelayHarness.relayAddress, maxParticipantsPerRoom: 3)
+        configuration.downlinkPacing.outageSilence = .seconds(10)
+        var harness = RelayHarness(identity: Self.relayIdentity, configuration: configuration)
         let (citizen, staff, staffID) = try Self.settledVisit(&harness, ports: (55_121, 55_122))
         let receiver = try #require(harness.core.participants[staffID])
         // Two seconds of video at 100 packets a second and no feedback from staff.
@@ -109,12 +112,51 @@ struct PacedForwardingTests {
         let arrived = Self.keyframeCount(staff) - arrivedLastSecond
         #expect(mostHeld >= 15, "the window held \(mostHeld) packets at most: it delays video")
         #expect(mostHeld <= 30, "\(mostHeld) packets waited at once: more than 250 ms of video at 100 a second")
-        #expect(arrived >= 90, "\(arrived) packets went on in the outage's second second")
+        #expect(arrived >= 90, "\(arrived) packets went on in the second second")
         #expect(harness.core.counters.pacerOverflowed == 0)
+        #expect(harness.core.counters.videoDroppedUnreachable == 0)
         // Feedback again: what waited leaves, and everything arrived in the order it was sent.
         _ = try Self.drain(&harness, staff: staff) { receiver.pacer?.isEmpty == true }
         let video = Self.keyframeSequences(staff)
         #expect(video.count == 200)
         #expect(zip(video, video.dropFirst()).allSatisfy { $1 == $0 &+ 1 }, "reordered: \(video)")
+    }
+
+    @Test("when the receiver's feedback stops for a second (an outage), video that waited 250 ms is dropped, audio goes one packet per 100 ms, and feedback's return asks the source for a keyframe")
+    func outageHoldsMediaBack() throws {
+        var harness = RelayHarness(identity: Self.relayIdentity)
+        let (citizen, staff, staffID) = try Self.settledVisit(&harness, ports: (55_131, 55_132))
+        let receiver = try #require(harness.core.participants[staffID])
+        // Three seconds with no feedback from staff: video at 100 packets a second, audio at 50.
+        var videoBefore = 0
+        var audioBefore = 0
+        var mostHeld = 0
+        for step in 0..<300 {
+            try harness.send(citizen.rtp(video: true, payload: Self.keyframePacket), from: citizen)
+            if step % 2 == 0 { try harness.send(citizen.rtp(video: false, payload: [0xF8, 1, 2, 3]), from: citizen) }
+            if step == 149 {  // 1.5 s in: from here on the receiver counts as unreachable
+                videoBefore = Self.keyframeCount(staff)
+                audioBefore = staff.received.filter { $0.payloadType == 111 }.count
+            }
+            try harness.tick(.milliseconds(10))
+            if step >= 150 { mostHeld = max(mostHeld, receiver.pacer?.count ?? 0) }
+        }
+        let video = Self.keyframeCount(staff) - videoBefore
+        let audio = staff.received.filter { $0.payloadType == 111 }.count - audioBefore
+        // 1.5 s unreachable: audio one packet per 100 ms (15 of 75), video one per 500 ms.
+        #expect((12...17).contains(audio), "\(audio) audio packets went into the outage's last 1.5 s")
+        #expect(video <= 4, "\(video) video packets went into the outage's last 1.5 s")
+        #expect(mostHeld <= 30, "\(mostHeld) packets waited at once: older ones must be dropped")
+        #expect(harness.core.counters.videoDroppedUnreachable >= 100)
+        #expect(harness.core.counters.audioDroppedUnreachable >= 50)
+        #expect(harness.core.counters.pacerOverflowed == 0)
+        #expect(harness.core.counters.keyframeRequestsSent(for: .outageEnded) == 0)
+        // Feedback again: the source is asked for a keyframe, and audio goes at its own rate.
+        try harness.send(staff.transportFeedback(now: harness.now), from: staff)
+        try harness.tick(.milliseconds(10))
+        #expect(harness.core.counters.keyframeRequestsSent(for: .outageEnded) == 1)
+        staff.received.removeAll()
+        for _ in 0..<10 { try harness.send(citizen.rtp(video: false, payload: [0xF8, 1, 2, 3]), from: citizen) }
+        #expect(staff.received.filter { $0.payloadType == 111 }.count == 10, "audio goes at once again")
     }
 }
