@@ -60,7 +60,10 @@ final class RelayMetrics: Sendable {
         ("audio_redundant_blocks_sent", "Earlier Opus packets repeated in RED towards receivers", { $0.relay.audioRedundantBlocksSent }),
         ("audio_inband_fec_received", "Opus packets from senders carrying in-band FEC (SILK LBRR)", { $0.relay.audioInbandFECReceived }),
         ("audio_retransmissions_sent", "Receiver NACKs for audio answered from the audio cache", { $0.relay.audioRetransmissionsSent }),
-        ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve", { $0.relay.retransmissionsUnavailable }),
+        ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve (not held, or held too long)", {
+            $0.relay.retransmissionsUnavailable
+        }),
+        ("retransmissions_suppressed", "Receiver NACKs for a packet the relay resent within the last RTT", { $0.relay.retransmissionsSuppressed }),
         ("packets_paced", "Video packets and retransmissions queued in a receiver's pacer", { $0.relay.packetsPaced }),
         ("pacer_overflowed", "Video packets sent unpaced because the receiver's pacer was full", { $0.relay.pacerOverflowed }),
         ("pacer_undeliverable", "Paced packets given up because the receiver's path had gone", { $0.relay.pacedUndeliverable }),

@@ -1045,7 +1045,7 @@ def rural_downlink_run(processes, relay, directory, mode):
     repair = {key: round(sum(i[key] for i in video_in), 2)
               for key in ("nackCount", "pliCount", "freezeCount", "totalFreezesDuration", "packetsLost", "packetsReceived")}
     repair["relay"] = {name.replace("visitrelay_", ""): value for name, value in prometheus().items()
-                       if any(word in name for word in ("keyframe", "simulcast", "nack", "retransmi", "rtx", "pacer", "paced"))}
+                       if any(word in name for word in ("keyframe", "simulcast", "nack", "retransmi", "rtx", "pace", "padding", "unreachable"))}
     emulator.send_signal(signal.SIGTERM)  # it writes its summary on exit
     emulator.wait(timeout=10)
     with open(summary) as f:

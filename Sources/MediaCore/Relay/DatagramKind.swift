@@ -98,6 +98,8 @@ public struct RelayCounters: Sendable, Equatable {
     /// Receiver NACKs answered from the RTX cache, and requests that could not be served.
     public var retransmissionsSent = 0
     public var retransmissionsUnavailable = 0
+    /// Receiver NACKs for a packet already resent within the last RTT (the resend may still arrive).
+    public var retransmissionsSuppressed = 0
     /// REMB caps sent to senders (operator bitrate limits).
     public var rembsSent = 0
     /// Times authenticated SRTP from a new address moved a participant there (handover, NAT rebinding).

@@ -74,8 +74,13 @@ extension RelayCore {
         _ sequence: UInt16, from cache: RtxCache, to receiver: Participant, retention: Duration? = nil, videoSlot: Int? = nil,
         now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
     ) -> Bool {
+        let suppressedBefore = cache.suppressed
         guard let stored = cache.retransmission(of: sequence, now: now, rtt: receiver.rtt, retention: retention) else {
-            counters.retransmissionsUnavailable += 1
+            if cache.suppressed > suppressedBefore {
+                counters.retransmissionsSuppressed += 1
+            } else {
+                counters.retransmissionsUnavailable += 1
+            }
             return false
         }
         // A retransmission is a new packet on the wire: it gets a new transport-wide number.
