@@ -60,8 +60,11 @@ final class RelayMetrics: Sendable {
         ("audio_redundant_blocks_sent", "Earlier Opus packets repeated in RED towards receivers", { $0.relay.audioRedundantBlocksSent }),
         ("audio_inband_fec_received", "Opus packets from senders carrying in-band FEC (SILK LBRR)", { $0.relay.audioInbandFECReceived }),
         ("audio_retransmissions_sent", "Receiver NACKs for audio answered from the audio cache", { $0.relay.audioRetransmissionsSent }),
-        ("retransmissions_unavailable", "Receiver NACKs the RTX cache could not serve (not held, or held too long)", {
+        ("retransmissions_unavailable", "Receiver NACKs for video the RTX cache could not serve (not held, or held too long)", {
             $0.relay.retransmissionsUnavailable
+        }),
+        ("audio_retransmissions_unavailable", "Receiver NACKs for audio not answered: not held, or past the repair horizon", {
+            $0.relay.audioRetransmissionsUnavailable
         }),
         ("retransmissions_suppressed", "Receiver NACKs for a packet the relay resent within the last RTT", { $0.relay.retransmissionsSuppressed }),
         ("packets_paced", "Video packets and retransmissions queued in a receiver's pacer", { $0.relay.packetsPaced }),

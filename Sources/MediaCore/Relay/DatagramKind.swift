@@ -100,6 +100,9 @@ public struct RelayCounters: Sendable, Equatable {
     public var retransmissionsUnavailable = 0
     /// Receiver NACKs for a packet already resent within the last RTT (the resend may still arrive).
     public var retransmissionsSuppressed = 0
+    /// Receiver NACKs for audio the relay does not answer: no longer held, or past the repair
+    /// horizon (a browser's NetEq asks again for packets it will never play).
+    public var audioRetransmissionsUnavailable = 0
     /// REMB caps sent to senders (operator bitrate limits).
     public var rembsSent = 0
     /// Times authenticated SRTP from a new address moved a participant there (handover, NAT rebinding).

@@ -217,7 +217,7 @@ extension RelayCore {
         guard let cache = receiver.slots[slot].audioCache else { return }
         let oneWay = receiver.rtt / 2
         guard oneWay < Self.audioRepairHorizon else {
-            counters.retransmissionsUnavailable += 1
+            counters.audioRetransmissionsUnavailable += 1
             return
         }
         let retention = Self.audioRepairHorizon - oneWay

@@ -78,8 +78,10 @@ extension RelayCore {
         guard let stored = cache.retransmission(of: sequence, now: now, rtt: receiver.rtt, retention: retention) else {
             if cache.suppressed > suppressedBefore {
                 counters.retransmissionsSuppressed += 1
-            } else {
+            } else if videoSlot != nil {
                 counters.retransmissionsUnavailable += 1
+            } else {
+                counters.audioRetransmissionsUnavailable += 1
             }
             return false
         }

@@ -166,6 +166,8 @@ struct AudioRepairTests {
         try harness.send(staff.nack(mediaSSRC: got[0].ssrc, sequences: [missing &+ 1]), from: staff)
         #expect(staff.received.isEmpty)
         #expect(harness.core.counters.audioRetransmissionsSent == 1)
+        // Counted as audio's, apart from the video cache's misses.
+        #expect(harness.core.counters.audioRetransmissionsUnavailable == 1 && harness.core.counters.retransmissionsUnavailable == 0)
     }
 
     @Test("the relay NACKs an audio sender that offered NACK, while the retransmission can still be played")
