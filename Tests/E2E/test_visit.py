@@ -1055,7 +1055,8 @@ def rural_downlink_run(processes, relay, directory, mode):
         sent_shown += max(steps, default=0)
     staff_estimate = round(((staff.stats()["candidatePair"] or {}).get("availableOutgoingBitrate") or 0) / 1000)
     # What repair did over the whole run, to tell lost frames' causes apart (measured, not asserted):
-    # the citizen's requests and freezes, and the relay's keyframe requests, retransmissions and layer switches.
+    # the citizen's requests and freezes (summed over its video streams, an idle slot's padding-only
+    # stream included), and the relay's keyframe requests, retransmissions and layer switches.
     video_in = [i for i in citizen.stats()["inbound"] if i["kind"] == "video"]
     repair = {key: round(sum(i[key] for i in video_in), 2)
               for key in ("nackCount", "pliCount", "freezeCount", "totalFreezesDuration", "packetsLost", "packetsReceived")}
