@@ -146,7 +146,7 @@ struct BweSimCommand: ParsableCommand {
             default: throw ValidationError("unknown pacing \(name): relay or sender")
             }
         }
-        if checkGoal, !pacings.contains(where: { $0.name == "sender" }) {
+        if checkGoal, !pacings.contains(.sender) {
             throw ValidationError("--check-goal judges the sender's pacing: add sender to --pacing")
         }
         let began = Date()
@@ -176,10 +176,10 @@ struct BweSimCommand: ParsableCommand {
                 let label = pacings.count > 1 ? "\(setName)/\(pacing.name)" : setName
                 print(Self.row(trace: name, set: label, result, cpuSeconds: cpu))
                 summary["\(source.group)|\(label)", default: []].append(result)
-                if pacing.name == pacings[0].name {
+                if pacing == pacings[0] {
                     series.append(.init(name: setName, color: color, result: result))
                 }
-                if setName == "rural4g", pacing.name == "sender", !(result.queueingDelayP95Ms <= 200 && result.utilization >= 0.6) {
+                if setName == "rural4g", pacing == .sender, !(result.queueingDelayP95Ms <= 200 && result.utilization >= 0.6) {
                     goalMet = false
                 }
                 rows.append([

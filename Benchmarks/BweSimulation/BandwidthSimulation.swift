@@ -110,8 +110,11 @@ private struct SimulatedPacket: Sendable {
     var createdUs: UInt64
     var sentUs: UInt64
     var kind: Kind
-    enum Kind { case audio, video, padding }
-    var isMedia: Bool { kind != .padding }
+    enum Kind {
+        case audio, video, padding
+        var isMedia: Bool { self != .padding }
+    }
+    var isMedia: Bool { kind.isMedia }
 }
 
 public func runSimulation(_ settings: SimulationSettings, video model: VideoFrameSizeModel) -> SimulationResult {
@@ -136,10 +139,8 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         relayPacing = nil
     }
     var pacerOverflowed = 0
-    var outageAudio = OutageAudioGate()
+    var outage = DownlinkOutage()
     var audioDroppedUnreachable = 0
-    var videoDroppedWhileUnreachable = false
-    var staleVideoSeen = 0
     var probePacer = PaddingProbePacer()
 
     let frameIntervalUs = 1_000_000 / Double(model.framesPerSecond)
@@ -169,7 +170,7 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
     var samples: [SimulationResult.Sample] = []
 
     func send(size: Int, createdUs: UInt64, kind: SimulatedPacket.Kind, nowUs: UInt64) {
-        let isMedia = kind != .padding
+        let isMedia = kind.isMedia
         let sequence = estimator.packetSent(size: size, now: at(nowUs))
         windowSentBytes += size
         if isMedia { mediaSent += 1 }
@@ -203,7 +204,7 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
             if let relayPacing {
                 // Never behind video; into an outage at most one packet per interval (the relay's rule).
                 let unreachable = estimator.isUnreachable(relayPacing, now: at(nowUs))
-                if outageAudio.allows(unreachable: unreachable, interval: relayPacing.outageAudioInterval, now: at(nowUs)) {
+                if outage.audioMayGo(unreachable: unreachable, pacing: relayPacing, now: at(nowUs)) {
                     send(size: settings.audioPacketBytes, createdUs: nowUs, kind: .audio, nowUs: nowUs)
                 } else {
                     audioDroppedUnreachable += 1
@@ -254,12 +255,8 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         }
         // Video dropped into an outage: the encoder sends a keyframe once feedback is back (the
         // relay asks its source for one).
-        if pacer.staleVideoDropped > staleVideoSeen {
-            staleVideoSeen = pacer.staleVideoDropped
-            videoDroppedWhileUnreachable = true
-        }
-        if videoDroppedWhileUnreachable, let relayPacing, !estimator.isUnreachable(relayPacing, now: at(nowUs)) {
-            videoDroppedWhileUnreachable = false
+        _ = outage.noteVideoDropped(total: pacer.staleVideoDropped)
+        if let relayPacing, !estimator.isUnreachable(relayPacing, now: at(nowUs)), outage.takeKeyframeOwed() {
             needKeyframe = true
         }
         // While video is paused, the relay's padding probes (its pacer, its packet size) ask whether

@@ -68,23 +68,43 @@ extension SendSideEstimator {
     }
 }
 
-/// While a receiver is unreachable (`DownlinkPacing.outageSilence`), lets one audio packet per
-/// interval go and drops the rest: what is spoken into an outage would only wait in the link's
-/// queue, and the packet that does go makes the receiver's feedback resume as soon as it is back.
-/// Per receiver, sans-I/O.
-public struct OutageAudioGate: Sendable {
-    private var lastAllowed: ContinuousClock.Instant?
+/// What a receiver's outage (`DownlinkPacing.outageSilence`) leaves to do: which audio may still
+/// go, and whether its pacer dropped video it must get a keyframe for once it is reachable again.
+/// Per receiver, sans-I/O; the relay and bwe-sim each keep one per receiver.
+public struct DownlinkOutage: Sendable {
+    private var lastAudio: ContinuousClock.Instant?
+    private var videoDroppedSeen = 0
+    private var keyframeOwed = false
 
     public init() {}
 
-    /// Whether an audio packet may go at `now`.
-    public mutating func allows(unreachable: Bool, interval: Duration, now: ContinuousClock.Instant) -> Bool {
+    /// Whether an audio packet may go at `now`: always while the receiver is reachable, one per
+    /// `pacing.outageAudioInterval` while it is not. What is spoken into an outage would only wait
+    /// in the link's queue; the packet that does go makes the receiver's feedback resume as soon as
+    /// the link is back.
+    public mutating func audioMayGo(unreachable: Bool, pacing: DownlinkPacing, now: ContinuousClock.Instant) -> Bool {
         guard unreachable else {
-            lastAllowed = nil
+            lastAudio = nil
             return true
         }
-        if let lastAllowed, now - lastAllowed < interval { return false }
-        lastAllowed = now
+        if let lastAudio, now - lastAudio < pacing.outageAudioInterval { return false }
+        lastAudio = now
         return true
+    }
+
+    /// Takes the receiver's pacer's total of video dropped as stale (`MediaPacer.staleVideoDropped`);
+    /// returns how many of them are new. Any new one owes the receiver a keyframe.
+    public mutating func noteVideoDropped(total: Int) -> Int {
+        let new = total - videoDroppedSeen
+        videoDroppedSeen = total
+        if new > 0 { keyframeOwed = true }
+        return new
+    }
+
+    /// Whether a keyframe is owed now that the receiver is reachable again: true once for each
+    /// outage in which its video was dropped.
+    public mutating func takeKeyframeOwed() -> Bool {
+        defer { keyframeOwed = false }
+        return keyframeOwed
     }
 }

@@ -240,8 +240,7 @@ final class Participant {
     var pacer: MediaPacer?
     /// While its feedback is silent (an outage, `DownlinkPacing`): the audio that may still go, and
     /// whether its pacer dropped video it must now get a keyframe for.
-    var outageAudio = OutageAudioGate()
-    var videoDroppedWhileUnreachable = false
+    var outage = DownlinkOutage()
     /// Padding probes towards it (RelayCore+Allocation).
     var probePacer = PaddingProbePacer()
     /// Fraction lost (1/256) the participant last reported on the streams we send it.

@@ -98,8 +98,7 @@ extension RelayCore {
             // Into an outage at most one packet per `outageAudioInterval` (DownlinkPacing); dropped
             // before it is numbered, so the receiver sees no gap to ask for.
             let unreachable = receiver.downlink?.isUnreachable(configuration.downlinkPacing, now: now) ?? false
-            guard receiver.outageAudio.allows(unreachable: unreachable, interval: configuration.downlinkPacing.outageAudioInterval, now: now)
-            else {
+            guard receiver.outage.audioMayGo(unreachable: unreachable, pacing: configuration.downlinkPacing, now: now) else {
                 counters.audioDroppedUnreachable += 1
                 continue
             }

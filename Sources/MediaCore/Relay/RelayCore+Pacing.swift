@@ -66,15 +66,8 @@ extension RelayCore {
     /// time).
     mutating func drainPacer(of receiver: Participant, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
         guard receiver.pacer?.isEmpty == false else { return }
-        let staleBefore = receiver.pacer?.staleVideoDropped ?? 0
-        defer {
-            // Dropped into an outage: the receiver needs a keyframe once its feedback is back.
-            let dropped = (receiver.pacer?.staleVideoDropped ?? 0) - staleBefore
-            if dropped > 0 {
-                counters.videoDroppedUnreachable += dropped
-                receiver.videoDroppedWhileUnreachable = true
-            }
-        }
+        // Dropped into an outage: the receiver is owed a keyframe once its feedback is back.
+        defer { counters.videoDroppedUnreachable += receiver.outage.noteVideoDropped(total: receiver.pacer?.staleVideoDropped ?? 0) }
         while output.count < output.capacity {
             let window = receiver.downlink?.pacerWindow(configuration.downlinkPacing, now: now)
             guard let entry = receiver.pacer?.next(now: now, window: window) else { return }
@@ -95,8 +88,7 @@ extension RelayCore {
     /// `receiver`'s feedback is back after an outage in which its pacer dropped video: each stream
     /// it is shown owes it a keyframe (what it has since cannot be decoded without one).
     mutating func noteFeedbackResumed(from receiver: Participant) {
-        guard receiver.videoDroppedWhileUnreachable else { return }
-        receiver.videoDroppedWhileUnreachable = false
+        guard receiver.outage.takeKeyframeOwed() else { return }
         for index in receiver.slots.indices where !receiver.slots[index].videoPaused {
             guard let source = receiver.slots[index].source else { continue }
             keyframes.request(KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding), reason: .outageEnded)
