@@ -50,7 +50,7 @@ actor SessionDirectory {
     func remove(token: String, reason: SessionEndReason = .left) -> Session? {
         guard let session = sessions.removeValue(forKey: token) else { return nil }
         byParticipant[session.participant] = nil
-        session.events?.yield(#"{"type":"bye","reason":"\#(reason.rawValue)"}"#)
+        session.events?.yield(SignalingMessage.bye(reason))
         session.events?.finish()
         if !sessions.values.contains(where: { $0.room == session.room }) { roomWorkers[session.room] = nil }
         return session
@@ -62,7 +62,7 @@ actor SessionDirectory {
     func attach(token: String, events: AsyncStream<String>.Continuation) -> Bool {
         guard sessions[token] != nil else { return false }
         if let old = sessions[token]?.events {
-            old.yield(#"{"type":"bye","reason":"replaced"}"#)
+            old.yield(SignalingMessage.bye(.replaced))
             old.finish()
         }
         sessions[token]?.events = events
@@ -80,7 +80,7 @@ actor SessionDirectory {
         sessions[token]?.events?.yield(message)
     }
 
-    private static let drainingBye = #"{"type":"bye","reason":"draining"}"#
+    private static let drainingBye = SignalingMessage.text(SignalingMessage.Bye(reason: "draining"))
 
     /// Stops new joins and tells every client the relay is draining.
     func startDraining() {
@@ -88,31 +88,5 @@ actor SessionDirectory {
         for session in sessions.values {
             session.events?.yield(Self.drainingBye)
         }
-    }
-}
-
-/// The JSON of the `room` message (docs/signaling.md).
-enum RoomMessage {
-    static func json(_ view: RoomView) -> String {
-        let slots = view.slots.map { slot in
-            let participant = slot.participant.map { id in
-                #"{"id":"\#(id)","role":"\#(slot.role?.rawValue ?? "")","camera":\#(slot.camera)}"#
-            } ?? "null"
-            return #"{"slot":\#(slot.slot),"audioMid":"\#(escape(slot.audioMid))","videoMid":"\#(escape(slot.videoMid))","participant":\#(participant),"videoPaused":\#(slot.videoPaused)}"#
-        }
-        return #"{"type":"room","room":"\#(escape(view.room))","self":{"id":"\#(view.participant)","role":"\#(view.role.rawValue)"},"slots":[\#(slots.joined(separator: ","))]}"#
-    }
-
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

@@ -48,21 +48,19 @@ struct SignalingRoutes: Sendable {
                     return Self.refusal(error)
                 }
             }
-            let iceServers = current.turn.map { [$0.iceServerJSON()] } ?? []
-            var response = Self.json(.ok, #"{"maxParticipants":\#(maxParticipants),"simulcast":\#(simulcast),"iceServers":[\#(iceServers.joined(separator: ","))]}"#)
+            let body = SignalingMessage.ClientConfiguration(
+                maxParticipants: maxParticipants, simulcast: simulcast, iceServers: current.turn.map { [$0.iceServer()] } ?? [])
+            var response = Self.json(.ok, SignalingMessage.text(body))
             response.headers[.cacheControl] = "no-store"
             return response
         }
         router.get("/api/stats") { _, _ in
-            var parts: [String] = []
+            var stats = RelayStats(workers: [])
             for worker in workers {
-                let (c, tcp, openTCP) = try await worker.counters()
-                let drops = DropReason.allCases.map { #""\#($0)":\#(c.dropped($0))"# }.joined(separator: ",")
-                let keyframeReasons = KeyframeReason.allCases.map { #""\#($0)":\#(c.keyframeRequestsSent(for: $0))"# }.joined(separator: ",")
-                parts.append(
-                    #"{"worker":\#(worker.index),"datagramsIn":\#(c.datagramsIn),"bytesIn":\#(c.bytesIn),"rtpForwarded":\#(c.rtpForwarded),"bytesForwarded":\#(c.bytesForwarded),"rtcpIn":\#(c.rtcpIn),"keyframeRequestsSent":\#(c.keyframeRequestsSent),"keyframeRequestReasons":{\#(keyframeReasons)},"framesAssembled":\#(c.framesAssembled),"keyframesReceived":\#(c.keyframesReceived),"nacksSent":\#(c.nacksSent),"nackedPackets":\#(c.nackedPackets),"recoveredByRetransmission":\#(c.recoveredByRetransmission),"retransmissionsSent":\#(c.retransmissionsSent),"retransmissionsUnavailable":\#(c.retransmissionsUnavailable),"audioRecoveredByRedundancy":\#(c.audioRecoveredByRedundancy),"audioRecoveredByRetransmission":\#(c.audioRecoveredByRetransmission),"audioRedundantBlocksSent":\#(c.audioRedundantBlocksSent),"audioRetransmissionsSent":\#(c.audioRetransmissionsSent),"audioInbandFECReceived":\#(c.audioInbandFECReceived),"drops":{\#(drops)},"iceTcp":{"open":\#(openTCP),"accepted":\#(tcp.accepted),"rejected":\#(tcp.rejected),"datagramsSent":\#(tcp.datagramsSent),"droppedQueueFull":\#(tcp.droppedQueueFull),"droppedNoConnection":\#(tcp.droppedNoConnection)}}"#)
+                let (counters, tcp, openTCP) = try await worker.counters()
+                stats.workers.append(WorkerStats(worker: worker.index, counters: counters, tcp: tcp, openTCP: openTCP))
             }
-            return Self.json(.ok, "{\"workers\":[\(parts.joined(separator: ","))]}")
+            return Self.json(.ok, SignalingMessage.text(stats))
         }
         router.post("/api/rooms/:room/participants") { request, context in
             try await join(request: request, context: context)
@@ -99,7 +97,7 @@ struct SignalingRoutes: Sendable {
                 let session = await directory.session(token)
             else { return }
             if let view = try? await workers[session.worker].roomView(for: session.participant) {
-                continuation.yield(RoomMessage.json(view))
+                continuation.yield(SignalingMessage.room(view))
             }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
@@ -108,7 +106,7 @@ struct SignalingRoutes: Sendable {
                 group.addTask {
                     for try await message in inbound.messages(maxSize: 4096) {
                         if case .text(let text) = message, text.contains(#""ping""#) {
-                            continuation.yield(#"{"type":"pong"}"#)
+                            continuation.yield(SignalingMessage.text(SignalingMessage.Pong()))
                         }
                     }
                     continuation.finish()
@@ -230,7 +228,7 @@ struct SignalingRoutes: Sendable {
     }
 
     static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
-        json(status, #"{"error":"\#(code)","message":"\#(RoomMessage.escape(message))"}"#)
+        json(status, SignalingMessage.text(SignalingMessage.ErrorBody(error: code, message: message)))
     }
 
     /// The participant role a join (or, with tokens, a config request) names in `?role=`.

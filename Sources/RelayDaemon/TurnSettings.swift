@@ -10,11 +10,10 @@ struct TurnSettings: Sendable {
 
     /// The `iceServers` entry for one client, with a credential issued now. The label carries no
     /// personal data: only a random tag, so coturn's logs can tell allocations apart.
-    func iceServerJSON(now: Date = Date()) -> String {
+    func iceServer(now: Date = Date()) -> SignalingMessage.IceServer {
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let credential = TurnCredential(
             secret: secret, label: "visit-\(tag)", nowUnixSeconds: UInt64(now.timeIntervalSince1970), lifetimeSeconds: lifetimeSeconds)
-        let urlList = urls.map { "\"\(RoomMessage.escape($0))\"" }.joined(separator: ",")
-        return #"{"urls":[\#(urlList)],"username":"\#(credential.username)","credential":"\#(credential.password)"}"#
+        return SignalingMessage.IceServer(urls: urls, username: credential.username, credential: credential.password)
     }
 }

@@ -1,16 +1,11 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
-import HummingbirdCore
-import HummingbirdTLS
-import HummingbirdWebSocket
-import NIOSSL
 import Logging
 import MediaCore
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
-import UnixSignals
 
 /// `visit-relay`: the VisitRelay daemon. With no arguments it runs on its embedded defaults: the web
 /// client and signaling on http://127.0.0.1:8080, media on UDP and ICE-TCP 127.0.0.1:40000.
@@ -148,141 +143,20 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (settings, files) = try await resolvedConfiguration()
-        let (tokens, turn) = (files.tokens, files.turn)
         let runtime = RuntimeSettings(files, logLevel: settings.logLevel)
-        // Each new HTTPS connection takes the certificate a reload last read (established ones keep theirs).
-        let tls = files.tls.map { RelayConfiguration.tlsConfiguration(initial: $0, current: { runtime.current.tls }) }
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: runtime.logLevel) }
         let logger = Logger(label: "visit-relay")
-        let (httpHost, httpPort) = (settings.httpListen.host, settings.httpListen.port)
-        let (udpHost, udpPort) = (settings.udp.host, settings.udp.port)
-        let workers = settings.workers
-        let maxParticipants = settings.maxParticipants
-        let tcpBase = settings.tcpListen.map { ($0.host, $0.port) }
-        // validate() has checked each is an IP address and port, one per worker.
-        let announced = settings.announce.isEmpty ? nil : settings.announce.compactMap(RelayConfiguration.transportAddress)
-        let announcedTCP = settings.announceTCP.isEmpty ? nil : settings.announceTCP.compactMap(RelayConfiguration.transportAddress)
         if let config { logger.info("configuration read", metadata: ["path": "\(config)"]) }
-        if !tokens.requiresToken {
-            logger.warning("joins need no token: allowed because http.listen \(settings.httpListen) is loopback only; set tokens.* before exposing the relay")
-        }
-
-        let identity = try DtlsIdentity(commonName: "visit-relay")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: workers)
-        var startedWorkers: [MediaWorker] = []
-        for index in 0..<workers {
-            let bound = TransportAddress(HostPort(host: udpHost, port: udpPort + index).description)
-                ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(udpPort + index))
-            let boundTCP = tcpBase.map { host, port in
-                TransportAddress(HostPort(host: host, port: port + index).description) ?? TransportAddress(ipv4: 0x7F00_0001, port: UInt16(port + index))
-            }
-            var coreConfiguration = RelayCoreConfiguration(
-                    announcedAddress: announced?[index] ?? bound,
-                    announcedTCPAddress: tcpBase == nil ? nil : announcedTCP?[index] ?? boundTCP,
-                    maxParticipantsPerRoom: maxParticipants,
-                    wallClock: WallClockReference(instant: .now, unixSeconds: Date().timeIntervalSince1970),
-                    relayNack: settings.relayNack, transportFeedback: settings.transportFeedback,
-                    downlinkEstimation: settings.downlinkEstimation,
-                    unknownSourceRate: settings.unknownSourceRate, unknownSourceBurst: settings.unknownSourceBurst)
-            coreConfiguration.simulcast = settings.simulcast
-            coreConfiguration.audioRepair = settings.audioRepair
-            coreConfiguration.srtpRTP = settings.ownSrtp ? .preferOwn : .libsrtp
-            let core = RelayCore(
-                configuration: coreConfiguration,
-                identity: identity, seed: UInt64.random(in: 0...UInt64.max),
-                firstParticipantID: UInt64(index) << 48 | 1)
-            let worker = MediaWorker(index: index, eventLoop: group.next(), core: core, boundAddress: bound, logger: logger)
-            _ = try await worker.start(host: udpHost, port: udpPort + index, socketBufferBytes: settings.socketBufferKiB * 1024,
-                                       realtimePriority: settings.realtimePriority)
-            if let (tcpHost, tcpPort) = tcpBase { _ = try await worker.startTCP(host: tcpHost, port: tcpPort + index) }
-            startedWorkers.append(worker)
-        }
-        let directory = SessionDirectory()
-        let mediaWorkers = startedWorkers
-        let metrics = RelayMetrics()
-        let limits = LimitController(LimitPolicy(ceilingKbps: settings.limitCeilingKbps, roles: settings.roleLimits))
-        for worker in mediaWorkers {
-            worker.onEvents = { events, views in
-                Task {
-                    // A session the relay ended by itself is removed from signaling as a DELETE would
-                    // (its WebSocket told `bye` with the reason) before the others see the new room.
-                    for case .sessionEnded(let id, let room, let reason) in events {
-                        metrics.recordSessionEnd(reason: reason)
-                        limits.forget(id)
-                        await directory.end(participant: id, reason: reason)
-                        logger.info("session ended", metadata: ["participant": "\(id)", "room": "\(room)", "reason": "\(reason.rawValue)"])
-                    }
-                    for (_, roomViews) in views {
-                        for (participant, view) in roomViews {
-                            await directory.send(RoomMessage.json(view), to: participant)
-                        }
-                    }
-                }
-            }
-        }
-
-        let router = Router(context: RelayRequestContext.self)
-        let root = settings.webRoot ?? Bundle.module.resourcePath.map { $0 + "/Public" } ?? "Public"
-        router.middlewares.add(FileMiddleware(root, searchForIndexHtml: true, logger: logger))
-        SignalingRoutes(workers: mediaWorkers, directory: directory, maxParticipants: maxParticipants, simulcast: settings.simulcast, runtime: runtime,
-            metrics: metrics, limits: limits,
-            joinLimiter: JoinRateLimiter(perAddressPerMinute: settings.joinsPerMinutePerAddress, relayPerSecond: settings.joinsPerSecond),
-            logger: logger)
-            .register(on: router)
-        AdminRoutes(workers: mediaWorkers, directory: directory, limits: limits, runtime: runtime, logger: logger)
-            .register(on: router)
-        router.get("/r/:room") { _, _ in
-            let data = try Data(contentsOf: URL(fileURLWithPath: root + "/index.html"))
-            var headers = HTTPFields()
-            headers[.contentType] = "text/html; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-        }
-
-        let media = MediaService(workers: mediaWorkers, group: group, logger: logger)
-        let notifier = SystemdNotifier()
-        let drain = DrainService(directory: directory, grace: .seconds(settings.shutdownGraceSeconds), notifier: notifier, logger: logger)
-        let overrides = self.overrides
-        let configPath = config
-        let lifecycle = LifecycleService(
-            notifier: notifier, workers: mediaWorkers, runtime: runtime,
+        let (overrides, configPath) = (self.overrides, config)
+        let relay = try await RelayApplication.build(
+            settings: settings, runtime: runtime,
             reload: {
                 let settings = try RelayConfiguration.load(path: configPath, environment: ProcessInfo.processInfo.environment, overrides: overrides)
-                let result = (try await settings.runtimeFiles(), settings)
-                // The file's ceiling and role limits replace the running ones; room and participant
-                // limits set through the admin API stay.
-                limits.update { policy in
-                    policy.ceilingKbps = settings.limitCeilingKbps
-                    policy.roles = settings.roleLimits
-                }
-                await limits.apply(to: mediaWorkers, directory: directory)
-                return result
-            },
-            initial: settings, logger: logger)
-        let plain: HTTPServerBuilder = .http1WebSocketUpgrade(webSocketRouter: router)
-        let server = try tls.map { try HTTPServerBuilder.tls(plain, tlsConfiguration: $0) } ?? plain
-        let app = Application(
-            router: router,
-            server: server,
-            configuration: .init(address: .hostname(httpHost, port: httpPort), serverName: "visit-relay"),
-            services: [media, lifecycle],
-            onServerRunning: { _ in
-                notifier.notify("READY=1\nSTATUS=serving\nMAINPID=\(getpid())")
-                let udpList = mediaWorkers.map { "\($0.boundAddress)" }.joined(separator: ", ")
-                let tcpText = tcpBase.map { host, port in "; ICE-TCP \(host):\(port)\(workers > 1 ? "+" : "")" } ?? "; ICE-TCP off"
-                let turnText = turn.map { "; TURN \($0.urls.joined(separator: " "))" } ?? ""
-                logger.info(
-                    "visit-relay \(MediaCore.version) ready: open \(tls == nil ? "http" : "https")://\(httpHost):\(httpPort)/ (media UDP \(udpList)\(tcpText)\(turnText); DTLS fingerprint \(identity.fingerprint.hex))")
+                return (settings, try await settings.runtimeFiles())
             },
             logger: logger)
-        // Graceful shutdown runs in reverse order: first the drain (clients told, joins refused,
-        // sessions given the grace period) while signaling and media still run, then the application.
-        let serviceGroup = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: app), .init(service: drain)],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await serviceGroup.run()
+        try await relay.run()
     }
-
 }
 
 /// Runs the media workers for the application's lifetime and closes their sockets at its end.

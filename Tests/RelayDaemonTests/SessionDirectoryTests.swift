@@ -24,7 +24,7 @@ struct SessionDirectoryTests {
         let (late, lateEvents) = AsyncStream<String>.makeStream()
         #expect(await directory.attach(token: "late", events: lateEvents))
 
-        let drainingBye = #"{"type":"bye","reason":"draining"}"#
+        let drainingBye = #"{"reason":"draining","type":"bye"}"#
         #expect(await Self.messages(early, earlyEvents) == [drainingBye])
         #expect(await Self.messages(late, lateEvents) == [drainingBye])
     }
@@ -51,6 +51,6 @@ struct SessionDirectoryTests {
         #expect(await directory.session("t") == nil)
         #expect(await directory.sessionCount == 0)
         #expect(await directory.end(participant: participant, reason: .consentExpired) == nil, "already gone")
-        #expect(await Self.messages(stream, events) == [#"{"type":"bye","reason":"consent-expired"}"#])
+        #expect(await Self.messages(stream, events) == [#"{"reason":"consent-expired","type":"bye"}"#])
     }
 }

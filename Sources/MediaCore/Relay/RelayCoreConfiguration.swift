@@ -153,6 +153,19 @@ public struct RoomSlot: Sendable, Equatable {
     /// Whether the participant shown sends video at all: false when it joined without a camera (its
     /// offer's own video section is inactive), so the page shows a calm tile instead of a black one.
     public var camera: Bool = true
+
+    public init(
+        slot: Int, audioMid: String, videoMid: String, participant: ParticipantID?, role: ParticipantRole?, videoPaused: Bool,
+        camera: Bool = true
+    ) {
+        self.slot = slot
+        self.audioMid = audioMid
+        self.videoMid = videoMid
+        self.participant = participant
+        self.role = role
+        self.videoPaused = videoPaused
+        self.camera = camera
+    }
 }
 
 /// The room as one participant sees it; signaling sends it over the WebSocket as `{"type":"room"}`.
@@ -161,6 +174,13 @@ public struct RoomView: Sendable, Equatable {
     public let participant: ParticipantID
     public let role: ParticipantRole
     public let slots: [RoomSlot]
+
+    public init(room: String, participant: ParticipantID, role: ParticipantRole, slots: [RoomSlot]) {
+        self.room = room
+        self.participant = participant
+        self.role = role
+        self.slots = slots
+    }
 }
 
 /// Things signaling must act on, taken with `RelayCore.takeEvents()`.
