@@ -5,7 +5,7 @@ RUN_CONFIG ?= release
 # Parallel test workers: the machines have 2 cores.
 TEST_FLAGS ?= --parallel
 
-.PHONY: run test deps deps-test traces-check build build-tests unit-tests systemd-check bwe-check bwe-sim e2e bench load janus-compare soak fuzz sanitize install clean
+.PHONY: run test deps deps-test format format-check traces-check build build-tests unit-tests systemd-check bwe-check bwe-sim e2e bench load janus-compare soak fuzz sanitize install clean
 PREFIX ?= /usr/local
 
 ## make run: install what is missing, build, start the relay on its embedded defaults.
@@ -14,7 +14,7 @@ run: deps
 	exec $$($(SWIFT) build -c $(RUN_CONFIG) --show-bin-path)/visit-relay
 
 ## make test: install what is missing, build, run every test (unit, then real browsers).
-test: deps-test traces-check unit-tests systemd-check bwe-check e2e
+test: deps-test format-check traces-check unit-tests systemd-check bwe-check e2e
 
 deps:
 	@scripts/install-deps.sh build
@@ -27,6 +27,14 @@ build: deps
 
 build-tests: deps-test
 	$(SWIFT) build --build-tests
+
+## Swift sources follow .swift-format (SwiftNIO's: 120 columns); `make format` rewrites them to it.
+SWIFT_FORMAT_PATHS = Package.swift Sources Tests Benchmarks Fuzz
+format-check:
+	$(SWIFT) format lint --strict --recursive --parallel --configuration .swift-format $(SWIFT_FORMAT_PATHS)
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel --configuration .swift-format $(SWIFT_FORMAT_PATHS)
 
 ## The recorded traces are the ones PROVENANCE.md names: their checksums match.
 traces-check:

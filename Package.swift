@@ -105,7 +105,8 @@ let package = Package(
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
             ],
-            swiftSettings: swiftSettings),
+            swiftSettings: swiftSettings
+        ),
 
         // The load harness: simulated visits with real ICE, DTLS, SRTP, VP8 and Opus (Benchmarks/RelayLoad).
         .executableTarget(
@@ -142,14 +143,26 @@ let package = Package(
 
         // The bandwidth simulator: the relay's estimator and allocator over the link model and
         // recorded traces, in virtual time (Benchmarks/BweSimulation; `bwe-sim` runs it).
-        .target(name: "BweSimulation", dependencies: ["MediaCore", "LinkModel"], path: "Benchmarks/BweSimulation", swiftSettings: swiftSettings),
+        .target(
+            name: "BweSimulation",
+            dependencies: ["MediaCore", "LinkModel"],
+            path: "Benchmarks/BweSimulation",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "BweSim",
-            dependencies: ["BweSimulation", "MediaCore", "LinkModel", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "BweSimulation", "MediaCore", "LinkModel",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             path: "Benchmarks/BweSim",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "BweSimulationTests", dependencies: ["BweSimulation", "MediaCore", "LinkModel"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "BweSimulationTests",
+            dependencies: ["BweSimulation", "MediaCore", "LinkModel"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
 

@@ -17,7 +17,8 @@ struct BweSimCommand: ParsableCommand {
             SVG of capacity, estimate and send rate. Without --trace or --synthetic it runs the
             issue's goal traces; --seeds runs many synthetic rural links and every recorded uplink
             and summarises them.
-            """)
+            """
+    )
 
     @Option(help: "A mahimahi trace, relative to --traces-dir (repeatable).")
     var trace: [String] = []
@@ -25,16 +26,25 @@ struct BweSimCommand: ParsableCommand {
     @Option(help: "Directory of the traces (default: the repository's Traces/, or VISITRELAY_TRACES).")
     var tracesDir: String?
 
-    @Option(help: "A synthetic trace: rural-markov (a Markov model of a rural cell, drawn from --seed; see RuralMarkovTrace). Repeatable.")
+    @Option(
+        help:
+            "A synthetic trace: rural-markov (a Markov model of a rural cell, drawn from --seed; see RuralMarkovTrace). Repeatable."
+    )
     var synthetic: [String] = []
 
-    @Option(help: "Distribution mode: rural-markov traces for seeds A-B (e.g. 101-120) and every recorded uplink (*.up) in the traces directory; prints each run, then the median and worst per group and parameter set.")
+    @Option(
+        help:
+            "Distribution mode: rural-markov traces for seeds A-B (e.g. 101-120) and every recorded uplink (*.up) in the traces directory; prints each run, then the median and worst per group and parameter set."
+    )
     var seeds: String?
 
     @Option(help: "Seconds of each synthetic trace.")
     var syntheticSeconds: Double = 1200
 
-    @Option(help: "Link settings: recorded (deep buffer, no added loss) or rural (rural-4g: 60 KB, jitter, 2 % loss). Default: rural for synthetic rural traces, recorded otherwise.")
+    @Option(
+        help:
+            "Link settings: recorded (deep buffer, no added loss) or rural (rural-4g: 60 KB, jitter, 2 % loss). Default: rural for synthetic rural traces, recorded otherwise."
+    )
     var link: String?
 
     @Option(help: "Seconds to simulate (default: the whole trace, at most 1200).")
@@ -55,16 +65,27 @@ struct BweSimCommand: ParsableCommand {
     @Option(help: "The model encoder skips a frame when the pacer holds this much video, ms.")
     var frameDropMs: Double = 50
 
-    @Option(help: "Pacings to run, comma-separated: relay (the relay's own, DownlinkPacing), sender (a sender that controls its encoder: audio paced, the estimator's 100 ms window).")
+    @Option(
+        help:
+            "Pacings to run, comma-separated: relay (the relay's own, DownlinkPacing), sender (a sender that controls its encoder: audio paced, the estimator's 100 ms window)."
+    )
     var pacing: String = "relay,sender"
 
-    @Option(help: "How far beyond the RTT the pacer's congestion window reaches, ms (default: the relay's, DownlinkPacing).")
+    @Option(
+        help: "How far beyond the RTT the pacer's congestion window reaches, ms (default: the relay's, DownlinkPacing)."
+    )
     var windowAllowanceMs: Int?
 
-    @Option(help: "How long the window may hold video before it goes on at the pacing rate, ms; 0: for as long as it is full (default: the relay's, DownlinkPacing).")
+    @Option(
+        help:
+            "How long the window may hold video before it goes on at the pacing rate, ms; 0: for as long as it is full (default: the relay's, DownlinkPacing)."
+    )
     var holdLimitMs: Int?
 
-    @Option(help: "Feedback silent this long takes the receiver to be unreachable (an outage), ms (default: the relay's, DownlinkPacing).")
+    @Option(
+        help:
+            "Feedback silent this long takes the receiver to be unreachable (an outage), ms (default: the relay's, DownlinkPacing)."
+    )
     var outageSilenceMs: Int?
 
     @Option(help: "Directory for the SVG plots.")
@@ -73,10 +94,15 @@ struct BweSimCommand: ParsableCommand {
     @Option(help: "Write the results as JSON here.")
     var json: String?
 
-    @Flag(help: "Fail (exit 1) unless rural4g with a sender's pacing meets the goal on every trace: queueing delay p95 <= 200 ms at utilisation >= 60 %.")
+    @Flag(
+        help:
+            "Fail (exit 1) unless rural4g with a sender's pacing meets the goal on every trace: queueing delay p95 <= 200 ms at utilisation >= 60 %."
+    )
     var checkGoal = false
 
-    static let goalTraces = ["ATT-LTE-driving.up", "TMobile-UMTS-driving.up", "synthetic/rfc8867-tc5.1-0.6mbps-rural.mm"]
+    static let goalTraces = [
+        "ATT-LTE-driving.up", "TMobile-UMTS-driving.up", "synthetic/rfc8867-tc5.1-0.6mbps-rural.mm",
+    ]
 
     /// One trace to run: its name, its capacity, the seed of the link's loss and jitter, and the
     /// group it is summarised in (distribution mode).
@@ -92,14 +118,27 @@ struct BweSimCommand: ParsableCommand {
     func sources(in directory: String) throws -> [Source] {
         func rural(_ seed: UInt64, group: String) -> Source {
             Source(
-                name: "rural-markov-\(seed)", delivery: RuralMarkovTrace.generate(seed: seed, seconds: syntheticSeconds),
-                linkSeed: seed, group: group)
+                name: "rural-markov-\(seed)",
+                delivery: RuralMarkovTrace.generate(seed: seed, seconds: syntheticSeconds),
+                linkSeed: seed,
+                group: group
+            )
         }
         if let seeds {
             let bounds = seeds.split(separator: "-").compactMap { UInt64($0) }
-            guard bounds.count == 2, bounds[0] <= bounds[1] else { throw ValidationError("--seeds \(seeds): expected A-B, e.g. 101-120") }
-            let uplinks = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".up") }.sorted()
-            var list = try uplinks.map { Source(name: $0, delivery: try TraceDirectory.load($0, from: directory), linkSeed: seed, group: "recorded uplinks") }
+            guard bounds.count == 2, bounds[0] <= bounds[1] else {
+                throw ValidationError("--seeds \(seeds): expected A-B, e.g. 101-120")
+            }
+            let uplinks = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".up") }
+                .sorted()
+            var list = try uplinks.map {
+                Source(
+                    name: $0,
+                    delivery: try TraceDirectory.load($0, from: directory),
+                    linkSeed: seed,
+                    group: "recorded uplinks"
+                )
+            }
             list += (bounds[0]...bounds[1]).map { rural($0, group: "rural-markov \(seeds)") }
             return list
         }
@@ -107,7 +146,9 @@ struct BweSimCommand: ParsableCommand {
             throw ValidationError("unknown synthetic trace \(name): rural-markov")
         }
         let files = trace.isEmpty && synthetic.isEmpty ? Self.goalTraces : trace
-        return try files.map { Source(name: $0, delivery: try TraceDirectory.load($0, from: directory), linkSeed: seed, group: "traces") }
+        return try files.map {
+            Source(name: $0, delivery: try TraceDirectory.load($0, from: directory), linkSeed: seed, group: "traces")
+        }
             + synthetic.map { _ in rural(seed, group: "rural-markov") }
     }
 
@@ -121,7 +162,9 @@ struct BweSimCommand: ParsableCommand {
         var ours = SendSideEstimatorParameters.rural4G
         for assignment in set {
             let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let apply = Self.tunables.first(where: { $0.0 == parts[0] })?.1, let value = Double(parts[1]) else {
+            guard parts.count == 2, let apply = Self.tunables.first(where: { $0.0 == parts[0] })?.1,
+                let value = Double(parts[1])
+            else {
                 throw ValidationError("--set \(assignment): expected name=number with a name from --list-parameters")
             }
             apply(&ours, value)
@@ -151,7 +194,9 @@ struct BweSimCommand: ParsableCommand {
         }
         let began = Date()
         let model = try VideoFrameSizeModel.vp8()
-        print("VP8 frame sizes from libvpx at \(model.tables.map { "\(Int($0.bitrate / 1000))" }.joined(separator: ", ")) kbit/s (\(String(format: "%.1f", Date().timeIntervalSince(began))) s)")
+        print(
+            "VP8 frame sizes from libvpx at \(model.tables.map { "\(Int($0.bitrate / 1000))" }.joined(separator: ", ")) kbit/s (\(String(format: "%.1f", Date().timeIntervalSince(began))) s)"
+        )
         try FileManager.default.createDirectory(atPath: plotDir, withIntermediateDirectories: true)
         print(Self.header)
         var rows: [[String: Any]] = []
@@ -165,8 +210,11 @@ struct BweSimCommand: ParsableCommand {
             var series: [SimulationPlot.Series] = []
             for ((setName, setParameters, color), pacing) in sets.flatMap({ set in pacings.map { (set, $0) } }) {
                 var settings = SimulationSettings(
-                    link: linkConfiguration, durationUs: UInt64(duration * 1_000_000),
-                    feedbackDelayUs: linkConfiguration.baseDelayUs, parameters: setParameters)
+                    link: linkConfiguration,
+                    durationUs: UInt64(duration * 1_000_000),
+                    feedbackDelayUs: linkConfiguration.baseDelayUs,
+                    parameters: setParameters
+                )
                 settings.seed = linkSeed
                 settings.frameDropQueueMs = frameDropMs
                 settings.pacing = pacing
@@ -179,7 +227,9 @@ struct BweSimCommand: ParsableCommand {
                 if pacing == pacings[0] {
                     series.append(.init(name: setName, color: color, result: result))
                 }
-                if setName == "rural4g", pacing == .sender, !(result.queueingDelayP95Ms <= 200 && result.utilization >= 0.6) {
+                if setName == "rural4g", pacing == .sender,
+                    !(result.queueingDelayP95Ms <= 200 && result.utilization >= 0.6)
+                {
                     goalMet = false
                 }
                 rows.append([
@@ -187,17 +237,22 @@ struct BweSimCommand: ParsableCommand {
                     "goodputKbps": result.goodputBps / 1000, "capacityKbps": result.capacityBps / 1000,
                     "utilization": result.utilization, "oracleUtilization": result.oracleUtilization,
                     "queueingDelayP50Ms": result.queueingDelayP50Ms,
-                    "queueingDelayP95Ms": result.queueingDelayP95Ms, "networkDelayP95Ms": result.networkDelayP95Ms, "loss": result.loss,
-                    "pausedSeconds": result.pausedSeconds, "framesSkipped": result.framesSkipped, "pacerOverflowed": result.pacerOverflowed,
-                    "videoQueueingDelayP95Ms": result.videoQueueingDelayP95Ms, "audioQueueingDelayP95Ms": result.audioQueueingDelayP95Ms,
-                    "audioDroppedAtSender": result.audioDroppedAtSender, "videoDroppedAtSender": result.videoDroppedAtSender, "cpuSeconds": cpu,
+                    "queueingDelayP95Ms": result.queueingDelayP95Ms, "networkDelayP95Ms": result.networkDelayP95Ms,
+                    "loss": result.loss,
+                    "pausedSeconds": result.pausedSeconds, "framesSkipped": result.framesSkipped,
+                    "pacerOverflowed": result.pacerOverflowed,
+                    "videoQueueingDelayP95Ms": result.videoQueueingDelayP95Ms,
+                    "audioQueueingDelayP95Ms": result.audioQueueingDelayP95Ms,
+                    "audioDroppedAtSender": result.audioDroppedAtSender,
+                    "videoDroppedAtSender": result.videoDroppedAtSender, "cpuSeconds": cpu,
                 ])
             }
             let base = (plotDir as NSString).appendingPathComponent(name.replacingOccurrences(of: "/", with: "_"))
             var csv = "parameters,seconds,capacity_bps,estimate_bps,send_bps,paused\n"
             for run in series {
                 for s in run.result.samples {
-                    csv += "\(run.name),\(s.seconds),\(Int(s.capacityBps)),\(Int(s.estimateBps)),\(Int(s.sendBps)),\(s.paused ? 1 : 0)\n"
+                    csv +=
+                        "\(run.name),\(s.seconds),\(Int(s.capacityBps)),\(Int(s.estimateBps)),\(Int(s.sendBps)),\(s.paused ? 1 : 0)\n"
                 }
             }
             try csv.write(toFile: base + ".csv", atomically: true, encoding: .utf8)
@@ -208,7 +263,9 @@ struct BweSimCommand: ParsableCommand {
         print("plots (SVG) and time series (CSV) in \(plotDir)/")
         if seeds != nil {
             print("")
-            print("group                          params          runs  util median/worst  oracle median/worst  delay p95 median/worst")
+            print(
+                "group                          params          runs  util median/worst  oracle median/worst  delay p95 median/worst"
+            )
             for key in summary.keys.sorted() {
                 let results = summary[key]!
                 let parts = key.split(separator: "|").map(String.init)
@@ -217,18 +274,32 @@ struct BweSimCommand: ParsableCommand {
                 let oracle = results.map(\.oracleUtilization)
                 let delay = results.map(\.queueingDelayP95Ms)
                 print(
-                    parts[0].padding(toLength: 30, withPad: " ", startingAt: 0) + " " + parts[1].padding(toLength: 15, withPad: " ", startingAt: 0)
+                    parts[0].padding(toLength: 30, withPad: " ", startingAt: 0) + " "
+                        + parts[1].padding(toLength: 15, withPad: " ", startingAt: 0)
                         + String(
-                            format: " %4d   %3.0f %% / %3.0f %%       %3.0f %% / %3.0f %%        %4.0f / %4.0f ms", results.count,
-                            median(util) * 100, util.min()! * 100, median(oracle) * 100, oracle.min()! * 100, median(delay), delay.max()!))
+                            format: " %4d   %3.0f %% / %3.0f %%       %3.0f %% / %3.0f %%        %4.0f / %4.0f ms",
+                            results.count,
+                            median(util) * 100,
+                            util.min()! * 100,
+                            median(oracle) * 100,
+                            oracle.min()! * 100,
+                            median(delay),
+                            delay.max()!
+                        )
+                )
             }
         }
         if let json {
-            let data = try JSONSerialization.data(withJSONObject: ["runs": rows], options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(
+                withJSONObject: ["runs": rows],
+                options: [.prettyPrinted, .sortedKeys]
+            )
             try data.write(to: URL(fileURLWithPath: json))
         }
         if checkGoal && !goalMet {
-            print("goal not met: rural4g with a sender's pacing needs queueing delay p95 <= 200 ms at utilisation >= 60 % on every trace")
+            print(
+                "goal not met: rural4g with a sender's pacing needs queueing delay p95 <= 200 ms at utilisation >= 60 % on every trace"
+            )
             throw ExitCode(1)
         }
     }
@@ -244,10 +315,12 @@ struct BweSimCommand: ParsableCommand {
         ("increase_per_second", { $0.multiplicativeIncreasePerSecond = $1 }),
         ("acknowledged_headroom", { $0.acknowledgedHeadroom = $1 }), ("loss_low", { $0.lossLowThreshold = $1 }),
         ("loss_high", { $0.lossHighThreshold = $1 }), ("loss_window_ms", { $0.lossWindowMs = $1 }),
-        ("outage_gap_ms", { $0.outageGapMs = $1 > 0 ? $1 : nil }), ("feedback_timeout_ms", { $0.feedbackTimeoutMs = $1 > 0 ? $1 : nil }),
+        ("outage_gap_ms", { $0.outageGapMs = $1 > 0 ? $1 : nil }),
+        ("feedback_timeout_ms", { $0.feedbackTimeoutMs = $1 > 0 ? $1 : nil }),
         ("congestion_window_ms", { $0.congestionWindowMs = $1 }),
         ("standing_queue_limit_ms", { $0.standingQueueLimitMs = $1 > 0 ? $1 : nil }),
-        ("base_delay_drift_ms_per_second", { $0.baseDelayDriftMsPerSecond = $1 }), ("pacing_factor", { $0.pacingFactor = $1 }),
+        ("base_delay_drift_ms_per_second", { $0.baseDelayDriftMsPerSecond = $1 }),
+        ("pacing_factor", { $0.pacingFactor = $1 }),
     ]
 
     static func value(_ name: String, of p: SendSideEstimatorParameters) -> String {
@@ -282,12 +355,25 @@ struct BweSimCommand: ParsableCommand {
         "trace                                      params          goodput  capacity  util  oracle  delay p50  delay p95  video p95  audio p95   loss  paused  cpu"
 
     static func row(trace: String, set: String, _ r: SimulationResult, cpuSeconds: Double) -> String {
-        func padded(_ text: String, _ width: Int) -> String { text.count >= width ? text : text + String(repeating: " ", count: width - text.count) }
-        return padded(trace, 42) + " " + padded(set, 15) + String(
-            format: " %5.0f k   %5.0f k  %3.0f %%   %3.0f %%  %6.0f ms  %6.0f ms  %6.0f ms  %6.0f ms  %4.1f %%  %5.0f s  %4.1f s",
-            r.goodputBps / 1000, r.capacityBps / 1000, r.utilization * 100, r.oracleUtilization * 100,
-            r.queueingDelayP50Ms, r.queueingDelayP95Ms, r.videoQueueingDelayP95Ms, r.audioQueueingDelayP95Ms, r.loss * 100,
-            r.pausedSeconds, cpuSeconds)
+        func padded(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+        }
+        return padded(trace, 42) + " " + padded(set, 15)
+            + String(
+                format:
+                    " %5.0f k   %5.0f k  %3.0f %%   %3.0f %%  %6.0f ms  %6.0f ms  %6.0f ms  %6.0f ms  %4.1f %%  %5.0f s  %4.1f s",
+                r.goodputBps / 1000,
+                r.capacityBps / 1000,
+                r.utilization * 100,
+                r.oracleUtilization * 100,
+                r.queueingDelayP50Ms,
+                r.queueingDelayP95Ms,
+                r.videoQueueingDelayP95Ms,
+                r.audioQueueingDelayP95Ms,
+                r.loss * 100,
+                r.pausedSeconds,
+                cpuSeconds
+            )
     }
 
     /// `recorded`: the trace as it is, behind a deep cellular buffer (250 KB), 40 ms each way.
@@ -298,7 +384,12 @@ struct BweSimCommand: ParsableCommand {
             return LinkConfiguration(capacity: .trace(trace), queueLimit: .bytes(250_000), baseDelayUs: 40_000)
         case "rural":
             return LinkConfiguration(
-                capacity: .trace(trace), queueLimit: .bytes(60_000), baseDelayUs: 50_000, jitterUs: 8_000, loss: .bernoulli(rate: 0.02))
+                capacity: .trace(trace),
+                queueLimit: .bytes(60_000),
+                baseDelayUs: 50_000,
+                jitterUs: 8_000,
+                loss: .bernoulli(rate: 0.02)
+            )
         default:
             throw ValidationError("unknown link \(preset): recorded or rural")
         }

@@ -33,7 +33,12 @@ public struct SimulationSettings: Sendable {
     public var oracleCapBps = 2_500_000.0
     public var seed: UInt64 = 1
 
-    public init(link: LinkConfiguration, durationUs: UInt64, feedbackDelayUs: UInt64, parameters: SendSideEstimatorParameters) {
+    public init(
+        link: LinkConfiguration,
+        durationUs: UInt64,
+        feedbackDelayUs: UInt64,
+        parameters: SendSideEstimatorParameters
+    ) {
         self.link = link
         self.durationUs = durationUs
         self.feedbackDelayUs = feedbackDelayUs
@@ -174,7 +179,11 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         let sequence = estimator.packetSent(size: size, now: at(nowUs))
         windowSentBytes += size
         if isMedia { mediaSent += 1 }
-        if case .failure = link.enqueue(size: size, payload: SimulatedPacket(sequence: sequence, createdUs: createdUs, sentUs: nowUs, kind: kind), nowUs: nowUs),
+        if case .failure = link.enqueue(
+            size: size,
+            payload: SimulatedPacket(sequence: sequence, createdUs: createdUs, sentUs: nowUs, kind: kind),
+            nowUs: nowUs
+        ),
             isMedia
         {
             mediaLost += 1
@@ -189,7 +198,11 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         // The relay's allocator, on the relay's tick; then the sources.
         if nowUs % allocatorTickUs == 0 {
             let decision = allocation.update(
-                videoShareBps: UInt64(videoShare), encodingRates: nil, thresholds: settings.videoPause, now: at(nowUs))
+                videoShareBps: UInt64(videoShare),
+                encodingRates: nil,
+                thresholds: settings.videoPause,
+                now: at(nowUs)
+            )
             switch decision.pause {
             case .pause:
                 pacer.removeAll(.video)
@@ -241,8 +254,13 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         // never behind padding's own window; stale audio dropped; then video within the window).
         let probeBps = PaddingProbePacer.rateBps(paused: true, resumeBps: settings.videoPause.resumeBps, upswitchBps: 0)
         let probeWindow = PaddingProbePacer.windowBytes(
-            probeBps: probeBps, audioBps: settings.audioShareBps, paused: true, targetBps: target, rttMs: estimator.rttMs,
-            congestionWindowMs: settings.parameters.congestionWindowMs)
+            probeBps: probeBps,
+            audioBps: settings.audioShareBps,
+            paused: true,
+            targetBps: target,
+            rttMs: estimator.rttMs,
+            congestionWindowMs: settings.parameters.congestionWindowMs
+        )
         pacer.setPacingRate(relayPacing != nil ? estimator.pacingRate : target * settings.parameters.pacingFactor)
         // The window is read again for every packet: each one sent adds to the bytes in flight.
         func window() -> MediaPacer.CongestionWindow? {
@@ -263,8 +281,13 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         // the link has room again.
         if paused {
             let count = probePacer.probes(
-                now: at(nowUs), rateBps: probeBps, packetBytes: RelayCore.paddingProbeBytes, windowBytes: probeWindow,
-                bytesInFlight: estimator.history.bytesInFlight, firstInterval: .milliseconds(1))
+                now: at(nowUs),
+                rateBps: probeBps,
+                packetBytes: RelayCore.paddingProbeBytes,
+                windowBytes: probeWindow,
+                bytesInFlight: estimator.history.bytesInFlight,
+                firstInterval: .milliseconds(1)
+            )
             for _ in 0..<count {
                 send(size: RelayCore.paddingProbeBytes, createdUs: nowUs, kind: .padding, nowUs: nowUs)
             }
@@ -297,7 +320,11 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
                     let rest = Span(_unsafeElements: UnsafeBufferPointer(rebasing: all[offset..<count]))
                     return bytes.withUnsafeMutableBytes { buffer in
                         let feedback = RTCPTransportFeedback(
-                            senderSSRC: 1, mediaSSRC: 2, feedbackPacketCount: receiver.feedbackPacketCount, arrivals: rest)
+                            senderSSRC: 1,
+                            mediaSSRC: 2,
+                            feedbackPacketCount: receiver.feedbackPacketCount,
+                            arrivals: rest
+                        )
                         consumed = feedback.consumedCount
                         var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
                         feedback.encode(into: &out)
@@ -336,9 +363,15 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         if nowUs % settings.sampleIntervalUs == 0 {
             let window = Double(settings.sampleIntervalUs) / 1_000_000
             let capacity = link.statistics.capacityBytes
-            samples.append(.init(
-                seconds: Double(nowUs) / 1_000_000, capacityBps: Double((capacity - lastSampleCapacity) * 8) / window,
-                estimateBps: estimator.targetBitrate, sendBps: Double(windowSentBytes * 8) / window, paused: paused))
+            samples.append(
+                .init(
+                    seconds: Double(nowUs) / 1_000_000,
+                    capacityBps: Double((capacity - lastSampleCapacity) * 8) / window,
+                    estimateBps: estimator.targetBitrate,
+                    sendBps: Double(windowSentBytes * 8) / window,
+                    paused: paused
+                )
+            )
             lastSampleCapacity = capacity
             windowSentBytes = 0
         }
@@ -358,14 +391,21 @@ public func runSimulation(_ settings: SimulationSettings, video model: VideoFram
         durationSeconds: seconds,
         goodputBps: Double(mediaDeliveredBytes * 8) / seconds,
         capacityBps: Double(statistics.capacityBytes * 8) / seconds,
-        utilization: statistics.capacityBytes > 0 ? Double(statistics.deliveredBytes) / Double(statistics.capacityBytes) : 0,
+        utilization: statistics.capacityBytes > 0
+            ? Double(statistics.deliveredBytes) / Double(statistics.capacityBytes) : 0,
         oracleUtilization: oracleBytes > 0 ? Double(statistics.deliveredBytes) / oracleBytes : 0,
-        queueingDelayP50Ms: percentile(0.50), queueingDelayP95Ms: percentile(0.95),
+        queueingDelayP50Ms: percentile(0.50),
+        queueingDelayP95Ms: percentile(0.95),
         networkDelayP95Ms: percentile(0.95, of: networkDelaysUs),
-        videoQueueingDelayP95Ms: percentile(0.95, of: videoDelaysUs), audioQueueingDelayP95Ms: percentile(0.95, of: audioDelaysUs),
+        videoQueueingDelayP95Ms: percentile(0.95, of: videoDelaysUs),
+        audioQueueingDelayP95Ms: percentile(0.95, of: audioDelaysUs),
         loss: mediaSent > 0 ? Double(mediaLost) / Double(mediaSent) : 0,
         pausedSeconds: Double(pausedUs) / 1_000_000,
-        framesEncoded: framesEncoded, framesSkipped: framesSkipped, pacerOverflowed: pacerOverflowed,
-        audioDroppedAtSender: pacer.staleAudioDropped + audioDroppedUnreachable, videoDroppedAtSender: pacer.staleVideoDropped,
-        samples: samples)
+        framesEncoded: framesEncoded,
+        framesSkipped: framesSkipped,
+        pacerOverflowed: pacerOverflowed,
+        audioDroppedAtSender: pacer.staleAudioDropped + audioDroppedUnreachable,
+        videoDroppedAtSender: pacer.staleVideoDropped,
+        samples: samples
+    )
 }

@@ -24,13 +24,24 @@ public struct VideoFrameSizeModel: Sendable {
     }
 
     /// Encodes `seconds` of the test pattern at each rate with libvpx (a few seconds of CPU in all).
-    public static func vp8(ratesKbps: [Int] = [100, 250, 500, 1000, 2000], seconds: Int = 4, width: Int = 640, height: Int = 360) throws
+    public static func vp8(
+        ratesKbps: [Int] = [100, 250, 500, 1000, 2000],
+        seconds: Int = 4,
+        width: Int = 640,
+        height: Int = 360
+    ) throws
         -> VideoFrameSizeModel
     {
         let fps = 30
         var tables: [Table] = []
         for kbps in ratesKbps {
-            var encoder = try Vp8Encoder(width: width, height: height, bitrateBps: kbps * 1000, framesPerSecond: fps, keyframeInterval: 100_000)
+            var encoder = try Vp8Encoder(
+                width: width,
+                height: height,
+                bitrateBps: kbps * 1000,
+                framesPerSecond: fps,
+                keyframeInterval: 100_000
+            )
             var pattern = TestPattern(width: width, height: height)
             var sizes: [Double] = []
             for index in 0..<(seconds * fps) {
@@ -40,14 +51,19 @@ public struct VideoFrameSizeModel: Sendable {
             // The first second settles the rate control: the table is the rest, plus the keyframe.
             let settled = Array(sizes.dropFirst(fps))
             let mean = settled.reduce(0, +) / Double(max(settled.count, 1))
-            tables.append(Table(bitrate: Double(kbps * 1000), ratios: settled.map { $0 / mean }, keyframeRatio: sizes[0] / mean))
+            tables.append(
+                Table(bitrate: Double(kbps * 1000), ratios: settled.map { $0 / mean }, keyframeRatio: sizes[0] / mean)
+            )
         }
         return VideoFrameSizeModel(framesPerSecond: fps, tables: tables)
     }
 
     /// A model with every frame the same size and keyframes `keyframeRatio` times bigger (tests).
     public static func uniform(framesPerSecond: Int = 30, keyframeRatio: Double = 5) -> VideoFrameSizeModel {
-        VideoFrameSizeModel(framesPerSecond: framesPerSecond, tables: [Table(bitrate: 1, ratios: [1], keyframeRatio: keyframeRatio)])
+        VideoFrameSizeModel(
+            framesPerSecond: framesPerSecond,
+            tables: [Table(bitrate: 1, ratios: [1], keyframeRatio: keyframeRatio)]
+        )
     }
 
     /// The next frame's size in bytes at `bitrate` bits per second.

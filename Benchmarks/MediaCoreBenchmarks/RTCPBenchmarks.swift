@@ -19,7 +19,10 @@ private func rtcpBenchArrivals() -> [RTCPTransportFeedbackArrival] {
         let time: Int64 = 10_000_000 + Int64(i) * 5_000 + Int64(i % 3) * 700
         arrivals.append(
             RTCPTransportFeedbackArrival(
-                sequenceNumber: UInt16(truncatingIfNeeded: 65_500 + i), arrivalTimeUs: i % 20 == 7 ? nil : time))
+                sequenceNumber: UInt16(truncatingIfNeeded: 65_500 + i),
+                arrivalTimeUs: i % 20 == 7 ? nil : time
+            )
+        )
     }
     return arrivals
 }
@@ -29,15 +32,27 @@ func rtcpBenchmarks() {
         "RTCP walk compound (SR+SDES+NACK+REMB)",
         configuration: .init(metrics: [.wallClock, .mallocCountTotal], scalingFactor: .kilo)
     ) { benchmark in
-        let blocks = [RTCPReportBlock(
-            ssrc: 2, fractionLost: 3, cumulativeLost: 4, extendedHighestSequence: 5, jitter: 6, lastSR: 7,
-            delaySinceLastSR: 8)]
+        let blocks = [
+            RTCPReportBlock(
+                ssrc: 2,
+                fractionLost: 3,
+                cumulativeLost: 4,
+                extendedHighestSequence: 5,
+                jitter: 6,
+                lastSR: 7,
+                delaySinceLastSR: 8
+            )
+        ]
         let cname = Array("visitrelay-cname".utf8)
         let lost: [UInt16] = [100, 101, 105, 140, 65_535, 3]
         let ssrcs: [UInt32] = [0x1234_5678]
         let datagram = rtcpBenchEncode(capacity: 512) { out in
             RTCPSenderReport(
-                ssrc: 1, ntpTimestamp: 0xE68B_2C80_4000_0000, rtpTimestamp: 9, packetCount: 10, octetCount: 11,
+                ssrc: 1,
+                ntpTimestamp: 0xE68B_2C80_4000_0000,
+                rtpTimestamp: 9,
+                packetCount: 10,
+                octetCount: 11,
                 reportBlocks: blocks.span
             ).encode(into: &out)
             RTCPSourceDescription(ssrc: 1, cname: cname.span).encode(into: &out)

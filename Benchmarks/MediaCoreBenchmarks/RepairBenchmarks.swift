@@ -21,7 +21,8 @@ func repairBenchmarks() {
         var out: [UInt16] = []
         out.reserveCapacity(256)
         // A fixed pattern per 20 packets: one lost, one arriving two late.
-        let pattern: [Int] = [0, 1, 2, 4, 5, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]  // 3 late; 20 lost below
+        // 3 late; 20 lost below.
+        let pattern: [Int] = [0, 1, 2, 4, 5, 3, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
         var base: UInt16 = 0
         var index = 0
         var ticks = 0
@@ -34,7 +35,9 @@ func repairBenchmarks() {
                 index = 0
                 base &+= 21  // packet 20 of each group is lost
                 ticks += 1
-                if ticks % 8 == 0 { blackHole(generator.due(now: t0 + .milliseconds(ticks), rtt: .milliseconds(50), into: &out)) }
+                if ticks % 8 == 0 {
+                    blackHole(generator.due(now: t0 + .milliseconds(ticks), rtt: .milliseconds(50), into: &out))
+                }
             }
         }
     }
@@ -90,25 +93,41 @@ func repairBenchmarks() {
         let t0 = ContinuousClock.now
         func opus(_ sequence: UInt16) -> [UInt8] {
             let timestamp = UInt32(sequence) &* 960
-            return [0x80, 111, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
-                    UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
-                    1, 2, 3, 4] + [UInt8](repeating: 0x78, count: 120)
+            return [
+                0x80, 111, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+                UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF),
+                UInt8(timestamp & 0xFF),
+                1, 2, 3, 4,
+            ] + [UInt8](repeating: 0x78, count: 120)
         }
-        for sequence in UInt16(0)..<128 { opus(sequence).withUnsafeBytes { cache.store($0, sequence: sequence, now: t0) } }
+        for sequence in UInt16(0)..<128 {
+            opus(sequence).withUnsafeBytes { cache.store($0, sequence: sequence, now: t0) }
+        }
         let plain = opus(128)
         let out = UnsafeMutableRawBufferPointer.allocate(byteCount: 1500, alignment: 16)
         defer { out.deallocate() }
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             plain.withUnsafeBytes { out.copyMemory(from: $0) }
-            blackHole(RelayCore.writeRED(
-                into: out, headerLength: 12, payloadLength: 120, sequence: 128, timestamp: 128 * 960, opusType: 111, redType: 63,
-                distance: 2, cache: cache))
+            blackHole(
+                RelayCore.writeRED(
+                    into: out,
+                    headerLength: 12,
+                    payloadLength: 120,
+                    sequence: 128,
+                    timestamp: 128 * 960,
+                    opusType: 111,
+                    redType: 63,
+                    distance: 2,
+                    cache: cache
+                )
+            )
         }
     }
 
     Benchmark("RED parse and walk 2 repeats") { benchmark in
-        let payload: [UInt8] = [0xEF, 0x1E, 0x00, 0x78, 0xEF, 0x0F, 0x00, 0x78, 0x6F] + [UInt8](repeating: 0x78, count: 360)
+        let payload: [UInt8] =
+            [0xEF, 0x1E, 0x00, 0x78, 0xEF, 0x0F, 0x00, 0x78, 0x6F] + [UInt8](repeating: 0x78, count: 360)
         benchmark.startMeasurement()
         payload.withUnsafeBytes { bytes in
             for _ in benchmark.scaledIterations {

@@ -5,7 +5,10 @@ import MediaCore
 /// parsed and its MESSAGE-INTEGRITY verified, and the success response written. Allocation-free.
 func stunBenchmarks() {
     let password = "relay-ice-password-0123"
-    var request = STUNMessage(type: .bindingRequest, transactionID: STUNTransactionID(0x0102_0304, 0x0506_0708, 0x090A_0B0C))
+    var request = STUNMessage(
+        type: .bindingRequest,
+        transactionID: STUNTransactionID(0x0102_0304, 0x0506_0708, 0x090A_0B0C)
+    )
     request.username = "relayufr:browserufrag"
     request.priority = 1_853_766_143
     request.iceControlling = 0x1122_3344_5566_7788
@@ -18,8 +21,10 @@ func stunBenchmarks() {
         _ = out.finalize(for: buffer)
     }
 
-    Benchmark("STUN verify a Binding request (parse, FINGERPRINT, MESSAGE-INTEGRITY)",
-              configuration: .init(metrics: [.wallClock, .mallocCountTotal], scalingFactor: .kilo)) { benchmark in
+    Benchmark(
+        "STUN verify a Binding request (parse, FINGERPRINT, MESSAGE-INTEGRITY)",
+        configuration: .init(metrics: [.wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
         bytes.withUnsafeBytes { raw in
             benchmark.startMeasurement()
             for _ in benchmark.scaledIterations {
@@ -29,7 +34,10 @@ func stunBenchmarks() {
         }
     }
 
-    Benchmark("STUN write a Binding success response", configuration: .init(metrics: [.wallClock, .mallocCountTotal], scalingFactor: .kilo)) { benchmark in
+    Benchmark(
+        "STUN write a Binding success response",
+        configuration: .init(metrics: [.wallClock, .mallocCountTotal], scalingFactor: .kilo)
+    ) { benchmark in
         var response = STUNMessage(type: .bindingSuccess, transactionID: STUNTransactionID(1, 2, 3))
         response.xorMappedAddress = .ipv4(0x7F00_0001, port: 50_000)
         response.integrityPassword = password

@@ -44,7 +44,9 @@ func srtpBenchmarks() {
 
 /// Both ends of one benchmark share this key.
 private func srtpContext(
-    _ profile: SrtpProfile, _ implementation: SrtpContext.RTPImplementation, _ direction: SrtpContext.Direction
+    _ profile: SrtpProfile,
+    _ implementation: SrtpContext.RTPImplementation,
+    _ direction: SrtpContext.Direction
 ) throws -> SrtpContext {
     let key = [UInt8](repeating: 0x5A, count: profile.keyLength + profile.saltLength)
     return try SrtpContext(profile: profile, keyAndSalt: key, direction: direction, rtp: implementation)

@@ -26,7 +26,11 @@ struct Fleet {
     mutating func grow(to visitCount: Int) async throws {
         var added: [OpenConnection] = []
         while visits < visitCount {
-            added += try await target.join(visit: visits, roles: Array(["citizen", "staff", "interpreter"].prefix(party)), factory: factory)
+            added += try await target.join(
+                visit: visits,
+                roles: Array(["citizen", "staff", "interpreter"].prefix(party)),
+                factory: factory
+            )
             visits += 1
         }
         connections += added
@@ -70,8 +74,15 @@ struct Fleet {
         if let cpuBefore, let cpuAfter { cpu = cpuAfter - cpuBefore }
         var counters: SFUCounters?
         if let before, let after { counters = after - before }
-        return LoadReport(target: target.name, visits: visits, party: party, elapsed: elapsed, snapshots: snapshots,
-                          counters: counters, relayCPUSeconds: cpu)
+        return LoadReport(
+            target: target.name,
+            visits: visits,
+            party: party,
+            elapsed: elapsed,
+            snapshots: snapshots,
+            counters: counters,
+            relayCPUSeconds: cpu
+        )
     }
 
     func leave() async {

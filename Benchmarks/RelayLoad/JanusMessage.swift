@@ -1,7 +1,9 @@
 /// A JSON value to send to Janus: request bodies are small, plugin-specific objects
 /// (https://janus.conf.meetecho.com/docs/videoroom.html), written as literals at the call site.
-enum JanusJSON: Encodable, Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+enum JanusJSON: Encodable, Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
+    ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
     case string(String)
     case number(UInt64)
     case bool(Bool)
@@ -12,7 +14,9 @@ enum JanusJSON: Encodable, Sendable, ExpressibleByStringLiteral, ExpressibleByIn
     init(integerLiteral value: UInt64) { self = .number(value) }
     init(booleanLiteral value: Bool) { self = .bool(value) }
     init(arrayLiteral elements: JanusJSON...) { self = .array(elements) }
-    init(dictionaryLiteral elements: (String, JanusJSON)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
+    init(dictionaryLiteral elements: (String, JanusJSON)...) {
+        self = .object(Dictionary(uniqueKeysWithValues: elements))
+    }
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()

@@ -32,7 +32,12 @@ actor JanusTarget: LoadTarget {
             if publishers.isEmpty { try await client.createRoom(room, publishers: roles.count, on: handle) }
             let open = try await factory.open(name: "\(role)\(visit)-pub", dtlsRole: .server)
             let offer = open.connection.offer(slots: 0, candidatePort: open.port)
-            let (feed, answer) = try await client.publish(room: room, display: "\(role)\(visit)", offer: offer, on: handle)
+            let (feed, answer) = try await client.publish(
+                room: room,
+                display: "\(role)\(visit)",
+                offer: offer,
+                on: handle
+            )
             try await open.connect(to: PeerTransport(SDPParser().parse(answer), text: answer))
             publishers.append((session, feed, open))
         }
@@ -43,8 +48,11 @@ actor JanusTarget: LoadTarget {
             let feeds = publishers.enumerated().filter { $0.offset != index }.map(\.element.feed)
             let offerText = try await subscribe(room: room, feeds: feeds, on: handle)
             let offer = try SDPParser().parse(offerText)
-            let open = try await factory.open(name: "\(roles[index])\(visit)-sub", sends: false,
-                                              decodesVideo: visit == 0 && index == 0)
+            let open = try await factory.open(
+                name: "\(roles[index])\(visit)-sub",
+                sends: false,
+                decodesVideo: visit == 0 && index == 0
+            )
             let (answer, videoPayloadType) = try open.connection.answer(toOffer: offer, candidatePort: open.port)
             try await open.connect(to: PeerTransport(offer, text: offerText))
             try await open.onLoop { $0.setReceivedVideoPayloadType(videoPayloadType) }
@@ -56,7 +64,8 @@ actor JanusTarget: LoadTarget {
 
     /// Subscribes, retrying while Janus has not yet marked a connected publisher's feed as started
     /// (its `webrtcup` may trail our side of the DTLS handshake by a moment).
-    private func subscribe(room: UInt64, feeds: [UInt64], on handle: JanusVideoRoomClient.Handle) async throws -> String {
+    private func subscribe(room: UInt64, feeds: [UInt64], on handle: JanusVideoRoomClient.Handle) async throws -> String
+    {
         let deadline = ContinuousClock.now + .seconds(5)
         while true {
             do {
@@ -85,7 +94,9 @@ actor JanusTarget: LoadTarget {
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.keepaliveInterval)
                 guard let self else { return }
-                for session in await self.sessions where !Task.isCancelled { try? await self.client.keepalive(session: session) }
+                for session in await self.sessions where !Task.isCancelled {
+                    try? await self.client.keepalive(session: session)
+                }
             }
         }
     }

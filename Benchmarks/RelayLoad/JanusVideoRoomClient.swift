@@ -1,4 +1,5 @@
 import Foundation
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -30,13 +31,17 @@ struct JanusVideoRoomClient: Sendable {
 
     func createSession() async throws -> UInt64 {
         let reply = try await post("", janus: "create", request: "create session")
-        guard reply.janus == "success", let id = reply.data?.id else { throw JanusError.unexpected(reply.janus, request: "create session") }
+        guard reply.janus == "success", let id = reply.data?.id else {
+            throw JanusError.unexpected(reply.janus, request: "create session")
+        }
         return id
     }
 
     func attach(session: UInt64) async throws -> Handle {
         let reply = try await post("/\(session)", janus: "attach", plugin: "janus.plugin.videoroom", request: "attach")
-        guard reply.janus == "success", let id = reply.data?.id else { throw JanusError.unexpected(reply.janus, request: "attach") }
+        guard reply.janus == "success", let id = reply.data?.id else {
+            throw JanusError.unexpected(reply.janus, request: "attach")
+        }
         return Handle(session: session, id: id)
     }
 
@@ -60,12 +65,19 @@ struct JanusVideoRoomClient: Sendable {
             "bitrate_cap": false, "fir_freq": 0, "audiocodec": "opus", "videocodec": "vp8", "permanent": false,
         ]
         let reply = try await message(body, on: handle, request: "create room \(room)")
-        guard reply.plugindata?.data.videoroom == "created" else { throw JanusError.unexpected("\(reply)", request: "create room") }
+        guard reply.plugindata?.data.videoroom == "created" else {
+            throw JanusError.unexpected("\(reply)", request: "create room")
+        }
     }
 
     /// Joins `room` as a publisher and publishes our offer in one request (`joinandconfigure`);
     /// returns the feed id subscribers name and Janus's answer.
-    func publish(room: UInt64, display: String, offer: String, on handle: Handle) async throws -> (feed: UInt64, answer: String) {
+    func publish(
+        room: UInt64,
+        display: String,
+        offer: String,
+        on handle: Handle
+    ) async throws -> (feed: UInt64, answer: String) {
         let body: JanusJSON = [
             "request": "joinandconfigure", "ptype": "publisher", "room": .number(room), "display": .string(display),
             "audio": true, "video": true,
@@ -95,8 +107,15 @@ struct JanusVideoRoomClient: Sendable {
 
     /// Completes a subscription with our answer (`start`).
     func start(answer: String, on handle: Handle) async throws {
-        let reply = try await message(["request": "start"], jsep: JanusJsep(type: "answer", sdp: answer), on: handle, request: "start")
-        guard reply.plugindata?.data.videoroom == "event" else { throw JanusError.unexpected("\(reply)", request: "start") }
+        let reply = try await message(
+            ["request": "start"],
+            jsep: JanusJsep(type: "answer", sdp: answer),
+            on: handle,
+            request: "start"
+        )
+        guard reply.plugindata?.data.videoroom == "event" else {
+            throw JanusError.unexpected("\(reply)", request: "start")
+        }
     }
 
     // MARK: Transport
@@ -111,11 +130,18 @@ struct JanusVideoRoomClient: Sendable {
 
     /// A plugin message; waits for the event when Janus acknowledges first. Throws the plugin's
     /// own error (`error_code`, `error`) as `JanusError.videoRoom`.
-    private func message(_ body: JanusJSON, jsep: JanusJsep? = nil, on handle: Handle, request: String) async throws -> JanusReply {
+    private func message(
+        _ body: JanusJSON,
+        jsep: JanusJsep? = nil,
+        on handle: Handle,
+        request: String
+    ) async throws -> JanusReply {
         let transaction = Self.transaction()
         let envelope = Envelope(janus: "message", transaction: transaction, body: body, jsep: jsep)
         var reply = try await send(envelope, path: "/\(handle.session)/\(handle.id)", request: request)
-        if reply.janus == "ack" { reply = try await awaitEvent(session: handle.session, transaction: transaction, request: request) }
+        if reply.janus == "ack" {
+            reply = try await awaitEvent(session: handle.session, transaction: transaction, request: request)
+        }
         if let data = reply.plugindata?.data, let code = data.errorCode {
             throw JanusError.videoRoom(code: code, reason: data.error ?? "", request: request)
         }
@@ -123,7 +149,8 @@ struct JanusVideoRoomClient: Sendable {
     }
 
     /// A core request (`janus` names it): create, attach, keepalive, destroy.
-    private func post(_ path: String, janus: String, plugin: String? = nil, request: String) async throws -> JanusReply {
+    private func post(_ path: String, janus: String, plugin: String? = nil, request: String) async throws -> JanusReply
+    {
         let envelope = Envelope(janus: janus, transaction: Self.transaction(), plugin: plugin)
         return try await send(envelope, path: path, request: request)
     }
@@ -135,7 +162,9 @@ struct JanusVideoRoomClient: Sendable {
         urlRequest.httpBody = try JSONEncoder().encode(envelope)
         let data = try await fetch(urlRequest, path: path)
         let reply = try JSONDecoder().decode(JanusReply.self, from: data)
-        if reply.janus == "error", let error = reply.error { throw JanusError.janus(code: error.code, reason: error.reason, request: request) }
+        if reply.janus == "error", let error = reply.error {
+            throw JanusError.janus(code: error.code, reason: error.reason, request: request)
+        }
         return reply
     }
 
@@ -172,7 +201,9 @@ struct JanusVideoRoomClient: Sendable {
                 }
             }.resume()
         }
-        guard status == 200 else { throw JanusError.http(status: status, path: path, body: String(decoding: data, as: UTF8.self)) }
+        guard status == 200 else {
+            throw JanusError.http(status: status, path: path, body: String(decoding: data, as: UTF8.self))
+        }
         return data
     }
 

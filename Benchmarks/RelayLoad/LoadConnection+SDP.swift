@@ -23,7 +23,8 @@ struct PeerTransport: Sendable {
     /// `via` replaces the candidate's address (a link-emulator in front of the SFU).
     init(_ sdp: SessionDescription, text: String, via: SocketAddress? = nil) throws {
         guard let section = sdp.media.first else { throw Failure.missing("media section", description: text) }
-        guard let ufrag = sdp.resolvedValue(of: "ice-ufrag", media: 0), let password = sdp.resolvedValue(of: "ice-pwd", media: 0)
+        guard let ufrag = sdp.resolvedValue(of: "ice-ufrag", media: 0),
+            let password = sdp.resolvedValue(of: "ice-pwd", media: 0)
         else { throw Failure.missing("ICE credentials", description: text) }
         guard let fingerprint = sdp.fingerprint(media: 0).flatMap({ DtlsFingerprint(bytes: $0.bytes) }) else {
             throw Failure.missing("fingerprint", description: text)
@@ -49,15 +50,51 @@ extension LoadConnection {
         sdp.timings = ["0 0"]
         sdp.add("group", "BUNDLE " + (0..<(2 + 2 * slots)).map(String.init).joined(separator: " "))
         let pts = (audio: MediaSendLoop.audioPayloadType, video: MediaSendLoop.videoPayloadType)
-        sdp.media.append(section("audio", mid: "0", payloadType: pts.audio, setup: "actpass", direction: "sendonly",
-                                 ssrc: audioSSRC, candidatePort: candidatePort))
-        sdp.media.append(section("video", mid: "1", payloadType: pts.video, setup: "actpass", direction: "sendonly",
-                                 ssrc: videoSSRC, candidatePort: candidatePort))
+        sdp.media.append(
+            section(
+                "audio",
+                mid: "0",
+                payloadType: pts.audio,
+                setup: "actpass",
+                direction: "sendonly",
+                ssrc: audioSSRC,
+                candidatePort: candidatePort
+            )
+        )
+        sdp.media.append(
+            section(
+                "video",
+                mid: "1",
+                payloadType: pts.video,
+                setup: "actpass",
+                direction: "sendonly",
+                ssrc: videoSSRC,
+                candidatePort: candidatePort
+            )
+        )
         for slot in 0..<slots {
-            sdp.media.append(section("audio", mid: "\(2 + 2 * slot)", payloadType: pts.audio, setup: "actpass",
-                                     direction: "recvonly", ssrc: nil, candidatePort: candidatePort))
-            sdp.media.append(section("video", mid: "\(3 + 2 * slot)", payloadType: pts.video, setup: "actpass",
-                                     direction: "recvonly", ssrc: nil, candidatePort: candidatePort))
+            sdp.media.append(
+                section(
+                    "audio",
+                    mid: "\(2 + 2 * slot)",
+                    payloadType: pts.audio,
+                    setup: "actpass",
+                    direction: "recvonly",
+                    ssrc: nil,
+                    candidatePort: candidatePort
+                )
+            )
+            sdp.media.append(
+                section(
+                    "video",
+                    mid: "\(3 + 2 * slot)",
+                    payloadType: pts.video,
+                    setup: "actpass",
+                    direction: "recvonly",
+                    ssrc: nil,
+                    candidatePort: candidatePort
+                )
+            )
         }
         return sdp.text
     }
@@ -76,7 +113,8 @@ extension LoadConnection {
     /// every section recvonly with the offer's Opus or VP8 payload type only (no RTX: losses stay
     /// visible as gaps), `a=setup:active`, so we are the DTLS client (RFC 8842 §5.1). Returns the
     /// answer and the VP8 payload type the SFU will send.
-    func answer(toOffer offer: SessionDescription, candidatePort: Int) throws -> (sdp: String, videoPayloadType: UInt8) {
+    func answer(toOffer offer: SessionDescription, candidatePort: Int) throws -> (sdp: String, videoPayloadType: UInt8)
+    {
         var sdp = SessionDescription(origin: "- \(videoSSRC) 2 IN IP4 127.0.0.1")
         sdp.timings = ["0 0"]
         sdp.add("group", "BUNDLE " + offer.media.compactMap(\.mid).joined(separator: " "))
@@ -88,17 +126,38 @@ extension LoadConnection {
                 throw AnswerError.noCodec(kind: offered.kind, mid: mid, formats: offered.formats)
             }
             if offered.kind == "video" { videoPayloadType = map.payloadType }
-            sdp.media.append(section(offered.kind, mid: mid, payloadType: map.payloadType, setup: "active",
-                                     direction: "recvonly", ssrc: nil, candidatePort: candidatePort))
+            sdp.media.append(
+                section(
+                    offered.kind,
+                    mid: mid,
+                    payloadType: map.payloadType,
+                    setup: "active",
+                    direction: "recvonly",
+                    ssrc: nil,
+                    candidatePort: candidatePort
+                )
+            )
         }
         return (sdp.text, videoPayloadType)
     }
 
     private func section(
-        _ kind: String, mid: String, payloadType pt: UInt8, setup: String, direction: String, ssrc: UInt32?, candidatePort: Int?
+        _ kind: String,
+        mid: String,
+        payloadType pt: UInt8,
+        setup: String,
+        direction: String,
+        ssrc: UInt32?,
+        candidatePort: Int?
     ) -> SDPMediaSection {
         let audio = kind == "audio"
-        var media = SDPMediaSection(kind: kind, port: 9, proto: "UDP/TLS/RTP/SAVPF", formats: ["\(pt)"], connection: "IN IP4 0.0.0.0")
+        var media = SDPMediaSection(
+            kind: kind,
+            port: 9,
+            proto: "UDP/TLS/RTP/SAVPF",
+            formats: ["\(pt)"],
+            connection: "IN IP4 0.0.0.0"
+        )
         media.add("ice-ufrag", ice.ufrag)
         media.add("ice-pwd", ice.pwd)
         media.add("fingerprint", identity.fingerprint.sdpValue)
@@ -106,9 +165,15 @@ extension LoadConnection {
         media.add("mid", mid)
         media.add(direction)
         media.add("rtcp-mux")
-        media.add("rtpmap", audio ? SDPRtpMap(payloadType: pt, codec: "opus", clockRate: 48_000, channels: 2).attributeValue
-                                  : SDPRtpMap(payloadType: pt, codec: "VP8", clockRate: 90_000).attributeValue)
-        if !audio { media.add("rtcp-fb", SDPRtcpFeedback(payloadType: pt, type: "nack", parameter: "pli").attributeValue) }
+        media.add(
+            "rtpmap",
+            audio
+                ? SDPRtpMap(payloadType: pt, codec: "opus", clockRate: 48_000, channels: 2).attributeValue
+                : SDPRtpMap(payloadType: pt, codec: "VP8", clockRate: 90_000).attributeValue
+        )
+        if !audio {
+            media.add("rtcp-fb", SDPRtcpFeedback(payloadType: pt, type: "nack", parameter: "pli").attributeValue)
+        }
         if let ssrc { media.add("ssrc", "\(ssrc) cname:\(name)") }
         if let candidatePort {
             media.add("candidate", "1 1 udp 2130706431 127.0.0.1 \(candidatePort) typ host")

@@ -58,8 +58,14 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     /// - Parameters:
     ///   - sends: whether this connection sends media (false for a receive-only subscriber).
     ///   - decodesVideo: whether this connection decodes the VP8 it receives (`SampledVideoCheck`).
-    init(name: String, media: LoopedMedia, seed: UInt32, dtlsRole: DtlsEndpoint.Role = .client, sends: Bool = true,
-         decodesVideo: Bool = false) throws {
+    init(
+        name: String,
+        media: LoopedMedia,
+        seed: UInt32,
+        dtlsRole: DtlsEndpoint.Role = .client,
+        sends: Bool = true,
+        decodesVideo: Bool = false
+    ) throws {
         self.name = name
         self.media = media
         self.dtlsRole = dtlsRole
@@ -71,8 +77,14 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         videoSSRC = 10_001 + seed * 2
         let audioSequence = UInt16(truncatingIfNeeded: random.next())
         let videoSequence = UInt16(truncatingIfNeeded: random.next())
-        sendLoop = sends ? MediaSendLoop(audioSSRC: audioSSRC, videoSSRC: videoSSRC, firstAudioSequence: audioSequence,
-                                         firstVideoSequence: videoSequence) : nil
+        sendLoop =
+            sends
+            ? MediaSendLoop(
+                audioSSRC: audioSSRC,
+                videoSSRC: videoSSRC,
+                firstAudioSequence: audioSequence,
+                firstVideoSequence: videoSequence
+            ) : nil
     }
 
     /// Where the peer's media and checks go, its ICE credentials and its certificate; call on the
@@ -123,7 +135,9 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         }
         guard sending, srtpOut != nil else { return }
         sendLoop?.due(at: now, media: media) { packet in
-            if packet.payloadType == MediaSendLoop.videoPayloadType { sentVideo[Int(packet.sequence) % sentVideo.count] = packet }
+            if packet.payloadType == MediaSendLoop.videoPayloadType {
+                sentVideo[Int(packet.sequence) % sentVideo.count] = packet
+            }
             sendRTP(packet)
         }
         channel?.flush()
@@ -166,8 +180,13 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
 
     /// Encrypts and queues one packet with the trailer `ReceiveCheck` reads (P bit set).
     private func sendRTP(_ packet: MediaSendLoop.Packet) {
-        let header = RTPHeader(marker: packet.marker, payloadType: packet.payloadType, sequenceNumber: packet.sequence,
-                               timestamp: packet.timestamp, ssrc: packet.ssrc)
+        let header = RTPHeader(
+            marker: packet.marker,
+            payloadType: packet.payloadType,
+            sequenceNumber: packet.sequence,
+            timestamp: packet.timestamp,
+            ssrc: packet.ssrc
+        )
         let checksum = packet.checksum
         scratch.withUnsafeMutableBytes { buffer in
             var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
@@ -236,7 +255,8 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         guard request.verifyIntegrity(password: ice.pwd), case .v4 = source, let port = source.port else { return }
         // The IPv4 address straight from the sockaddr_in (RFC 3493 layout: family, port, address).
         let host: UInt32 = source.withSockAddr { pointer, size in
-            size >= 8 ? UInt32(bigEndian: UnsafeRawPointer(pointer).loadUnaligned(fromByteOffset: 4, as: UInt32.self)) : 0
+            size >= 8
+                ? UInt32(bigEndian: UnsafeRawPointer(pointer).loadUnaligned(fromByteOffset: 4, as: UInt32.self)) : 0
         }
         var response = STUNMessage(type: .bindingSuccess, transactionID: request.transactionID)
         response.xorMappedAddress = .ipv4(host, port: UInt16(port))
@@ -269,7 +289,9 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         // When the kernel queued it for us, not when this loop got to it (`ArrivalClock`).
         let received = arrivals?.lastArrival() ?? ArrivalClock.now()
         receiveCheck.record(UnsafeRawBufferPointer(rebasing: packet[0..<length]), received: received, into: &snapshot) {
-            ssrc, first, count in pendingNacks.append((ssrc, first, count))
+            ssrc,
+            first,
+            count in pendingNacks.append((ssrc, first, count))
         }
         for gap in pendingNacks { sendNack(mediaSSRC: gap.ssrc, first: gap.first, count: gap.count) }
         pendingNacks.removeAll(keepingCapacity: true)
@@ -284,7 +306,11 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         let senderSSRC = videoSSRC
         let sent = rtcpScratch.withUnsafeMutableBytes { buffer -> Bool in
             let length = nackScratch.withUnsafeBufferPointer { lost -> Int in
-                let nack = RTCPGenericNack(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, lost: Span(_unsafeElements: lost))
+                let nack = RTCPGenericNack(
+                    senderSSRC: senderSSRC,
+                    mediaSSRC: mediaSSRC,
+                    lost: Span(_unsafeElements: lost)
+                )
                 guard nack.encodedSize + SrtpContext.maxTrailerLength <= buffer.count else { return 0 }
                 var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
                 nack.encode(into: &out)
@@ -306,7 +332,8 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         guard let length = try? srtpIn?.unprotectRTCP(&span, length: packet.count) else { return }
         var packets = RTCPCompoundIterator(UnsafeRawBufferPointer(rebasing: packet[0..<length]).bytes)
         while let rtcp = try? packets.next() {
-            guard rtcp.header.packetType == RTCPPacketType.transportFeedback, rtcp.header.count == RTCPFeedbackFormat.nack,
+            guard rtcp.header.packetType == RTCPPacketType.transportFeedback,
+                rtcp.header.count == RTCPFeedbackFormat.nack,
                 let nack = try? RTCPGenericNackView(validating: rtcp.bytes), nack.mediaSSRC == videoSSRC
             else { continue }
             var lost = nack.lostSequenceNumbers

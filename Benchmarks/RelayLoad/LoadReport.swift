@@ -40,8 +40,15 @@ struct LoadReport {
     /// The link-emulator profile every participant sat behind (impaired mode).
     var linkProfile: String?
 
-    init(target: String, visits: Int, party: Int, elapsed: Duration, snapshots: [LoadConnection.Snapshot],
-         counters: SFUCounters?, relayCPUSeconds: Double?) {
+    init(
+        target: String,
+        visits: Int,
+        party: Int,
+        elapsed: Duration,
+        snapshots: [LoadConnection.Snapshot],
+        counters: SFUCounters?,
+        relayCPUSeconds: Double?
+    ) {
         self.target = target
         self.visits = visits
         self.party = party
@@ -91,7 +98,9 @@ struct LoadReport {
         guard let cpu = relayCPUSeconds, let forwarded = counters?.forwardedPackets else { return nil }
         return forwarded > 0 ? cpu * 1e6 / forwarded : 0
     }
-    var cpuMicrosecondsPerReceivedPacket: Double? { relayCPUSeconds.map { received > 0 ? $0 * 1e6 / Double(received) : 0 } }
+    var cpuMicrosecondsPerReceivedPacket: Double? {
+        relayCPUSeconds.map { received > 0 ? $0 * 1e6 / Double(received) : 0 }
+    }
     func latencyMs(_ percentile: Double) -> Double { Double(latency.valueAtPercentile(percentile)) / 1000 }
     /// A ramp step is good while loss and undelivered packets stay at or under 1 % and p99 added
     /// latency at or under 10 ms.
@@ -106,24 +115,36 @@ struct LoadReport {
         func microseconds(_ value: Double?) -> String { value.map { String(format: "%.1f µs", $0) } ?? "n/a" }
         let cpu = relayCPUSeconds.map { String(format: "%.0f %%", $0 / seconds * 100) } ?? "n/a"
         let forwarded = counters.map { String(Int($0.forwardedPackets / seconds)) } ?? "n/a"
-        let latency = latency.totalCount == 0 ? "n/a" : String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))
-        return "| \(target) | \(visits) | \(participants) | \(forwarded) | \(Int(receivedPerSecond)) | \(String(format: "%.2f", Double(receivedBytes) * 8 / seconds / 1e6)) | \(cpu) | \(microseconds(cpuMicrosecondsPerReceivedPacket)) | \(microseconds(cpuMicrosecondsPerPacket)) | \(latency) | \(String(format: "%.3f %% (%.3f %%)", loss * 100, lossBeforeRepair * 100)) | \(String(format: "%.3f %%", undelivered * 100)) | \(corrupted) | \(untimed) | \(video.decoded) / \(video.errors) | \(counters.map { "\(Int($0.nacks)) / \(Int($0.retransmissions))" } ?? "n/a") | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
+        let latency =
+            latency.totalCount == 0
+            ? "n/a" : String(format: "%.2f / %.2f / %.2f ms", latencyMs(50), latencyMs(99), latencyMs(99.9))
+        return
+            "| \(target) | \(visits) | \(participants) | \(forwarded) | \(Int(receivedPerSecond)) | \(String(format: "%.2f", Double(receivedBytes) * 8 / seconds / 1e6)) | \(cpu) | \(microseconds(cpuMicrosecondsPerReceivedPacket)) | \(microseconds(cpuMicrosecondsPerPacket)) | \(latency) | \(String(format: "%.3f %% (%.3f %%)", loss * 100, lossBeforeRepair * 100)) | \(String(format: "%.3f %%", undelivered * 100)) | \(corrupted) | \(untimed) | \(video.decoded) / \(video.errors) | \(counters.map { "\(Int($0.nacks)) / \(Int($0.retransmissions))" } ?? "n/a") | \(relayResidentKiB.map { "\($0 / 1024) MiB" } ?? "n/a") | \(relayOpenFiles.map(String.init) ?? "n/a") |"
     }
 
     var json: String {
         let object: [String: Any] = [
-            "target": target, "visits": visits, "participants": participants, "seconds": seconds, "sent": sent, "received": received,
+            "target": target, "visits": visits, "participants": participants, "seconds": seconds, "sent": sent,
+            "received": received,
             "receivedPerSecond": receivedPerSecond, "receivedMbps": Double(receivedBytes) * 8 / seconds / 1e6,
-            "gaps": gaps, "loss": loss, "expected": expected, "undelivered": undelivered, "party": party, "lossBeforeRepair": lossBeforeRepair, "recovered": recovered,
-            "clientNacksSent": nacksSent, "clientRetransmissions": retransmitted, "corrupted": corrupted, "untimed": untimed,
-            "sampleVideo": ["decoded": video.decoded, "skipped": video.skipped, "errors": video.errors, "width": video.width,
-                            "height": video.height],
+            "gaps": gaps, "loss": loss, "expected": expected, "undelivered": undelivered, "party": party,
+            "lossBeforeRepair": lossBeforeRepair, "recovered": recovered,
+            "clientNacksSent": nacksSent, "clientRetransmissions": retransmitted, "corrupted": corrupted,
+            "untimed": untimed,
+            "sampleVideo": [
+                "decoded": video.decoded, "skipped": video.skipped, "errors": video.errors, "width": video.width,
+                "height": video.height,
+            ],
             "forwarded": counters?.forwardedPackets as Any, "forwardedPerSecond": forwardedPerSecond,
-            "forwardedMbps": counters.map { $0.forwardedBytes * 8 / seconds / 1e6 } as Any, "relayCpuSeconds": relayCPUSeconds as Any,
+            "forwardedMbps": counters.map { $0.forwardedBytes * 8 / seconds / 1e6 } as Any,
+            "relayCpuSeconds": relayCPUSeconds as Any,
             "cpuMicrosecondsPerForwardedPacket": cpuMicrosecondsPerPacket as Any,
             "cpuMicrosecondsPerReceivedPacket": cpuMicrosecondsPerReceivedPacket as Any,
-            "latencyMs": ["p50": latencyMs(50), "p99": latencyMs(99), "p999": latencyMs(99.9), "samples": latency.totalCount],
-            "relayNacks": counters?.nacks as Any, "relayRetransmissions": counters?.retransmissions as Any, "linkProfile": linkProfile as Any, "relayResidentKiB": relayResidentKiB as Any,
+            "latencyMs": [
+                "p50": latencyMs(50), "p99": latencyMs(99), "p999": latencyMs(99.9), "samples": latency.totalCount,
+            ],
+            "relayNacks": counters?.nacks as Any, "relayRetransmissions": counters?.retransmissions as Any,
+            "linkProfile": linkProfile as Any, "relayResidentKiB": relayResidentKiB as Any,
             "relayOpenFiles": relayOpenFiles as Any,
         ]
         let data = try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])

@@ -29,9 +29,12 @@ struct SFUCounters: Sendable {
     var retransmissions: Double
 
     static func - (after: SFUCounters, before: SFUCounters) -> SFUCounters {
-        SFUCounters(forwardedPackets: after.forwardedPackets - before.forwardedPackets,
-                    forwardedBytes: after.forwardedBytes - before.forwardedBytes, nacks: after.nacks - before.nacks,
-                    retransmissions: after.retransmissions - before.retransmissions)
+        SFUCounters(
+            forwardedPackets: after.forwardedPackets - before.forwardedPackets,
+            forwardedBytes: after.forwardedBytes - before.forwardedBytes,
+            nacks: after.nacks - before.nacks,
+            retransmissions: after.retransmissions - before.retransmissions
+        )
     }
 }
 
@@ -78,15 +81,26 @@ final class ConnectionFactory: Sendable {
         self.group = group
     }
 
-    func open(name: String, dtlsRole: DtlsEndpoint.Role = .client, sends: Bool = true, decodesVideo: Bool = false) async throws
+    func open(
+        name: String,
+        dtlsRole: DtlsEndpoint.Role = .client,
+        sends: Bool = true,
+        decodesVideo: Bool = false
+    ) async throws
         -> OpenConnection
     {
         let seed = nextSeed.withLock { seed in
             defer { seed += 1 }
             return seed
         }
-        let connection = try LoadConnection(name: name, media: media, seed: seed, dtlsRole: dtlsRole, sends: sends,
-                                            decodesVideo: decodesVideo)
+        let connection = try LoadConnection(
+            name: name,
+            media: media,
+            seed: seed,
+            dtlsRole: dtlsRole,
+            sends: sends,
+            decodesVideo: decodesVideo
+        )
         let socket = try ArrivalClock.boundSocket(receiveBufferBytes: 1 << 21)
         connection.arrivals = socket
         let channel = try await DatagramBootstrap(group: group)

@@ -22,13 +22,20 @@ struct LoopedMedia: Sendable {
     var loopDuration: TimeAmount { .nanoseconds(MediaSendLoop.videoInterval.nanoseconds * Int64(frames.count)) }
 
     init(videoKbps: Int, frameCount: Int = 90, width: Int = 640, height: Int = 360) throws {
-        var encoder = try Vp8Encoder(width: width, height: height, bitrateBps: videoKbps * 1000, keyframeInterval: frameCount)
+        var encoder = try Vp8Encoder(
+            width: width,
+            height: height,
+            bitrateBps: videoKbps * 1000,
+            keyframeInterval: frameCount
+        )
         var pattern = TestPattern(width: width, height: height)
         var frames: [Frame] = []
         while frames.count < frameCount {
             for encoded in try encoder.encode(pattern.nextFrame(), forceKeyframe: frames.isEmpty) {
                 let payloads = Self.packetize(encoded.data)
-                frames.append(Frame(payloads: payloads, checksums: payloads.map(Self.checksum), isKeyframe: encoded.isKeyframe))
+                frames.append(
+                    Frame(payloads: payloads, checksums: payloads.map(Self.checksum), isKeyframe: encoded.isKeyframe)
+                )
             }
         }
         self.frames = frames

@@ -50,8 +50,17 @@ struct MediaSendLoop {
         while nextAudio <= now {
             let index = audioIndex % media.audio.count
             audioIndex += 1
-            send(Packet(payloadType: Self.audioPayloadType, ssrc: audioSSRC, sequence: audioSequence, timestamp: audioTimestamp,
-                        marker: false, payload: media.audio[index], checksum: media.audioChecksums[index]))
+            send(
+                Packet(
+                    payloadType: Self.audioPayloadType,
+                    ssrc: audioSSRC,
+                    sequence: audioSequence,
+                    timestamp: audioTimestamp,
+                    marker: false,
+                    payload: media.audio[index],
+                    checksum: media.audioChecksums[index]
+                )
+            )
             audioSequence &+= 1
             audioTimestamp &+= 960
             nextAudio = nextAudio + Self.audioInterval
@@ -60,8 +69,17 @@ struct MediaSendLoop {
             let frame = media.frames[frameIndex % media.frames.count]
             frameIndex += 1
             for (index, payload) in frame.payloads.enumerated() {
-                send(Packet(payloadType: Self.videoPayloadType, ssrc: videoSSRC, sequence: videoSequence, timestamp: videoTimestamp,
-                            marker: index == frame.payloads.count - 1, payload: payload, checksum: frame.checksums[index]))
+                send(
+                    Packet(
+                        payloadType: Self.videoPayloadType,
+                        ssrc: videoSSRC,
+                        sequence: videoSequence,
+                        timestamp: videoTimestamp,
+                        marker: index == frame.payloads.count - 1,
+                        payload: payload,
+                        checksum: frame.checksums[index]
+                    )
+                )
                 videoSequence &+= 1
             }
             videoTimestamp &+= 3000

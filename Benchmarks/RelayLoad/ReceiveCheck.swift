@@ -32,7 +32,10 @@ struct ReceiveCheck {
         var untimed = 0
         /// The sampled decoder's counts (zero on connections that do not decode).
         var video = SampledVideoCheck.Counts()
-        var latencyMicroseconds = Histogram<UInt64>(highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: .three)
+        var latencyMicroseconds = Histogram<UInt64>(
+            highestTrackableValue: 60_000_000,
+            numberOfSignificantValueDigits: .three
+        )
     }
 
     static let trailer = 12
@@ -53,11 +56,15 @@ struct ReceiveCheck {
     /// is reported to `missing` (SSRC, first missing sequence number, count) so the connection can
     /// NACK it.
     mutating func record(
-        _ plain: UnsafeRawBufferPointer, received: UInt64, into snapshot: inout Snapshot,
+        _ plain: UnsafeRawBufferPointer,
+        received: UInt64,
+        into snapshot: inout Snapshot,
         missing: (UInt32, UInt16, Int) -> Void = { _, _, _ in }
     ) {
         guard let view = try? RTPPacketView(validating: plain.bytes) else { return }
-        let ssrc = view.ssrc, sequence = view.sequenceNumber, padding = view.paddingLength
+        let ssrc = view.ssrc
+        let sequence = view.sequenceNumber
+        let padding = view.paddingLength
         if let next = expected[ssrc], sequence != next {
             let skipped = Int(sequence &- next)
             if skipped < 0x8000 {
@@ -71,7 +78,13 @@ struct ReceiveCheck {
         snapshot.receivedPackets += 1
         snapshot.receivedBytes += plain.count
         if let videoCheck, view.payloadType == videoPayloadType {
-            videoCheck.receive(ssrc: ssrc, sequence: sequence, timestamp: view.timestamp, marker: view.marker, payload: view.payload)
+            videoCheck.receive(
+                ssrc: ssrc,
+                sequence: sequence,
+                timestamp: view.timestamp,
+                marker: view.marker,
+                payload: view.payload
+            )
             if view.marker { snapshot.video = videoCheck.counts }  // decodes finish on their own queue
         }
         guard padding == Self.trailer else {
@@ -82,6 +95,8 @@ struct ReceiveCheck {
         let sent = plain.loadUnaligned(fromByteOffset: trailer, as: UInt64.self).bigEndian
         if received >= sent { _ = snapshot.latencyMicroseconds.record((received - sent) / 1000) }
         let written = UInt32(plain[trailer + 8]) << 16 | UInt32(plain[trailer + 9]) << 8 | UInt32(plain[trailer + 10])
-        if LoopedMedia.checksum(UnsafeRawBufferPointer(rebasing: plain[view.payloadRange])) != written { snapshot.corrupted += 1 }
+        if LoopedMedia.checksum(UnsafeRawBufferPointer(rebasing: plain[view.payloadRange])) != written {
+            snapshot.corrupted += 1
+        }
     }
 }

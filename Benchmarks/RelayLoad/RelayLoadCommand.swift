@@ -12,7 +12,9 @@ import NIOPosix
 struct RelayLoadCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relay-load",
-        abstract: "Simulated video visits through visit-relay: forwarded packets per second, relay CPU per packet, added latency, loss.")
+        abstract:
+            "Simulated video visits through visit-relay: forwarded packets per second, relay CPU per packet, added latency, loss."
+    )
 
     @Option(help: "The relay's HTTP signaling address.")
     var http = "127.0.0.1:8080"
@@ -20,7 +22,9 @@ struct RelayLoadCommand: AsyncParsableCommand {
     @Option(help: "Simultaneous visits.")
     var visits = 2
 
-    @Option(help: "Participants per visit: 2 (citizen and staff) or 3 (with an interpreter); each receives every other.")
+    @Option(
+        help: "Participants per visit: 2 (citizen and staff) or 3 (with an interpreter); each receives every other."
+    )
     var party = 2
 
     @Option(help: "Seconds to measure, after a 2 s warm-up.")
@@ -32,7 +36,10 @@ struct RelayLoadCommand: AsyncParsableCommand {
     @Option(help: "The relay's process id, for its CPU time from /proc.")
     var relayPid: Int32?
 
-    @Option(help: "relay: visit-relay at --http; janus: Janus's VideoRoom at --janus; both: the relay, then Janus, with the same visits, then their ratios.")
+    @Option(
+        help:
+            "relay: visit-relay at --http; janus: Janus's VideoRoom at --janus; both: the relay, then Janus, with the same visits, then their ratios."
+    )
     var target: Target = .relay
 
     @Option(help: "Janus's HTTP API root.")
@@ -47,10 +54,15 @@ struct RelayLoadCommand: AsyncParsableCommand {
     @Option(help: "Event loop threads for the simulated clients.")
     var threads = 1
 
-    @Option(help: "steady: --visits for --seconds; ramp: add --step visits per step until loss > 1 % or p99 > 10 ms; impaired: steady, every participant's media through --via (a link-emulator).")
+    @Option(
+        help:
+            "steady: --visits for --seconds; ramp: add --step visits per step until loss > 1 % or p99 > 10 ms; impaired: steady, every participant's media through --via (a link-emulator)."
+    )
     var mode: Mode = .steady
 
-    @Option(help: "Send media to this host:port instead of the relay's candidate (a link-emulator in front of the relay).")
+    @Option(
+        help: "Send media to this host:port instead of the relay's candidate (a link-emulator in front of the relay)."
+    )
     var via: String?
 
     @Option(help: "The link-emulator profile behind --via, for the report.")
@@ -65,10 +77,16 @@ struct RelayLoadCommand: AsyncParsableCommand {
     @Option(help: "steady: measure this many consecutive intervals of --seconds (a soak).")
     var intervals = 1
 
-    @Flag(help: "steady with --target both: both SFUs' visits stay joined and the --intervals measurements alternate between them (relay, Janus, relay, ...), only the measured SFU's senders sending; each ratio then pairs two measurements minutes apart at most, not a whole run apart.")
+    @Flag(
+        help:
+            "steady with --target both: both SFUs' visits stay joined and the --intervals measurements alternate between them (relay, Janus, relay, ...), only the measured SFU's senders sending; each ratio then pairs two measurements minutes apart at most, not a whole run apart."
+    )
     var interleave = false
 
-    @Flag(help: "Fail unless relay memory grew < 5 % from the first interval to the last, descriptors stayed put, loss < 1 % and every interval forwarded at least 90 % of the first.")
+    @Flag(
+        help:
+            "Fail unless relay memory grew < 5 % from the first interval to the last, descriptors stayed put, loss < 1 % and every interval forwarded at least 90 % of the first."
+    )
     var soakCheck = false
 
     enum Mode: String, ExpressibleByArgument { case steady, ramp, impaired }
@@ -76,19 +94,29 @@ struct RelayLoadCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (2...3).contains(party) else { throw ValidationError("--party must be 2 or 3, not \(party)") }
-        if mode == .impaired && via == nil { throw ValidationError("--mode impaired needs --via, the link-emulator's address") }
+        if mode == .impaired && via == nil {
+            throw ValidationError("--mode impaired needs --via, the link-emulator's address")
+        }
         if let via { _ = try Self.address(via) }
-        if via != nil && target != .relay { throw ValidationError("--via (a link-emulator) is for --target relay only") }
+        if via != nil && target != .relay {
+            throw ValidationError("--via (a link-emulator) is for --target relay only")
+        }
         if soakCheck && target != .relay { throw ValidationError("--soak-check is for --target relay only") }
-        if interleave && (target != .both || mode != .steady) { throw ValidationError("--interleave is for --target both --mode steady") }
+        if interleave && (target != .both || mode != .steady) {
+            throw ValidationError("--interleave is for --target both --mode steady")
+        }
     }
 
     func run() async throws {
         let media = try LoopedMedia(videoKbps: videoKbps)
         if mode == .impaired {
-            say("relay-load: every participant behind \(linkProfile ?? "a link") at \(via ?? ""): latency and loss below include both emulated links")
+            say(
+                "relay-load: every participant behind \(linkProfile ?? "a link") at \(via ?? ""): latency and loss below include both emulated links"
+            )
         }
-        say("relay-load: \(mode.rawValue), \(party) per visit, VP8 loop \(media.frames.count) frames at \(media.videoBitrate / 1000) kbit/s + Opus, \(seconds) s per step")
+        say(
+            "relay-load: \(mode.rawValue), \(party) per visit, VP8 loop \(media.frames.count) frames at \(media.videoBitrate / 1000) kbit/s + Opus, \(seconds) s per step"
+        )
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let factory = ConnectionFactory(media: media, group: group)
         var runs: [[LoadReport]] = []
@@ -106,7 +134,11 @@ struct RelayLoadCommand: AsyncParsableCommand {
         for run in runs where mode == .ramp { say(Self.lastGoodStep(run)) }
         if runs.count == 2 { say(LoadComparison(relay: runs[0], janus: runs[1], ramp: mode == .ramp).text) }
         if let json {
-            try ("[\n" + reports.map(\.json).joined(separator: ",\n") + "\n]\n").write(toFile: json, atomically: true, encoding: .utf8)
+            try ("[\n" + reports.map(\.json).joined(separator: ",\n") + "\n]\n").write(
+                toFile: json,
+                atomically: true,
+                encoding: .utf8
+            )
         }
         if soakCheck { try Self.checkSoak(reports) }
     }
@@ -146,7 +178,10 @@ struct RelayLoadCommand: AsyncParsableCommand {
 
     /// `--interleave`: joins `visits` on every SFU, then measures them in turn, `intervals` rounds,
     /// with only the measured SFU's senders sending. Returns one run of reports per SFU.
-    func measureInterleaved(_ sfus: [(target: any LoadTarget, pid: Int32?)], factory: ConnectionFactory) async throws
+    func measureInterleaved(
+        _ sfus: [(target: any LoadTarget, pid: Int32?)],
+        factory: ConnectionFactory
+    ) async throws
         -> [[LoadReport]]
     {
         var fleets: [Fleet] = []
@@ -180,7 +215,8 @@ struct RelayLoadCommand: AsyncParsableCommand {
 
     static func lastGoodStep(_ reports: [LoadReport]) -> String {
         let good = reports.last { $0.isGood }
-        return "\(reports.first?.target ?? ""): last good step: \(good.map { "\($0.visits) visits, \(Int($0.forwardedPerSecond)) forwarded packets/s" } ?? "none")"
+        return
+            "\(reports.first?.target ?? ""): last good step: \(good.map { "\($0.visits) visits, \(Int($0.forwardedPerSecond)) forwarded packets/s" } ?? "none")"
     }
 
     static func address(_ text: String) throws -> SocketAddress {
@@ -197,13 +233,29 @@ struct RelayLoadCommand: AsyncParsableCommand {
         else { throw ValidationError("the soak check needs --relay-pid") }
         let growth = Double(rssLast - rssFirst) / Double(rssFirst)
         let worstLoss = reports.map { max($0.loss, $0.undelivered) }.max() ?? 0
-        say(String(format: "soak: relay memory %d → %d KiB (%+.1f %%), descriptors %d → %d, worst loss %.3f %%",
-                     rssFirst, rssLast, growth * 100, fdFirst, fdLast, worstLoss * 100))
+        say(
+            String(
+                format: "soak: relay memory %d → %d KiB (%+.1f %%), descriptors %d → %d, worst loss %.3f %%",
+                rssFirst,
+                rssLast,
+                growth * 100,
+                fdFirst,
+                fdLast,
+                worstLoss * 100
+            )
+        )
         // Forwarding must hold up too: every interval within 10 % of the first (a stream that stops
         // loses nothing the receivers can count as gaps).
         let slowest = reports.map(\.forwardedPerSecond).min() ?? 0
-        say(String(format: "soak: forwarded %.0f packets/s in the first interval, %.0f in the slowest", first.forwardedPerSecond, slowest))
-        guard growth < 0.05, abs(fdLast - fdFirst) <= 2, worstLoss < 0.01, slowest >= 0.9 * first.forwardedPerSecond else {
+        say(
+            String(
+                format: "soak: forwarded %.0f packets/s in the first interval, %.0f in the slowest",
+                first.forwardedPerSecond,
+                slowest
+            )
+        )
+        guard growth < 0.05, abs(fdLast - fdFirst) <= 2, worstLoss < 0.01, slowest >= 0.9 * first.forwardedPerSecond
+        else {
             throw ExitCode(1)
         }
     }

@@ -30,10 +30,13 @@ actor RelayTarget: LoadTarget {
 
     func counters() async throws -> SFUCounters? {
         let all = try await signaling.counters()
-        return SFUCounters(forwardedPackets: all["visitrelay_rtp_packets_forwarded_total"] ?? 0,
-                           forwardedBytes: all["visitrelay_bytes_forwarded_total"] ?? 0, nacks: all["visitrelay_nacks_sent_total"] ?? 0,
-                           retransmissions: (all["visitrelay_retransmissions_sent_total"] ?? 0)
-                               + (all["visitrelay_recovered_by_retransmission_total"] ?? 0))
+        return SFUCounters(
+            forwardedPackets: all["visitrelay_rtp_packets_forwarded_total"] ?? 0,
+            forwardedBytes: all["visitrelay_bytes_forwarded_total"] ?? 0,
+            nacks: all["visitrelay_nacks_sent_total"] ?? 0,
+            retransmissions: (all["visitrelay_retransmissions_sent_total"] ?? 0)
+                + (all["visitrelay_recovered_by_retransmission_total"] ?? 0)
+        )
     }
 
     func leaveAll() async {

@@ -15,7 +15,9 @@ final class FuzzSignaling {
     init() throws {
         core = RelayCore(
             configuration: RelayCoreConfiguration(announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000)),
-            identity: try DtlsIdentity(commonName: "relay"), seed: 11)
+            identity: try DtlsIdentity(commonName: "relay"),
+            seed: 11
+        )
     }
 
     func run(_ input: UnsafeRawBufferPointer) {
@@ -31,7 +33,10 @@ final class FuzzSignaling {
             return
         }
         let answer = try! SDPParser().parse(result.answerSDP)
-        precondition(answer.media.count > 0 && result.answerSDP.contains("a=ice-lite"), "an accepted offer got an empty answer")
+        precondition(
+            answer.media.count > 0 && result.answerSDP.contains("a=ice-lite"),
+            "an accepted offer got an empty answer"
+        )
         precondition(core.roomView(for: result.participant) != nil, "a joined participant has no room view")
         if let restarted = try? core.restartIce(result.participant, offer: offer, now: now) {
             precondition((try? SDPParser().parse(restarted)) != nil, "an ICE restart answer does not parse")

@@ -12,8 +12,13 @@
         precondition(block.range.lowerBound >= end && block.range.upperBound <= size && block.distance == count - index)
         precondition(block.timestampOffset <= REDWriter.maxTimestampOffset && block.payloadType < 128)
         end = block.range.upperBound
-        blocks.append(.init(payloadType: block.payloadType, timestampOffset: block.timestampOffset,
-                            bytes: UnsafeRawBufferPointer(rebasing: input[block.range])))
+        blocks.append(
+            .init(
+                payloadType: block.payloadType,
+                timestampOffset: block.timestampOffset,
+                bytes: UnsafeRawBufferPointer(rebasing: input[block.range])
+            )
+        )
     }
     let primary = view.primaryRange
     precondition(primary.lowerBound == end && primary.upperBound == size)
@@ -21,8 +26,12 @@
     let out = UnsafeMutableRawBufferPointer.allocate(byteCount: size + 1, alignment: 1)
     defer { out.deallocate() }
     let written = blocks.withUnsafeBufferPointer { list in
-        REDWriter.write(redundant: list, primaryPayloadType: view.primaryPayloadType,
-                        primary: UnsafeRawBufferPointer(rebasing: input[primary]), into: out)
+        REDWriter.write(
+            redundant: list,
+            primaryPayloadType: view.primaryPayloadType,
+            primary: UnsafeRawBufferPointer(rebasing: input[primary]),
+            into: out
+        )
     }
     precondition(written == size && UnsafeRawBufferPointer(rebasing: out[0..<size]).elementsEqual(input))
     return 0

@@ -18,7 +18,9 @@
         case (RTCPPacketType.receiverReport, _):
             guard let rr = try? RTCPReceiverReportView(packet) else { break }
             var blocks = rr.reportBlocks
-            while let b = blocks.next() { precondition(b.cumulativeLost >= -0x80_0000 && b.cumulativeLost <= 0x7F_FFFF) }
+            while let b = blocks.next() {
+                precondition(b.cumulativeLost >= -0x80_0000 && b.cumulativeLost <= 0x7F_FFFF)
+            }
         case (RTCPPacketType.sourceDescription, _):
             guard let sdes = try? RTCPSourceDescriptionView(validating: packet.bytes) else { break }
             var items = sdes.items
@@ -59,13 +61,18 @@
             for i in 0..<remb.ssrcCount { ssrcs.append(remb.ssrc(i)) }
             // Canonical when the mantissa uses the smallest exponent: then re-encoding is byte-exact.
             let (e, m) = RTCPReceiverEstimatedMaxBitrate.exponentAndMantissa(remb.bitrateBps)
-            if !h.padding, remb.bitrateBps != .max, e == remb.exponent, m == remb.mantissa, remb.bytes.byteCount == 20 + 4 * ssrcs.count,
+            if !h.padding, remb.bitrateBps != .max, e == remb.exponent, m == remb.mantissa,
+                remb.bytes.byteCount == 20 + 4 * ssrcs.count,
                 packet.bytes.rtcpU32(8) == 0
             {
                 let n = scratch.withUnsafeMutableBytes { out in
                     var o = OutputRawSpan(buffer: out, initializedCount: 0)
-                    RTCPReceiverEstimatedMaxBitrate(senderSSRC: remb.senderSSRC, bitrateBps: remb.bitrateBps, ssrcs: ssrcs.span)
-                        .encode(into: &o)
+                    RTCPReceiverEstimatedMaxBitrate(
+                        senderSSRC: remb.senderSSRC,
+                        bitrateBps: remb.bitrateBps,
+                        ssrcs: ssrcs.span
+                    )
+                    .encode(into: &o)
                     return o.finalize(for: out)
                 }
                 let original = packet.bytes.withUnsafeBytes { Array($0) }

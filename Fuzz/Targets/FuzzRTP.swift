@@ -11,8 +11,10 @@
         return true
     }
     for id: UInt8 in 1...14 {
-        _ = view.absSendTime(id: id); _ = view.transportWideSequenceNumber(id: id)
-        _ = view.audioLevel(id: id); _ = view.playoutDelay(id: id)
+        _ = view.absSendTime(id: id)
+        _ = view.transportWideSequenceNumber(id: id)
+        _ = view.audioLevel(id: id)
+        _ = view.playoutDelay(id: id)
     }
     // Rewrite a copy in place and re-parse.
     let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
@@ -22,7 +24,11 @@
     RTPPacketRewriter.setSSRC(0x1234_5678, in: &mspan)
     RTPPacketRewriter.setSequenceNumber(0xFFFF, in: &mspan)
     if let block = view.extensionOffset {
-        RTPPacketRewriter.remapExtensionIDs([2, 0, 4, 0, 6, 0, 8, 0, 10, 0, 12, 0, 14, 0, 1], blockOffset: block, in: &mspan)
+        RTPPacketRewriter.remapExtensionIDs(
+            [2, 0, 4, 0, 6, 0, 8, 0, 10, 0, 12, 0, 14, 0, 1],
+            blockOffset: block,
+            in: &mspan
+        )
     }
     let again = try! RTPPacketView(validating: RawSpan(_unsafeBytes: UnsafeRawBufferPointer(copy)))
     precondition(again.ssrc == 0x1234_5678 && again.sequenceNumber == 0xFFFF && again.payloadRange == view.payloadRange)

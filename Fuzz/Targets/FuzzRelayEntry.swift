@@ -31,8 +31,12 @@ final class FuzzVisit {
         harness = RelayHarness(
             identity: identity,
             configuration: RelayCoreConfiguration(
-                announcedAddress: RelayHarness.relayAddress, maxParticipantsPerRoom: 3, unknownSourceRate: 0),
-            seed: 7)
+                announcedAddress: RelayHarness.relayAddress,
+                maxParticipantsPerRoom: 3,
+                unknownSourceRate: 0
+            ),
+            seed: 7
+        )
         citizen = try RelayTestClient(port: 50_001, relayFingerprint: identity.fingerprint, seed: 1)
         staff = try RelayTestClient(port: 50_002, relayFingerprint: identity.fingerprint, seed: 2)
         pending = try RelayTestClient(port: 50_003, relayFingerprint: identity.fingerprint, seed: 3)
@@ -40,7 +44,12 @@ final class FuzzVisit {
         _ = try harness.connect(staff, room: "fuzz", role: .staff)
         // The third passes ICE but never starts DTLS, and is not registered for delivery: what the
         // relay sends it is dropped, and its address keeps the relay's DTLS server waiting.
-        let result = try harness.core.join(room: "fuzz", role: .interpreter, offer: pending.offer(slots: 2), now: harness.now)
+        let result = try harness.core.join(
+            room: "fuzz",
+            role: .interpreter,
+            offer: pending.offer(slots: 2),
+            now: harness.now
+        )
         pending.accept(answer: result.answerSDP)
         try send(pending.bindingRequest(), from: pending.address)
         precondition(citizen.srtpOut != nil && staff.srtpOut != nil, "the fuzz visit must connect")
@@ -104,15 +113,19 @@ final class FuzzVisit {
         let forwardedBefore = harness.core.counters.rtpForwarded
         try? send(datagram, from: source)
         // One authentic RTP packet is forwarded at most to the two others in the room; nothing else is.
-        precondition(harness.core.counters.rtpForwarded - forwardedBefore <= (selector & 0x07 == 3 ? 2 : 0),
-                     "a datagram was forwarded that was not authentic media, or to more than the room")
+        precondition(
+            harness.core.counters.rtpForwarded - forwardedBefore <= (selector & 0x07 == 3 ? 2 : 0),
+            "a datagram was forwarded that was not authentic media, or to more than the room"
+        )
         if inputs % 64 == 0 {
             try? harness.tick(.milliseconds(20))
         }
         // Consent freshness (RFC 7675): the clients check every 2 s of virtual time, as browsers do,
         // or the relay rightly stops sending to them after 30 s.
         if inputs % (64 * 100) == 0 {
-            for client in [citizen, staff] { try? send(client.bindingRequest(useCandidate: false), from: client.address) }
+            for client in [citizen, staff] {
+                try? send(client.bindingRequest(useCandidate: false), from: client.address)
+            }
         }
         if inputs % 4096 == 0 { checkVisitStillWorks() }
     }
@@ -133,7 +146,8 @@ final class FuzzVisit {
             }
             precondition(
                 to.received.contains { $0.payload == [0xF0, 0x0D] },
-                "the visit stopped forwarding after \(inputs) inputs: \(harness.core.counters)")
+                "the visit stopped forwarding after \(inputs) inputs: \(harness.core.counters)"
+            )
         }
     }
 }

@@ -22,7 +22,8 @@ final class FuzzSrtp {
     }
 
     func run(_ input: UnsafeRawBufferPointer) {
-        guard let mode = input.first, input.count > 1, input.count - 1 <= buffer.count - SrtpContext.maxTrailerLength else { return }
+        guard let mode = input.first, input.count > 1, input.count - 1 <= buffer.count - SrtpContext.maxTrailerLength
+        else { return }
         let body = UnsafeRawBufferPointer(rebasing: input[1...])
         let length = body.count
         buffer.withUnsafeMutableBytes { $0.copyMemory(from: body) }
@@ -30,7 +31,9 @@ final class FuzzSrtp {
             var span = buffer.mutableSpan
             var bytes = span.mutableBytes
             if let opened = try? ownIn.unprotectRTP(&bytes, length: length) {
-                if opened < 12 || opened > length - 16 { fatalError("an opened packet's length is out of range: \(opened) of \(length)") }
+                if opened < 12 || opened > length - 16 {
+                    fatalError("an opened packet's length is out of range: \(opened) of \(length)")
+                }
             }
             return
         }
@@ -55,7 +58,9 @@ final class FuzzSrtp {
         do {
             var span = packet.mutableSpan
             var bytes = span.mutableBytes
-            guard let sealed = try? (ownSeals ? ownOut.protectRTP(&bytes, length: length) : libOut.protectRTP(&bytes, length: length))
+            guard
+                let sealed = try?
+                    (ownSeals ? ownOut.protectRTP(&bytes, length: length) : libOut.protectRTP(&bytes, length: length))
             else { return }
             outcome = Result { () throws(SrtpError) -> Int in
                 try ownSeals ? libIn.unprotectRTP(&bytes, length: sealed) : ownIn.unprotectRTP(&bytes, length: sealed)
@@ -63,11 +68,15 @@ final class FuzzSrtp {
         }
         switch outcome {
         case .success(let opened)?:
-            if opened != length || Array(packet[0..<length]) != plain { fatalError("a round trip changed the packet \(plain)") }
+            if opened != length || Array(packet[0..<length]) != plain {
+                fatalError("a round trip changed the packet \(plain)")
+            }
         case .failure(.replayed)?, nil:
             return  // the fuzzer sent this sequence number on this SSRC before
         case .failure(let error)?:
-            fatalError("what \(ownSeals ? "we" : "libsrtp") sealed the other could not open: \(error), packet \(plain.prefix(16))")
+            fatalError(
+                "what \(ownSeals ? "we" : "libsrtp") sealed the other could not open: \(error), packet \(plain.prefix(16))"
+            )
         }
     }
 }

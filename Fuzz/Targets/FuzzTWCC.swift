@@ -38,7 +38,12 @@
         var n: UInt8 = 0
         while !rest.isEmpty {
             let fb = RTCPTransportFeedback(
-                senderSSRC: 1, mediaSSRC: 2, feedbackPacketCount: n, arrivals: rest, maxSize: maxSize)
+                senderSSRC: 1,
+                mediaSSRC: 2,
+                feedbackPacketCount: n,
+                arrivals: rest,
+                maxSize: maxSize
+            )
             precondition(fb.encodedSize <= maxSize && fb.encodedSize % 4 == 0 && fb.consumedCount > 0)
             fb.encode(into: &o)
             rest = rest.extracting(droppingFirst: fb.consumedCount)

@@ -2,7 +2,9 @@
     let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 1)
     defer { copy.deallocate() }
     copy.copyMemory(from: UnsafeRawBufferPointer(start: data, count: size))
-    guard let d = try? VP8PayloadDescriptorView(validating: RawSpan(_unsafeBytes: UnsafeRawBufferPointer(copy))) else { return 0 }
+    guard let d = try? VP8PayloadDescriptorView(validating: RawSpan(_unsafeBytes: UnsafeRawBufferPointer(copy))) else {
+        return 0
+    }
     precondition(d.descriptorLength < size)
     _ = (d.isNonReference, d.isFrameStart, d.isKeyframe, d.tl0PicIdx, d.temporalLayerID, d.layerSync, d.keyIndex)
     let oldID = d.pictureID

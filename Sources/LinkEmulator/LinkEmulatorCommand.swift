@@ -10,7 +10,9 @@ import NIOPosix
 struct LinkEmulatorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "link-emulator",
-        abstract: "Trace-driven UDP link emulator (capacity traces, queue, delay, jitter, loss, outages, NAT rebinding).")
+        abstract:
+            "Trace-driven UDP link emulator (capacity traces, queue, delay, jitter, loss, outages, NAT rebinding)."
+    )
 
     @Option(help: "LISTEN=TARGET, e.g. 127.0.0.1:41000=127.0.0.1:40000 (repeat once per relay worker port).")
     var listen: [String] = []
@@ -53,7 +55,8 @@ struct LinkEmulatorCommand: ParsableCommand {
             return
         }
         // A profile with fixed rates reads no trace: a missing directory is an error only when named.
-        let traces = try tracesDir.map { dir throws(TraceDirectory.NotFound) in try TraceDirectory.locate(explicit: dir) }
+        let traces =
+            try tracesDir.map { dir throws(TraceDirectory.NotFound) in try TraceDirectory.locate(explicit: dir) }
             ?? (try? TraceDirectory.locate()) ?? "Traces"
         let linkProfile = try LinkProfile.load(name: profile, json: json, tracesDirectory: traces)
         guard !listen.isEmpty else { throw ValidationError("give at least one --listen LISTEN=TARGET") }
@@ -64,10 +67,15 @@ struct LinkEmulatorCommand: ParsableCommand {
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let proxy = LinkProxy(
-            eventLoop: group.next(), profile: linkProfile, seed: seed, logPath: log,
-            rebindEverySeconds: rebindEvery ?? linkProfile.rebindEverySeconds)
+            eventLoop: group.next(),
+            profile: linkProfile,
+            seed: seed,
+            logPath: log,
+            rebindEverySeconds: rebindEvery ?? linkProfile.rebindEverySeconds
+        )
         try proxy.eventLoop.submit { try proxy.start(mappings: mappings) }.wait().wait()
-        let banner = "link-emulator: profile \(linkProfile.name) (\(linkProfile.description)); "
+        let banner =
+            "link-emulator: profile \(linkProfile.name) (\(linkProfile.description)); "
             + mappings.map { "\($0.0) -> \($0.1)" }.joined(separator: ", ") + "\n"
         FileHandle.standardOutput.write(Data(banner.utf8))  // unbuffered: scripts wait for this line
 

@@ -64,14 +64,29 @@ struct LinkProfile {
             throw ProfileError(description: "profile \(name): wrong type at \(path)")
         }
         return LinkProfile(
-            name: name, description: spec.description ?? "",
-            uplink: try configuration(spec.uplink, profile: name, direction: "uplink", tracesDirectory: tracesDirectory),
-            downlink: try configuration(spec.downlink, profile: name, direction: "downlink", tracesDirectory: tracesDirectory),
-            rebindEverySeconds: spec.rebindEverySeconds)
+            name: name,
+            description: spec.description ?? "",
+            uplink: try configuration(
+                spec.uplink,
+                profile: name,
+                direction: "uplink",
+                tracesDirectory: tracesDirectory
+            ),
+            downlink: try configuration(
+                spec.downlink,
+                profile: name,
+                direction: "downlink",
+                tracesDirectory: tracesDirectory
+            ),
+            rebindEverySeconds: spec.rebindEverySeconds
+        )
     }
 
     static func configuration(
-        _ spec: DirectionSpec, profile: String, direction: String, tracesDirectory: String
+        _ spec: DirectionSpec,
+        profile: String,
+        direction: String,
+        tracesDirectory: String
     ) throws -> LinkConfiguration {
         let capacity: LinkConfiguration.Capacity
         if let traceName = spec.trace {
@@ -85,25 +100,40 @@ struct LinkProfile {
                 throw ProfileError(description: "profile \(profile) \(direction).trace \(path): \(error)")
             }
         } else if let rate = spec.rateBps {
-            guard rate > 0 else { throw ProfileError(description: "profile \(profile) \(direction).rateBps must be > 0") }
+            guard rate > 0 else {
+                throw ProfileError(description: "profile \(profile) \(direction).rateBps must be > 0")
+            }
             capacity = .fixed(bitsPerSecond: rate)
         } else {
             capacity = .unlimited
         }
         let loss: LinkConfiguration.Loss
         if let ge = spec.gilbertElliott {
-            loss = .gilbertElliott(goodToBad: ge.goodToBad, badToGood: ge.badToGood, lossInGood: ge.lossInGood, lossInBad: ge.lossInBad)
+            loss = .gilbertElliott(
+                goodToBad: ge.goodToBad,
+                badToGood: ge.badToGood,
+                lossInGood: ge.lossInGood,
+                lossInBad: ge.lossInBad
+            )
         } else if let rate = spec.loss, rate > 0 {
             guard rate < 1 else { throw ProfileError(description: "profile \(profile) \(direction).loss must be < 1") }
             loss = .bernoulli(rate: rate)
         } else {
             loss = .none
         }
-        let queue: LinkConfiguration.QueueLimit = spec.queueBytes.map { .bytes($0) } ?? .packets(spec.queuePackets ?? 1000)
+        let queue: LinkConfiguration.QueueLimit =
+            spec.queueBytes.map { .bytes($0) } ?? .packets(spec.queuePackets ?? 1000)
         return LinkConfiguration(
-            capacity: capacity, queueLimit: queue, baseDelayUs: UInt64((spec.delayMs ?? 0) * 1000),
-            jitterUs: UInt64((spec.jitterMs ?? 0) * 1000), jitterReorders: spec.jitterReorders ?? false, loss: loss,
-            outages: (spec.outages ?? []).map { .init(startUs: UInt64($0.startMs * 1000), durationUs: UInt64($0.durationMs * 1000)) },
-            outageEveryUs: spec.outageEveryMs.map { UInt64($0 * 1000) })
+            capacity: capacity,
+            queueLimit: queue,
+            baseDelayUs: UInt64((spec.delayMs ?? 0) * 1000),
+            jitterUs: UInt64((spec.jitterMs ?? 0) * 1000),
+            jitterReorders: spec.jitterReorders ?? false,
+            loss: loss,
+            outages: (spec.outages ?? []).map {
+                .init(startUs: UInt64($0.startMs * 1000), durationUs: UInt64($0.durationMs * 1000))
+            },
+            outageEveryUs: spec.outageEveryMs.map { UInt64($0 * 1000) }
+        )
     }
 }

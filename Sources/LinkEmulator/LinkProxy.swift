@@ -18,7 +18,14 @@ final class LinkProxy: @unchecked Sendable {
         var downlink: LinkDirection<ByteBuffer>
         let name: String
 
-        init(listener: any Channel, clientAddress: SocketAddress, target: SocketAddress, profile: LinkProfile, seed: UInt64, name: String) {
+        init(
+            listener: any Channel,
+            clientAddress: SocketAddress,
+            target: SocketAddress,
+            profile: LinkProfile,
+            seed: UInt64,
+            name: String
+        ) {
             self.listener = listener
             self.clientAddress = clientAddress
             self.target = target
@@ -63,19 +70,26 @@ final class LinkProxy: @unchecked Sendable {
             DatagramBootstrap(group: eventLoop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelInitializer { channel in
-                    channel.pipeline.addHandler(DatagramForwarder { [unowned self] envelope, channel in
-                        fromClient(envelope, listener: channel, target: target)
-                    })
+                    channel.pipeline.addHandler(
+                        DatagramForwarder { [unowned self] envelope, channel in
+                            fromClient(envelope, listener: channel, target: target)
+                        }
+                    )
                 }
                 .bind(to: listen)
                 .map { channel in self.listeners.append((channel, target)) }
         }
-        tick = eventLoop.scheduleRepeatedTask(initialDelay: .microseconds(Self.tickUs), delay: .microseconds(Self.tickUs)) { [unowned self] _ in
+        tick = eventLoop.scheduleRepeatedTask(
+            initialDelay: .microseconds(Self.tickUs),
+            delay: .microseconds(Self.tickUs)
+        ) { [unowned self] _ in
             release()
         }
         if let every = rebindEverySeconds, every > 0 {
             let interval = TimeAmount.milliseconds(Int64(every * 1000))
-            rebindTask = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [unowned self] _ in rebindAll() }
+            rebindTask = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [unowned self] _ in
+                rebindAll()
+            }
         }
         return EventLoopFuture.andAllSucceed(futures, on: eventLoop)
     }
@@ -87,8 +101,13 @@ final class LinkProxy: @unchecked Sendable {
             client = existing
         } else {
             client = Client(
-                listener: listener, clientAddress: envelope.remoteAddress, target: target, profile: profile,
-                seed: seed &+ UInt64(clients.count) &* 7919, name: "c\(clients.count)")
+                listener: listener,
+                clientAddress: envelope.remoteAddress,
+                target: target,
+                profile: profile,
+                seed: seed &+ UInt64(clients.count) &* 7919,
+                name: "c\(clients.count)"
+            )
             clients[key] = client
             openUpstream(for: client)
         }
@@ -102,13 +121,19 @@ final class LinkProxy: @unchecked Sendable {
     private func openUpstream(for client: Client) {
         let future = DatagramBootstrap(group: eventLoop)
             .channelInitializer { channel in
-                channel.pipeline.addHandler(DatagramForwarder { [unowned self] envelope, _ in
-                    let size = envelope.data.readableBytes
-                    let now = nowUs
-                    if case .failure(let drop) = client.downlink.enqueue(size: size, payload: envelope.data, nowUs: now) {
-                        logDrop("down", client, drop, size: size, at: now)
+                channel.pipeline.addHandler(
+                    DatagramForwarder { [unowned self] envelope, _ in
+                        let size = envelope.data.readableBytes
+                        let now = nowUs
+                        if case .failure(let drop) = client.downlink.enqueue(
+                            size: size,
+                            payload: envelope.data,
+                            nowUs: now
+                        ) {
+                            logDrop("down", client, drop, size: size, at: now)
+                        }
                     }
-                })
+                )
             }
             .bind(host: "127.0.0.1", port: 0)
         future.whenSuccess { channel in client.upstream = channel }
@@ -130,11 +155,17 @@ final class LinkProxy: @unchecked Sendable {
         for client in clients.values {
             client.uplink.advance(toUs: now) { packet in
                 log("up", client, packet)
-                client.upstream?.writeAndFlush(AddressedEnvelope(remoteAddress: client.target, data: packet.payload), promise: nil)
+                client.upstream?.writeAndFlush(
+                    AddressedEnvelope(remoteAddress: client.target, data: packet.payload),
+                    promise: nil
+                )
             }
             client.downlink.advance(toUs: now) { packet in
                 log("down", client, packet)
-                client.listener.writeAndFlush(AddressedEnvelope(remoteAddress: client.clientAddress, data: packet.payload), promise: nil)
+                client.listener.writeAndFlush(
+                    AddressedEnvelope(remoteAddress: client.clientAddress, data: packet.payload),
+                    promise: nil
+                )
             }
         }
         flushLog()
@@ -142,7 +173,8 @@ final class LinkProxy: @unchecked Sendable {
 
     private func log(_ direction: String, _ client: Client, _ packet: LinkPacket<ByteBuffer>) {
         guard logHandle != nil else { return }
-        logBuffer += "\(direction),\(client.name),\(packet.id),\(packet.size),\(packet.arrivalUs),\(packet.departureUs),\(packet.deliveryUs),\(packet.queueDelayUs),\n"
+        logBuffer +=
+            "\(direction),\(client.name),\(packet.id),\(packet.size),\(packet.arrivalUs),\(packet.departureUs),\(packet.deliveryUs),\(packet.queueDelayUs),\n"
     }
 
     private func logDrop(_ direction: String, _ client: Client, _ drop: LinkDropReasonError, size: Int, at: UInt64) {
@@ -177,14 +209,18 @@ final class LinkProxy: @unchecked Sendable {
             let p95 = Double(LinkStatistics.percentile(delays, 95)) / 1000
             let p99 = Double(LinkStatistics.percentile(delays, 99)) / 1000
             let loss = arrived > 0 ? Double(lost) / Double(arrived) : 0
-            let line = "\(name): \(String(format: "%.1f", rate)) kbit/s delivered, utilisation \(String(format: "%.1f", utilisation * 100)) %, queueing delay p50/p95/p99 \(String(format: "%.1f/%.1f/%.1f", p50, p95, p99)) ms, loss \(String(format: "%.2f", loss * 100)) %"
-            let json = #"{"deliveredKbps":\#(rate),"utilisation":\#(utilisation),"queueDelayMs":{"p50":\#(p50),"p95":\#(p95),"p99":\#(p99)},"loss":\#(loss),"packets":\#(arrived)}"#
+            let line =
+                "\(name): \(String(format: "%.1f", rate)) kbit/s delivered, utilisation \(String(format: "%.1f", utilisation * 100)) %, queueing delay p50/p95/p99 \(String(format: "%.1f/%.1f/%.1f", p50, p95, p99)) ms, loss \(String(format: "%.2f", loss * 100)) %"
+            let json =
+                #"{"deliveredKbps":\#(rate),"utilisation":\#(utilisation),"queueDelayMs":{"p50":\#(p50),"p95":\#(p95),"p99":\#(p99)},"loss":\#(loss),"packets":\#(arrived)}"#
             return (line, json)
         }
         let up = summarise("uplink", clients.values.map(\.uplink.statistics))
         let down = summarise("downlink", clients.values.map(\.downlink.statistics))
-        let line = "link-emulator summary (\(profile.name), \(String(format: "%.1f", seconds)) s, \(clients.count) clients, \(rebinds) rebinds)\n  \(up.0)\n  \(down.0)"
-        let json = #"{"profile":"\#(profile.name)","seconds":\#(seconds),"clients":\#(clients.count),"rebinds":\#(rebinds),"uplink":\#(up.1),"downlink":\#(down.1)}"#
+        let line =
+            "link-emulator summary (\(profile.name), \(String(format: "%.1f", seconds)) s, \(clients.count) clients, \(rebinds) rebinds)\n  \(up.0)\n  \(down.0)"
+        let json =
+            #"{"profile":"\#(profile.name)","seconds":\#(seconds),"clients":\#(clients.count),"rebinds":\#(rebinds),"uplink":\#(up.1),"downlink":\#(down.1)}"#
         return (line, json)
     }
 }

@@ -47,8 +47,13 @@ public struct LinkConfiguration: Sendable, Equatable {
     public var outageEveryUs: UInt64?
 
     public init(
-        capacity: Capacity = .unlimited, queueLimit: QueueLimit = .packets(1000), baseDelayUs: UInt64 = 0,
-        jitterUs: UInt64 = 0, jitterReorders: Bool = false, loss: Loss = .none, outages: [Outage] = [],
+        capacity: Capacity = .unlimited,
+        queueLimit: QueueLimit = .packets(1000),
+        baseDelayUs: UInt64 = 0,
+        jitterUs: UInt64 = 0,
+        jitterReorders: Bool = false,
+        loss: Loss = .none,
+        outages: [Outage] = [],
         outageEveryUs: UInt64? = nil
     ) {
         self.capacity = capacity

@@ -41,8 +41,12 @@ public enum RuralMarkovTrace {
         public var stepMs: Int
 
         public init(
-            states: [State], wanderSigma: Double, wanderCorrelationSeconds: Double, meanSecondsBetweenOutages: Double,
-            outageSeconds: ClosedRange<Double>, stepMs: Int
+            states: [State],
+            wanderSigma: Double,
+            wanderCorrelationSeconds: Double,
+            meanSecondsBetweenOutages: Double,
+            outageSeconds: ClosedRange<Double>,
+            stepMs: Int
         ) {
             self.states = states
             self.wanderSigma = wanderSigma
@@ -58,7 +62,12 @@ public enum RuralMarkovTrace {
                 State(name: "fair", meanBps: 1_200_000, meanDwellSeconds: 15),
                 State(name: "poor", meanBps: 350_000, meanDwellSeconds: 15),
             ],
-            wanderSigma: 0.35, wanderCorrelationSeconds: 3, meanSecondsBetweenOutages: 180, outageSeconds: 0.5...5, stepMs: 100)
+            wanderSigma: 0.35,
+            wanderCorrelationSeconds: 3,
+            meanSecondsBetweenOutages: 180,
+            outageSeconds: 0.5...5,
+            stepMs: 100
+        )
     }
 
     /// `seconds` of trace drawn with `seed`.
@@ -79,7 +88,8 @@ public enum RuralMarkovTrace {
         for step in 0..<steps {
             let t = Double(step) * stepSeconds
             if t >= nextOutage {
-                outageLeft = parameters.outageSeconds.lowerBound
+                outageLeft =
+                    parameters.outageSeconds.lowerBound
                     + random.unit() * (parameters.outageSeconds.upperBound - parameters.outageSeconds.lowerBound)
                 nextOutage = t + outageLeft + exponential(mean: parameters.meanSecondsBetweenOutages)
             }

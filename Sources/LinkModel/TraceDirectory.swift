@@ -18,21 +18,28 @@ public enum TraceDirectory {
     }
 
     /// The directories looked in, in order (`environment` nil: the process's).
-    public static func candidates(explicit: String? = nil, environment: [String: String]? = nil)
+    public static func candidates(
+        explicit: String? = nil,
+        environment: [String: String]? = nil
+    )
         -> [String]
     {
         // This file is Sources/LinkModel/TraceDirectory.swift: three folders up is the repository.
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         return [
-            explicit, (environment ?? ProcessInfo.processInfo.environment)[environmentVariable], repository.appendingPathComponent("Traces").path,
+            explicit, (environment ?? ProcessInfo.processInfo.environment)[environmentVariable],
+            repository.appendingPathComponent("Traces").path,
             URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Traces").path,
         ].compactMap { $0 }
     }
 
     /// The first candidate that exists. An explicit directory that does not exist is an error, not
     /// skipped: an operator who names one means it.
-    public static func locate(explicit: String? = nil, environment: [String: String]? = nil)
+    public static func locate(
+        explicit: String? = nil,
+        environment: [String: String]? = nil
+    )
         throws(NotFound) -> String
     {
         if let explicit {

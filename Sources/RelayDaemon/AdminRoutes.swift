@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import MediaCore
@@ -67,7 +67,10 @@ struct AdminRoutes: Sendable {
         }
         group.put("limits") { request, _ in
             if let refusal = authorize(request) { return refusal }
-            struct Body: Codable { var ceilingKbps: Int?; var roles: [String: KbpsPair]? }
+            struct Body: Codable {
+                var ceilingKbps: Int?
+                var roles: [String: KbpsPair]?
+            }
             let body: Body
             do { body = try await decode(Body.self, request) } catch { return bad("\(error)") }
             var roles: [ParticipantRole: KbpsPair] = [:]
@@ -76,7 +79,9 @@ struct AdminRoutes: Sendable {
                 if let problem = pair.problem { return bad("roles.\(name): \(problem)") }
                 roles[role] = pair
             }
-            if let ceiling = body.ceilingKbps, !KbpsPair.allowed.contains(ceiling) { return bad("ceilingKbps out of range: \(ceiling)") }
+            if let ceiling = body.ceilingKbps, !KbpsPair.allowed.contains(ceiling) {
+                return bad("ceilingKbps out of range: \(ceiling)")
+            }
             limits.update { policy in
                 policy.ceilingKbps = body.ceilingKbps
                 policy.roles = roles
@@ -94,7 +99,9 @@ struct AdminRoutes: Sendable {
         }
         group.put("participants/:id/limits") { request, context in
             if let refusal = authorize(request) { return refusal }
-            guard let raw = context.parameters.get("id").flatMap(UInt64.init) else { return bad("participant ids are integers") }
+            guard let raw = context.parameters.get("id").flatMap(UInt64.init) else {
+                return bad("participant ids are integers")
+            }
             let id = ParticipantID(rawValue: raw)
             guard await directory.allSessions.contains(where: { $0.participant == id }) else {
                 return SignalingRoutes.error(.notFound, "no-participant", "no participant \(raw)")
@@ -117,7 +124,11 @@ struct AdminRoutes: Sendable {
         var difference = presented.count ^ expected.count
         for i in 0..<expected.count { difference |= Int(expected[i] ^ (i < presented.count ? presented[i] : 0)) }
         guard difference == 0 else {
-            var response = SignalingRoutes.error(.unauthorized, "admin-unauthorized", "the admin API needs Authorization: Bearer <admin token>")
+            var response = SignalingRoutes.error(
+                .unauthorized,
+                "admin-unauthorized",
+                "the admin API needs Authorization: Bearer <admin token>"
+            )
             response.headers[.wwwAuthenticate] = "Bearer realm=\"visit-relay-admin\""
             return response
         }
@@ -132,17 +143,27 @@ struct AdminRoutes: Sendable {
             for room in Set(reports.map(\.room)).sorted() {
                 let members = reports.filter { $0.room == room }.map { r in
                     ParticipantJSON(
-                        id: "\(r.id.rawValue)", role: r.role.rawValue, connected: r.connected,
+                        id: "\(r.id.rawValue)",
+                        role: r.role.rawValue,
+                        connected: r.connected,
                         connectedForSeconds: Self.seconds(now - r.joinedAt),
-                        rttMs: r.roundTripTime.map { Self.seconds($0) * 1000 }, lossUp: r.lossUp, lossDown: r.lossDown,
-                        bitrateInKbps: Double(r.bitrateInBps) / 1000, bitrateOutKbps: Double(r.bitrateOutBps) / 1000,
+                        rttMs: r.roundTripTime.map { Self.seconds($0) * 1000 },
+                        lossUp: r.lossUp,
+                        lossDown: r.lossDown,
+                        bitrateInKbps: Double(r.bitrateInBps) / 1000,
+                        bitrateOutKbps: Double(r.bitrateOutBps) / 1000,
                         video: r.sendsVideo ? "forwarding" : "none",
-                        limits: KbpsPair(upKbps: r.limits.upBps.map { Int($0 / 1000) }, downKbps: r.limits.downBps.map { Int($0 / 1000) }),
+                        limits: KbpsPair(
+                            upKbps: r.limits.upBps.map { Int($0 / 1000) },
+                            downKbps: r.limits.downBps.map { Int($0 / 1000) }
+                        ),
                         senderCapKbps: r.senderCapBps.map { Double($0) / 1000 },
                         downlinkEstimateKbps: r.downlinkEstimateBps.map { Double($0) / 1000 },
                         downlinkQueueMs: r.downlinkStandingQueueMs.map { ($0 * 10).rounded() / 10 },
                         receiving: r.shownSlots == 0 ? "none" : r.pausedVideoSlots > 0 ? "paused" : "video",
-                        simulcastLayers: r.simulcastLayers, receivedLayers: r.receivedLayers)
+                        simulcastLayers: r.simulcastLayers,
+                        receivedLayers: r.receivedLayers
+                    )
                 }
                 result.append(RoomJSON(room: room, worker: worker.index, participants: members))
             }
@@ -155,7 +176,8 @@ struct AdminRoutes: Sendable {
             ceilingKbps: policy.ceilingKbps,
             roles: Dictionary(uniqueKeysWithValues: policy.roles.map { ($0.key.rawValue, $0.value) }),
             rooms: policy.rooms,
-            participants: Dictionary(uniqueKeysWithValues: policy.participants.map { ("\($0.key.rawValue)", $0.value) }))
+            participants: Dictionary(uniqueKeysWithValues: policy.participants.map { ("\($0.key.rawValue)", $0.value) })
+        )
     }
 
     /// Pushes the new policy to every running session (effective on each worker's next 10 ms tick)

@@ -39,8 +39,14 @@ final class DatagramSender {
     init(host: String, port: Int, batchCapacity: Int) throws {
         let local = try SocketAddress(ipAddress: host, port: port)
         let family = local.protocol == .inet6 ? AF_INET6 : AF_INET
-        let descriptor = socket(family, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw DatagramSocketError(call: "socket", address: "\(host):\(port)", code: errno) }
+        let descriptor = socket(
+            family,
+            Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
+            0
+        )
+        guard descriptor >= 0 else {
+            throw DatagramSocketError(call: "socket", address: "\(host):\(port)", code: errno)
+        }
         var one: CInt = 1
         _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<CInt>.size))
         let bound = local.withSockAddr { bind(descriptor, $0, socklen_t($1)) }
@@ -69,14 +75,19 @@ final class DatagramSender {
     func send(_ output: borrowing OutgoingDatagrams) {
         guard isOpen, !output.isEmpty else { return }
         // Pointers into the address block are taken below: make room first, not halfway.
-        if addressIndex.count + min(output.count, batchCapacity) > Self.addressCapacity { addressIndex.removeAll(keepingCapacity: true) }
+        if addressIndex.count + min(output.count, batchCapacity) > Self.addressCapacity {
+            addressIndex.removeAll(keepingCapacity: true)
+        }
         var count = 0
         for index in 0..<output.count where count < batchCapacity {
             let (bytes, destination) = output.datagram(at: index)
             guard destination.transport == .udp, let slot = addressSlot(for: destination) else { continue }
             batch[count] = cudp_datagram(
-                bytes: bytes.baseAddress, length: bytes.count,
-                address: UnsafeRawPointer(addresses + slot), address_length: UInt32(addressLengths[slot]))
+                bytes: bytes.baseAddress,
+                length: bytes.count,
+                address: UnsafeRawPointer(addresses + slot),
+                address_length: UInt32(addressLengths[slot])
+            )
             count += 1
         }
         guard count > 0 else { return }

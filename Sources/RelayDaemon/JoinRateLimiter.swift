@@ -49,9 +49,15 @@ final class JoinRateLimiter: Sendable {
         budgets = Mutex(
             Budgets(
                 perAddress: SourceRateLimiter(
-                    rate: perAddressPerMinute, per: .seconds(60), burst: max(1, perAddressPerMinute),
-                    slotCount: Self.addressSlots, seed: seed),
-                relay: SourceRateLimiter(rate: relayPerSecond, burst: max(1, relayPerSecond), slotCount: 1, seed: seed)))
+                    rate: perAddressPerMinute,
+                    per: .seconds(60),
+                    burst: max(1, perAddressPerMinute),
+                    slotCount: Self.addressSlots,
+                    seed: seed
+                ),
+                relay: SourceRateLimiter(rate: relayPerSecond, burst: max(1, relayPerSecond), slotCount: 1, seed: seed)
+            )
+        )
     }
 
     /// Charges one join attempt to `client`'s own budget at `now`, or refuses it (scope `.address`).
@@ -97,7 +103,8 @@ extension TransportAddress {
     /// An address as a proxy writes it in X-Forwarded-For: IPv4 or IPv6 text, no port.
     init?(forwardedHost text: String) {
         let trimmed = text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text
-        guard let socket = try? SocketAddress(ipAddress: trimmed, port: 0), let address = TransportAddress(socket) else { return nil }
+        guard let socket = try? SocketAddress(ipAddress: trimmed, port: 0), let address = TransportAddress(socket)
+        else { return nil }
         self = address
     }
 }

@@ -92,7 +92,10 @@ struct LifecycleService: Service {
             if let tls = reloaded.tls { metadata["tls_certificate_serial"] = "\(tls.serialHex)" }
             logger.info("configuration reloaded", metadata: metadata)
         } catch {
-            logger.error("configuration reload failed; keeping the running configuration", metadata: ["error": "\(error)"])
+            logger.error(
+                "configuration reload failed; keeping the running configuration",
+                metadata: ["error": "\(error)"]
+            )
         }
     }
 

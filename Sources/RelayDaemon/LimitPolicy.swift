@@ -11,7 +11,9 @@ struct KbpsPair: Codable, Equatable, Sendable {
     /// The first value outside `allowed`, as an error message.
     var problem: String? {
         for (name, value) in [("upKbps", upKbps), ("downKbps", downKbps)] {
-            if let value, !Self.allowed.contains(value) { return "\(name) must be \(Self.allowed.lowerBound)...\(Self.allowed.upperBound), got \(value)" }
+            if let value, !Self.allowed.contains(value) {
+                return "\(name) must be \(Self.allowed.lowerBound)...\(Self.allowed.upperBound), got \(value)"
+            }
         }
         return nil
     }
@@ -62,7 +64,11 @@ final class LimitController: Sendable {
         var byWorker: [Int: [(ParticipantID, BitrateLimits)]] = [:]
         for session in await directory.allSessions {
             byWorker[session.worker, default: []].append(
-                (session.participant, policy.resolve(participant: session.participant, room: session.room, role: session.role)))
+                (
+                    session.participant,
+                    policy.resolve(participant: session.participant, room: session.room, role: session.role)
+                )
+            )
         }
         for (index, changes) in byWorker { try? await workers[index].setLimits(changes) }
     }

@@ -45,8 +45,13 @@ final class MediaWorker: @unchecked Sendable {
     var onEvents: (@Sendable ([RelayEvent], [String: [(ParticipantID, RoomView)]]) -> Void)?
 
     init(
-        index: Int, eventLoop: any EventLoop, core: consuming RelayCore, boundAddress: TransportAddress, logger: Logger,
-        maxTcpConnections: Int = 512, tcpIdleTimeout: TimeAmount = .seconds(30)
+        index: Int,
+        eventLoop: any EventLoop,
+        core: consuming RelayCore,
+        boundAddress: TransportAddress,
+        logger: Logger,
+        maxTcpConnections: Int = 512,
+        tcpIdleTimeout: TimeAmount = .seconds(30)
     ) {
         self.maxTcpConnections = maxTcpConnections
         self.tcpIdleTimeout = tcpIdleTimeout
@@ -66,14 +71,22 @@ final class MediaWorker: @unchecked Sendable {
     /// net.core.rmem_max/wmem_max): room for a burst while the worker is busy, instead of drops.
     /// A `realtimePriority` above 0 puts the loop's thread under SCHED_RR (`media.realtime_priority`);
     /// if the kernel refuses, the worker runs on the normal scheduler and says so.
-    func start(host: String, port: Int, socketBufferBytes: Int = 4 << 20, realtimePriority: Int = 0) async throws -> SocketAddress {
+    func start(
+        host: String,
+        port: Int,
+        socketBufferBytes: Int = 4 << 20,
+        realtimePriority: Int = 0
+    ) async throws -> SocketAddress {
         let sender = try DatagramSender(host: host, port: port, batchCapacity: Self.outputCapacity)
         let channel = try await DatagramBootstrap(group: eventLoop)
             .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(socketBufferBytes))
             .channelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(socketBufferBytes))
             .channelOption(.datagramVectorReadMessageCount, value: Self.vectorReadCount)
             // With vector reads NIO splits one receive buffer across the messages: give each 2 KiB.
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: Self.vectorReadCount * 2048))
+            .channelOption(
+                .recvAllocator,
+                value: FixedSizeRecvByteBufferAllocator(capacity: Self.vectorReadCount * 2048)
+            )
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(MediaDatagramHandler(worker: self))
@@ -88,9 +101,15 @@ final class MediaWorker: @unchecked Sendable {
                 do {
                     try RealtimeScheduling.applyToCurrentThread(priority: realtimePriority)
                     realtime = true
-                    logger.info("media worker on real-time scheduling", metadata: ["worker": "\(index)", "priority": "\(realtimePriority)"])
+                    logger.info(
+                        "media worker on real-time scheduling",
+                        metadata: ["worker": "\(index)", "priority": "\(realtimePriority)"]
+                    )
                 } catch {
-                    logger.warning("media worker stays on normal scheduling", metadata: ["worker": "\(index)", "error": "\(error)"])
+                    logger.warning(
+                        "media worker stays on normal scheduling",
+                        metadata: ["worker": "\(index)", "error": "\(error)"]
+                    )
                 }
             }
             // NIO owns the descriptor's life: once it has closed it, the number is not ours to use.
@@ -259,10 +278,17 @@ final class MediaWorker: @unchecked Sendable {
         try await eventLoop.submit { [self] in
             defer { worstTickLag = .zero }
             return RelayMetrics.WorkerSnapshot(
-                worker: index, relay: core.counters, iceTcp: tcpCounters, udpRefused: sender?.counters.refused ?? 0,
+                worker: index,
+                relay: core.counters,
+                iceTcp: tcpCounters,
+                udpRefused: sender?.counters.refused ?? 0,
                 openTCP: tcpConnections.count,
-                rooms: core.roomCount, participants: core.participantsByRole, downlinkEstimates: core.downlinkEstimates,
-                loopLagSeconds: Double(worstTickLag.nanoseconds) / 1e9, realtime: realtime)
+                rooms: core.roomCount,
+                participants: core.participantsByRole,
+                downlinkEstimates: core.downlinkEstimates,
+                loopLagSeconds: Double(worstTickLag.nanoseconds) / 1e9,
+                realtime: realtime
+            )
         }.get()
     }
 }

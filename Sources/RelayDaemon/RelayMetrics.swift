@@ -51,49 +51,119 @@ final class RelayMetrics: Sendable {
         ("keyframe_requests_sent", "PLI/FIR keyframe requests sent to senders", { $0.relay.keyframeRequestsSent }),
         ("nacks_sent", "Generic NACK packets sent to senders", { $0.relay.nacksSent }),
         ("nacked_packets", "Sequence numbers asked for in NACKs to senders", { $0.relay.nackedPackets }),
-        ("recovered_by_retransmission", "Sender retransmissions forwarded as the original packets", { $0.relay.recoveredByRetransmission }),
+        (
+            "recovered_by_retransmission", "Sender retransmissions forwarded as the original packets",
+            { $0.relay.recoveredByRetransmission }
+        ),
         ("retransmissions_sent", "Receiver NACKs answered from the RTX cache", { $0.relay.retransmissionsSent }),
-        ("audio_recovered_by_redundancy", "Opus packets an uplink lost that the sender's RED brought", { $0.relay.audioRecoveredByRedundancy }),
-        ("audio_recovered_by_retransmission", "Opus packets an uplink lost that a sender retransmitted on our NACK", {
-            $0.relay.audioRecoveredByRetransmission
-        }),
-        ("audio_redundant_blocks_sent", "Earlier Opus packets repeated in RED towards receivers", { $0.relay.audioRedundantBlocksSent }),
-        ("audio_inband_fec_received", "Opus packets from senders carrying in-band FEC (SILK LBRR)", { $0.relay.audioInbandFECReceived }),
-        ("audio_retransmissions_sent", "Receiver NACKs for audio answered from the audio cache", { $0.relay.audioRetransmissionsSent }),
-        ("retransmissions_unavailable", "Receiver NACKs for video the RTX cache could not serve (not held, or held too long)", {
-            $0.relay.retransmissionsUnavailable
-        }),
-        ("audio_retransmissions_unavailable", "Receiver NACKs for audio not answered: not held, or past the repair horizon", {
-            $0.relay.audioRetransmissionsUnavailable
-        }),
-        ("retransmissions_suppressed", "Receiver NACKs for a packet the relay resent within the last RTT", { $0.relay.retransmissionsSuppressed }),
+        (
+            "audio_recovered_by_redundancy", "Opus packets an uplink lost that the sender's RED brought",
+            { $0.relay.audioRecoveredByRedundancy }
+        ),
+        (
+            "audio_recovered_by_retransmission", "Opus packets an uplink lost that a sender retransmitted on our NACK",
+            {
+                $0.relay.audioRecoveredByRetransmission
+            }
+        ),
+        (
+            "audio_redundant_blocks_sent", "Earlier Opus packets repeated in RED towards receivers",
+            { $0.relay.audioRedundantBlocksSent }
+        ),
+        (
+            "audio_inband_fec_received", "Opus packets from senders carrying in-band FEC (SILK LBRR)",
+            { $0.relay.audioInbandFECReceived }
+        ),
+        (
+            "audio_retransmissions_sent", "Receiver NACKs for audio answered from the audio cache",
+            { $0.relay.audioRetransmissionsSent }
+        ),
+        (
+            "retransmissions_unavailable",
+            "Receiver NACKs for video the RTX cache could not serve (not held, or held too long)",
+            {
+                $0.relay.retransmissionsUnavailable
+            }
+        ),
+        (
+            "audio_retransmissions_unavailable",
+            "Receiver NACKs for audio not answered: not held, or past the repair horizon",
+            {
+                $0.relay.audioRetransmissionsUnavailable
+            }
+        ),
+        (
+            "retransmissions_suppressed", "Receiver NACKs for a packet the relay resent within the last RTT",
+            { $0.relay.retransmissionsSuppressed }
+        ),
         ("packets_paced", "Video packets and retransmissions queued in a receiver's pacer", { $0.relay.packetsPaced }),
-        ("pacer_overflowed", "Video packets sent unpaced because the receiver's pacer was full", { $0.relay.pacerOverflowed }),
-        ("pacer_undeliverable", "Paced packets given up because the receiver's path had gone", { $0.relay.pacedUndeliverable }),
-        ("video_dropped_unreachable", "Queued video and retransmissions dropped while the receiver's feedback was silent (an outage)", {
-            $0.relay.videoDroppedUnreachable
-        }),
-        ("audio_dropped_unreachable", "Audio packets not sent while the receiver's feedback was silent (an outage)", {
-            $0.relay.audioDroppedUnreachable
-        }),
-        ("transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders", { $0.relay.transportFeedbackSent }),
-        ("video_pauses", "Times video towards a receiver was paused below the floor of its downlink", { $0.relay.videoPauses }),
+        (
+            "pacer_overflowed", "Video packets sent unpaced because the receiver's pacer was full",
+            { $0.relay.pacerOverflowed }
+        ),
+        (
+            "pacer_undeliverable", "Paced packets given up because the receiver's path had gone",
+            { $0.relay.pacedUndeliverable }
+        ),
+        (
+            "video_dropped_unreachable",
+            "Queued video and retransmissions dropped while the receiver's feedback was silent (an outage)",
+            {
+                $0.relay.videoDroppedUnreachable
+            }
+        ),
+        (
+            "audio_dropped_unreachable", "Audio packets not sent while the receiver's feedback was silent (an outage)",
+            {
+                $0.relay.audioDroppedUnreachable
+            }
+        ),
+        (
+            "transport_feedback_sent", "Transport-wide congestion control feedback packets sent to senders",
+            { $0.relay.transportFeedbackSent }
+        ),
+        (
+            "video_pauses", "Times video towards a receiver was paused below the floor of its downlink",
+            { $0.relay.videoPauses }
+        ),
         ("video_resumes", "Times paused video towards a receiver resumed", { $0.relay.videoResumes }),
-        ("simulcast_layer_switches", "Times a receiver was moved to another simulcast encoding of a sender", { $0.relay.layerSwitches }),
-        ("padding_probes_sent", "Padding-only RTP probes sent towards receivers with paused video", { $0.relay.paddingProbesSent }),
-        ("transport_feedback_received", "Transport-wide congestion control feedback packets received from receivers", { $0.relay.transportFeedbackReceived }),
-        ("address_latches", "Participants moved to a new address by authenticated SRTP (handover, NAT rebinding)", { $0.relay.addressLatches }),
+        (
+            "simulcast_layer_switches", "Times a receiver was moved to another simulcast encoding of a sender",
+            { $0.relay.layerSwitches }
+        ),
+        (
+            "padding_probes_sent", "Padding-only RTP probes sent towards receivers with paused video",
+            { $0.relay.paddingProbesSent }
+        ),
+        (
+            "transport_feedback_received", "Transport-wide congestion control feedback packets received from receivers",
+            { $0.relay.transportFeedbackReceived }
+        ),
+        (
+            "address_latches", "Participants moved to a new address by authenticated SRTP (handover, NAT rebinding)",
+            { $0.relay.addressLatches }
+        ),
         ("rembs_sent", "REMB messages sent to cap senders at the operator's bitrate limits", { $0.relay.rembsSent }),
         ("frames_assembled", "VP8 frames received complete", { $0.relay.framesAssembled }),
-        ("dtls_failures", "DTLS handshakes or records that failed (bad fingerprint, alert, garbage)", { $0.relay.dropped(.dtlsFailed) }),
-        ("udp_send_refused", "UDP datagrams the kernel refused to send (send buffer full, destination unreachable or filtered)", {
-            $0.udpRefused
-        }),
+        (
+            "dtls_failures", "DTLS handshakes or records that failed (bad fingerprint, alert, garbage)",
+            { $0.relay.dropped(.dtlsFailed) }
+        ),
+        (
+            "udp_send_refused",
+            "UDP datagrams the kernel refused to send (send buffer full, destination unreachable or filtered)",
+            {
+                $0.udpRefused
+            }
+        ),
         ("ice_tcp_connections_accepted", "ICE-TCP connections accepted", { $0.iceTcp.accepted }),
         ("ice_tcp_connections_rejected", "ICE-TCP connections refused at the per-worker limit", { $0.iceTcp.rejected }),
-        ("ice_tcp_send_dropped", "Datagrams dropped for a full ICE-TCP send queue or a closed connection", {
-            $0.iceTcp.droppedQueueFull + $0.iceTcp.droppedNoConnection
-        }),
+        (
+            "ice_tcp_send_dropped", "Datagrams dropped for a full ICE-TCP send queue or a closed connection",
+            {
+                $0.iceTcp.droppedQueueFull + $0.iceTcp.droppedNoConnection
+            }
+        ),
     ]
 
     /// Adds one scrape's snapshots and returns the exposition text.
@@ -119,12 +189,20 @@ final class RelayMetrics: Sendable {
                     add(entry.name, "visitrelay_\(entry.name)_total", value: entry.read(snapshot))
                 }
                 for reason in KeyframeReason.allCases {
-                    add("keyframe." + reason.description, "visitrelay_keyframe_requests_total", dimensions: [("reason", reason.description)],
-                        value: snapshot.relay.keyframeRequestsSent(for: reason))
+                    add(
+                        "keyframe." + reason.description,
+                        "visitrelay_keyframe_requests_total",
+                        dimensions: [("reason", reason.description)],
+                        value: snapshot.relay.keyframeRequestsSent(for: reason)
+                    )
                 }
                 for reason in DropReason.allCases {
-                    add("drop." + reason.description, "visitrelay_dropped_total", dimensions: [("reason", reason.description)],
-                        value: snapshot.relay.dropped(reason))
+                    add(
+                        "drop." + reason.description,
+                        "visitrelay_dropped_total",
+                        dimensions: [("reason", reason.description)],
+                        value: snapshot.relay.dropped(reason)
+                    )
                 }
                 state.previous[snapshot.worker] = seen
                 rooms += snapshot.rooms
@@ -141,15 +219,21 @@ final class RelayMetrics: Sendable {
         }
         Gauge(label: "visitrelay_rooms", factory: factory).record(rooms)
         for role in ParticipantRole.allCases {
-            Gauge(label: "visitrelay_participants", dimensions: [("role", role.rawValue)], factory: factory).record(participants[role] ?? 0)
+            Gauge(label: "visitrelay_participants", dimensions: [("role", role.rawValue)], factory: factory).record(
+                participants[role] ?? 0
+            )
         }
         Gauge(label: "visitrelay_ice_tcp_connections_open", factory: factory).record(openTCP)
         Gauge(label: "visitrelay_worker_loop_lag_seconds", factory: factory).record(lag)
         // Below media.workers when media.realtime_priority is set: the kernel refused SCHED_RR.
         Gauge(label: "visitrelay_workers_realtime", factory: factory).record(realtimeWorkers)
         // The relay's estimates of the paths towards receivers (0 while none has feedback).
-        Gauge(label: "visitrelay_downlink_estimate_min_bps", factory: factory).record(estimated > 0 ? Int(lowestEstimate) : 0)
-        Gauge(label: "visitrelay_downlink_estimate_mean_bps", factory: factory).record(estimated > 0 ? Int(estimateSum) / estimated : 0)
+        Gauge(label: "visitrelay_downlink_estimate_min_bps", factory: factory).record(
+            estimated > 0 ? Int(lowestEstimate) : 0
+        )
+        Gauge(label: "visitrelay_downlink_estimate_mean_bps", factory: factory).record(
+            estimated > 0 ? Int(estimateSum) / estimated : 0
+        )
         return registry.emitToString()
     }
 
@@ -161,6 +245,7 @@ final class RelayMetrics: Sendable {
     /// A session ended, by reason (`left`, `replaced`, `never-connected`, `consent-expired`,
     /// `dtls-failed`, `dtls-closed`: `SessionEndReason`).
     func recordSessionEnd(reason: SessionEndReason) {
-        Counter(label: "visitrelay_sessions_ended_total", dimensions: [("reason", reason.rawValue)], factory: factory).increment()
+        Counter(label: "visitrelay_sessions_ended_total", dimensions: [("reason", reason.rawValue)], factory: factory)
+            .increment()
     }
 }

@@ -43,6 +43,10 @@ extension RelayConfiguration {
     /// it at start and on SIGHUP, `check-config` to find the same errors before either.
     func runtimeFiles() async throws(ConfigurationError) -> RuntimeSettings.Current {
         RuntimeSettings.Current(
-            tokens: try await joinTokenVerifier(), turn: try turnSettings(), adminToken: try adminToken(), tls: try tlsIdentity())
+            tokens: try await joinTokenVerifier(),
+            turn: try turnSettings(),
+            adminToken: try adminToken(),
+            tls: try tlsIdentity()
+        )
     }
 }

@@ -53,9 +53,14 @@ enum SignalingMessage {
             member = Member(id: "\(view.participant)", role: view.role.rawValue)
             slots = view.slots.map { slot in
                 Slot(
-                    slot: slot.slot, audioMid: slot.audioMid, videoMid: slot.videoMid,
-                    participant: slot.participant.map { Occupant(id: "\($0)", role: slot.role?.rawValue ?? "", camera: slot.camera) },
-                    videoPaused: slot.videoPaused)
+                    slot: slot.slot,
+                    audioMid: slot.audioMid,
+                    videoMid: slot.videoMid,
+                    participant: slot.participant.map {
+                        Occupant(id: "\($0)", role: slot.role?.rawValue ?? "", camera: slot.camera)
+                    },
+                    videoPaused: slot.videoPaused
+                )
             }
         }
     }
@@ -144,7 +149,9 @@ struct WorkerStats: Codable, Equatable {
         bytesForwarded = c.bytesForwarded
         rtcpIn = c.rtcpIn
         keyframeRequestsSent = c.keyframeRequestsSent
-        keyframeRequestReasons = Dictionary(uniqueKeysWithValues: KeyframeReason.allCases.map { ("\($0)", c.keyframeRequestsSent(for: $0)) })
+        keyframeRequestReasons = Dictionary(
+            uniqueKeysWithValues: KeyframeReason.allCases.map { ("\($0)", c.keyframeRequestsSent(for: $0)) }
+        )
         framesAssembled = c.framesAssembled
         keyframesReceived = c.keyframesReceived
         nacksSent = c.nacksSent
@@ -159,8 +166,13 @@ struct WorkerStats: Codable, Equatable {
         audioInbandFECReceived = c.audioInbandFECReceived
         drops = Dictionary(uniqueKeysWithValues: DropReason.allCases.map { ("\($0)", c.dropped($0)) })
         iceTcp = IceTcp(
-            open: openTCP, accepted: tcp.accepted, rejected: tcp.rejected, datagramsSent: tcp.datagramsSent,
-            droppedQueueFull: tcp.droppedQueueFull, droppedNoConnection: tcp.droppedNoConnection)
+            open: openTCP,
+            accepted: tcp.accepted,
+            rejected: tcp.rejected,
+            datagramsSent: tcp.datagramsSent,
+            droppedQueueFull: tcp.droppedQueueFull,
+            droppedNoConnection: tcp.droppedNoConnection
+        )
     }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
-import Hummingbird
 import HTTPTypes
+import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import MediaCore
@@ -29,7 +29,11 @@ struct SignalingRoutes: Sendable {
             for worker in workers { snapshots.append(try await worker.metricsSnapshot()) }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.render(snapshots))))
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: .init(byteBuffer: ByteBuffer(string: metrics.render(snapshots)))
+            )
         }
         router.get("/api/config") { request, _ in
             // TURN credentials are issued per request and expire (coturn's use-auth-secret scheme).
@@ -39,17 +43,28 @@ struct SignalingRoutes: Sendable {
             let current = runtime.current
             if current.tokens.requiresToken {
                 guard let room = request.uri.queryParameters.get("room"), !room.isEmpty else {
-                    return Self.error(.badRequest, "bad-room", "with join tokens, /api/config needs ?room= and ?role= of the token")
+                    return Self.error(
+                        .badRequest,
+                        "bad-room",
+                        "with join tokens, /api/config needs ?room= and ?role= of the token"
+                    )
                 }
                 guard let role = Self.role(of: request) else { return Self.badRole() }
                 do throws(JoinDenial) {
-                    try await current.tokens.authorize(authorization: request.headers[.authorization], room: room, role: role)
+                    try await current.tokens.authorize(
+                        authorization: request.headers[.authorization],
+                        room: room,
+                        role: role
+                    )
                 } catch {
                     return Self.refusal(error)
                 }
             }
             let body = SignalingMessage.ClientConfiguration(
-                maxParticipants: maxParticipants, simulcast: simulcast, iceServers: current.turn.map { [$0.iceServer()] } ?? [])
+                maxParticipants: maxParticipants,
+                simulcast: simulcast,
+                iceServers: current.turn.map { [$0.iceServer()] } ?? []
+            )
             var response = Self.json(.ok, SignalingMessage.text(body))
             response.headers[.cacheControl] = "no-store"
             return response
@@ -128,10 +143,17 @@ struct SignalingRoutes: Sendable {
         // token, and only then the relay-wide budget, so neither a flooding address nor a failed token
         // spends what every other address's joins need. Room and role checks cost nothing, so they go
         // first; the offer is read only after every limit.
-        let client = JoinRateLimiter.client(peer: context.remoteAddress, forwardedFor: request.headers[Self.forwardedFor])
+        let client = JoinRateLimiter.client(
+            peer: context.remoteAddress,
+            forwardedFor: request.headers[Self.forwardedFor]
+        )
         if let refusal = joinLimiter.admitAddress(client: client) { return rateLimited(refusal, room: room) }
         do {
-            try await runtime.current.tokens.authorize(authorization: request.headers[.authorization], room: room, role: role)
+            try await runtime.current.tokens.authorize(
+                authorization: request.headers[.authorization],
+                room: room,
+                role: role
+            )
         } catch {
             logger.notice("join refused", metadata: ["room": "\(room)", "reason": "\(error.code)"])
             metrics.recordJoin(outcome: error.code)
@@ -151,21 +173,37 @@ struct SignalingRoutes: Sendable {
             await directory.remove(token: replaced, reason: .replaced) != nil
         {
             try? await workers[old.worker].leave(old.participant, reason: .replaced)
-            logger.info("session replaced by a rejoin", metadata: ["room": "\(room)", "participant": "\(old.participant)"])
+            logger.info(
+                "session replaced by a rejoin",
+                metadata: ["room": "\(room)", "participant": "\(old.participant)"]
+            )
         }
         let workerIndex = await directory.worker(forRoom: room, workers: workers.count)
         do {
             let result = try await workers[workerIndex].join(room: room, role: role, offer: offer)
             let token = Self.newToken()
-            await directory.add(token: token, worker: workerIndex, participant: result.participant, room: room, role: role)
+            await directory.add(
+                token: token,
+                worker: workerIndex,
+                participant: result.participant,
+                room: room,
+                role: role
+            )
             await limits.apply(to: workers, directory: directory)
             metrics.recordJoin(outcome: "joined")
-            logger.info("participant joined", metadata: ["room": "\(room)", "role": "\(role.rawValue)", "participant": "\(result.participant)"])
+            logger.info(
+                "participant joined",
+                metadata: ["room": "\(room)", "role": "\(role.rawValue)", "participant": "\(result.participant)"]
+            )
             var headers = HTTPFields()
             headers[.contentType] = "application/sdp"
             headers[.location] = "/api/sessions/\(token)"
             headers[HTTPField.Name("X-Participant-Id")!] = "\(result.participant)"
-            return Response(status: .created, headers: headers, body: .init(byteBuffer: ByteBuffer(string: result.answerSDP)))
+            return Response(
+                status: .created,
+                headers: headers,
+                body: .init(byteBuffer: ByteBuffer(string: result.answerSDP))
+            )
         } catch let error as JoinError {
             if case .roomFull = error {
                 metrics.recordJoin(outcome: "room-full")
@@ -180,11 +218,19 @@ struct SignalingRoutes: Sendable {
     /// the budget that refused it.
     private func rateLimited(_ refusal: JoinRateLimiter.Refusal, room: String) -> Response {
         metrics.recordJoin(outcome: "rate-limited")
-        logger.notice("join refused", metadata: ["room": "\(room)", "reason": "rate-limited", "limit": "\(refusal.scope.rawValue)"])
-        let limit = refusal.scope == .address
+        logger.notice(
+            "join refused",
+            metadata: ["room": "\(room)", "reason": "rate-limited", "limit": "\(refusal.scope.rawValue)"]
+        )
+        let limit =
+            refusal.scope == .address
             ? "\(joinLimiter.perAddressPerMinute) join attempts a minute from one address"
             : "\(joinLimiter.relayPerSecond) join attempts a second"
-        var response = Self.error(.tooManyRequests, "rate-limited", "too many joins: the limit is \(limit); retry later")
+        var response = Self.error(
+            .tooManyRequests,
+            "rate-limited",
+            "too many joins: the limit is \(limit); retry later"
+        )
         response.headers[.retryAfter] = "\(refusal.retryAfterSeconds)"
         return response
     }
@@ -192,7 +238,8 @@ struct SignalingRoutes: Sendable {
     static func isValidRoom(_ room: String) -> Bool {
         !room.isEmpty && room.utf8.count <= 64
             && room.utf8.allSatisfy { c in
-                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
+                    || c == 0x2D
             }
     }
 

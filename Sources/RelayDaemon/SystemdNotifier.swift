@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -13,7 +13,11 @@ struct TurnSettings: Sendable {
     func iceServer(now: Date = Date()) -> SignalingMessage.IceServer {
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 16)
         let credential = TurnCredential(
-            secret: secret, label: "visit-\(tag)", nowUnixSeconds: UInt64(now.timeIntervalSince1970), lifetimeSeconds: lifetimeSeconds)
+            secret: secret,
+            label: "visit-\(tag)",
+            nowUnixSeconds: UInt64(now.timeIntervalSince1970),
+            lifetimeSeconds: lifetimeSeconds
+        )
         return SignalingMessage.IceServer(urls: urls, username: credential.username, credential: credential.password)
     }
 }

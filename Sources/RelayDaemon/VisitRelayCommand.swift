@@ -16,14 +16,17 @@ struct VisitRelayCommand: AsyncParsableCommand {
         abstract: "WebRTC media relay (SFU) for municipal video visits.",
         version: MediaCore.version,
         subcommands: [ServeCommand.self, CheckConfigCommand.self],
-        defaultSubcommand: ServeCommand.self)
+        defaultSubcommand: ServeCommand.self
+    )
 }
 
 /// `visit-relay check-config PATH`: reads a configuration file (and the `VISITRELAY_*` environment)
 /// the way the daemon would, prints the first problem with its line and key, and exits non-zero.
 struct CheckConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "check-config", abstract: "Check a configuration file and exit (non-zero on the first error).")
+        commandName: "check-config",
+        abstract: "Check a configuration file and exit (non-zero on the first error)."
+    )
 
     @Argument(help: "The YAML configuration file.")
     var path: String
@@ -45,96 +48,41 @@ extension CheckConfigCommand {
     static func check(path: String, environment: [String: String]) async throws(ConfigurationError) -> String {
         let configuration = try RelayConfiguration.load(path: path, environment: environment)
         _ = try await configuration.runtimeFiles()
-        return "\(path): ok (\(configuration.workers) worker(s), http \(configuration.httpListen), media \(configuration.udp))"
+        return
+            "\(path): ok (\(configuration.workers) worker(s), http \(configuration.httpListen), media \(configuration.udp))"
     }
 }
 
 /// Runs the relay (the default subcommand).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the relay (the default).")
+        commandName: "serve",
+        abstract: "Run the relay (the default).",
+        discussion: ConfigurationKey.commandLineHelp
+    )
 
     @Option(help: "YAML configuration file (see README: Configuration). Without it, the embedded defaults.")
     var config: String?
 
-    @Option(help: "Override http.listen: signaling and web client address (host:port).")
-    var http: String?
-
-    @Option(help: "Override media.udp: UDP media base address (host:port); worker i binds port+i.")
-    var udp: String?
-
-    @Option(help: "Override media.workers.")
-    var workers: Int?
-
-    @Option(help: "Override media.announce: addresses announced as UDP candidates, one host:port ([IPv6]:port) per worker, comma-separated.")
-    var announceAddress: String?
-
-    @Option(help: "Override media.tcp: ICE-TCP listen base address (host:port), or off.")
-    var tcp: String?
-
-    @Option(help: "Override media.announce_tcp.")
-    var announceTcpAddress: String?
-
-    @Option(name: .customLong("turn-url"), help: "Override turn.urls (repeatable).")
-    var turnURLs: [String] = []
-
-    @Option(help: "Override turn.secret_file.")
-    var turnSecretFile: String?
-
-    @Option(help: "Override turn.ttl_seconds.")
-    var turnTtl: String?
-
-    @Option(help: "Override rooms.max_participants.")
-    var maxParticipants: Int?
-
-    @Option(help: "Override repair.relay_nack: on or off.")
-    var relayNack: String?
-
-    @Option(help: "Override repair.audio: on or off.")
-    var audioRepair: String?
-
-    @Option(help: "Override bwe.transport_feedback: on or off.")
-    var transportFeedback: String?
-
-    @Option(help: "Override bwe.downlink_estimation: on or off.")
-    var downlinkEstimation: String?
-
-    @Option(help: "Override bwe.simulcast: on or off.")
-    var simulcast: String?
-
-    @Option(help: "Override web.root: directory of the web client.")
-    var webRoot: String?
+    /// Every other option is a configuration key's (`ConfigurationKey.commandLine`), read by
+    /// `ConfigurationKey.overrides(from:)` so the keys' table is the one place they are defined.
+    @Argument(parsing: .allUnrecognized, help: .hidden)
+    var overrideArguments: [String] = []
 
     /// Command-line overrides as (option, key, value), applied after the file and the environment.
-    var overrides: [(String, String, ConfigurationKey.Value)] {
-        var list: [(String, String, ConfigurationKey.Value)] = []
-        func add(_ option: String, _ key: String, _ text: String?) {
-            if let text { list.append((option, key, .scalar(text))) }
-        }
-        add("--http", "http.listen", http)
-        add("--udp", "media.udp", udp)
-        add("--workers", "media.workers", workers.map(String.init))
-        add("--announce-address", "media.announce", announceAddress)
-        add("--tcp", "media.tcp", tcp)
-        add("--announce-tcp-address", "media.announce_tcp", announceTcpAddress)
-        if !turnURLs.isEmpty { list.append(("--turn-url", "turn.urls", .list(turnURLs))) }
-        add("--turn-secret-file", "turn.secret_file", turnSecretFile)
-        add("--turn-ttl", "turn.ttl_seconds", turnTtl)
-        add("--max-participants", "rooms.max_participants", maxParticipants.map(String.init))
-        add("--relay-nack", "repair.relay_nack", relayNack)
-        add("--audio-repair", "repair.audio", audioRepair)
-        add("--transport-feedback", "bwe.transport_feedback", transportFeedback)
-        add("--downlink-estimation", "bwe.downlink_estimation", downlinkEstimation)
-        add("--simulcast", "bwe.simulcast", simulcast)
-        add("--web-root", "web.root", webRoot)
-        return list
+    func overrides() throws(ConfigurationError) -> [(String, String, ConfigurationKey.Value)] {
+        try ConfigurationKey.overrides(from: overrideArguments)
     }
 
     /// The configuration in effect and the files it names, or a validation error naming the file
     /// line, variable or option.
     func resolvedConfiguration() async throws -> (RelayConfiguration, RuntimeSettings.Current) {
         do {
-            let settings = try RelayConfiguration.load(path: config, environment: ProcessInfo.processInfo.environment, overrides: overrides)
+            let settings = try RelayConfiguration.load(
+                path: config,
+                environment: ProcessInfo.processInfo.environment,
+                overrides: try overrides()
+            )
             return (settings, try await settings.runtimeFiles())
         } catch {
             throw ValidationError("\(error)")
@@ -147,14 +95,20 @@ struct ServeCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: runtime.logLevel) }
         let logger = Logger(label: "visit-relay")
         if let config { logger.info("configuration read", metadata: ["path": "\(config)"]) }
-        let (overrides, configPath) = (self.overrides, config)
+        let (overrides, configPath) = (try overrides(), config)
         let relay = try await RelayApplication.build(
-            settings: settings, runtime: runtime,
+            settings: settings,
+            runtime: runtime,
             reload: {
-                let settings = try RelayConfiguration.load(path: configPath, environment: ProcessInfo.processInfo.environment, overrides: overrides)
+                let settings = try RelayConfiguration.load(
+                    path: configPath,
+                    environment: ProcessInfo.processInfo.environment,
+                    overrides: overrides
+                )
                 return (settings, try await settings.runtimeFiles())
             },
-            logger: logger)
+            logger: logger
+        )
         try await relay.run()
     }
 }

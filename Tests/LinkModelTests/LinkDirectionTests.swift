@@ -9,7 +9,10 @@ func loadTrace(_ name: String) throws -> DeliveryTrace {
 
 /// Offers `packetBytes`-byte packets every `intervalUs` for `durationUs` and collects what arrives.
 func drive(
-    _ link: inout LinkDirection<Int>, packetBytes: Int = 1200, intervalUs: UInt64, durationUs: UInt64,
+    _ link: inout LinkDirection<Int>,
+    packetBytes: Int = 1200,
+    intervalUs: UInt64,
+    durationUs: UInt64,
     drainUs: UInt64 = 0
 ) -> [LinkPacket<Int>] {
     var delivered: [LinkPacket<Int>] = []
@@ -27,11 +30,16 @@ func drive(
 
 @Suite("Link model")
 struct LinkDirectionTests {
-    @Test("a saturated link delivers what the trace offers, within 2 % over 300 s", arguments: ["TMobile-UMTS-driving.up", "synthetic/rfc8867-tc5.1-0.6mbps-rural.mm"])
+    @Test(
+        "a saturated link delivers what the trace offers, within 2 % over 300 s",
+        arguments: ["TMobile-UMTS-driving.up", "synthetic/rfc8867-tc5.1-0.6mbps-rural.mm"]
+    )
     func deliveredRateMatchesTrace(name: String) throws {
         let trace = try loadTrace(name)
         var link = LinkDirection<Int>(
-            configuration: LinkConfiguration(capacity: .trace(trace), queueLimit: .packets(400)), seed: 1)
+            configuration: LinkConfiguration(capacity: .trace(trace), queueLimit: .packets(400)),
+            seed: 1
+        )
         let duration: UInt64 = 300_000_000
         // 1200-byte packets every 2 ms (4.8 Mbit/s) keep the queue from ever running dry.
         let delivered = drive(&link, intervalUs: 2_000, durationUs: duration)
@@ -53,7 +61,9 @@ struct LinkDirectionTests {
     @Test("queueing delay grows under overload and the queue limit drops the excess")
     func overload() {
         var link = LinkDirection<Int>(
-            configuration: LinkConfiguration(capacity: .fixed(bitsPerSecond: 1_000_000), queueLimit: .packets(100)), seed: 1)
+            configuration: LinkConfiguration(capacity: .fixed(bitsPerSecond: 1_000_000), queueLimit: .packets(100)),
+            seed: 1
+        )
         // 1200 B every 4.8 ms = 2 Mbit/s offered into 1 Mbit/s for 10 s.
         let delivered = drive(&link, intervalUs: 4_800, durationUs: 10_000_000, drainUs: 5_000_000)
         let delays = delivered.map(\.queueDelayUs)
@@ -77,7 +87,9 @@ struct LinkDirectionTests {
 
     @Test("Gilbert–Elliott loss comes in bursts at the stationary mean")
     func gilbertElliott() {
-        let config = LinkConfiguration(loss: .gilbertElliott(goodToBad: 0.01, badToGood: 0.25, lossInGood: 0, lossInBad: 1))
+        let config = LinkConfiguration(
+            loss: .gilbertElliott(goodToBad: 0.01, badToGood: 0.25, lossInGood: 0, lossInBad: 1)
+        )
         var link = LinkDirection<Int>(configuration: config, seed: 3)
         let delivered = drive(&link, intervalUs: 100, durationUs: 30_000_000)
         let mean = 0.01 / (0.01 + 0.25)
@@ -98,13 +110,17 @@ struct LinkDirectionTests {
         let base: UInt64 = 50_000
         let sigma: UInt64 = 10_000
         var ordered = LinkDirection<Int>(
-            configuration: LinkConfiguration(baseDelayUs: base, jitterUs: sigma, jitterReorders: false), seed: 5)
+            configuration: LinkConfiguration(baseDelayUs: base, jitterUs: sigma, jitterReorders: false),
+            seed: 5
+        )
         let inOrder = drive(&ordered, intervalUs: 20_000, durationUs: 200_000_000, drainUs: 1_000_000)
         #expect(ordered.statistics.reorderedPackets == 0)
         #expect(inOrder.map(\.payload) == inOrder.map(\.payload).sorted())
 
         var reordering = LinkDirection<Int>(
-            configuration: LinkConfiguration(baseDelayUs: base, jitterUs: sigma, jitterReorders: true), seed: 5)
+            configuration: LinkConfiguration(baseDelayUs: base, jitterUs: sigma, jitterReorders: true),
+            seed: 5
+        )
         let packets = drive(&reordering, intervalUs: 2_000, durationUs: 20_000_000, drainUs: 1_000_000)
         let extras = packets.map { Double($0.deliveryUs - $0.departureUs - base) }
         let mean = extras.reduce(0, +) / Double(extras.count)
@@ -118,8 +134,10 @@ struct LinkDirectionTests {
     @Test("an outage delivers nothing inside it; the queue then drains")
     func outage() {
         let config = LinkConfiguration(
-            capacity: .fixed(bitsPerSecond: 2_000_000), queueLimit: .packets(1000),
-            outages: [.init(startUs: 1_000_000, durationUs: 500_000)])
+            capacity: .fixed(bitsPerSecond: 2_000_000),
+            queueLimit: .packets(1000),
+            outages: [.init(startUs: 1_000_000, durationUs: 500_000)]
+        )
         var link = LinkDirection<Int>(configuration: config, seed: 1)
         let delivered = drive(&link, intervalUs: 10_000, durationUs: 3_000_000, drainUs: 1_000_000)
         #expect(!delivered.contains { $0.departureUs >= 1_000_000 && $0.departureUs < 1_500_000 })
@@ -131,8 +149,12 @@ struct LinkDirectionTests {
     func repeatable() throws {
         let trace = try loadTrace("synthetic/rfc8867-tc5.1-0.6mbps-rural.mm")
         let config = LinkConfiguration(
-            capacity: .trace(trace), queueLimit: .bytes(60_000), baseDelayUs: 50_000, jitterUs: 8_000,
-            loss: .bernoulli(rate: 0.02))
+            capacity: .trace(trace),
+            queueLimit: .bytes(60_000),
+            baseDelayUs: 50_000,
+            jitterUs: 8_000,
+            loss: .bernoulli(rate: 0.02)
+        )
         func run(_ seed: UInt64) -> [String] {
             var link = LinkDirection<Int>(configuration: config, seed: seed)
             return drive(&link, intervalUs: 9_000, durationUs: 30_000_000).map { "\($0.id),\($0.deliveryUs)" }
@@ -147,7 +169,9 @@ struct LinkDirectionTests {
         #expect(trace.periodMs == 10)
         #expect(trace.opportunityTimeUs(0) == 1_000 && trace.opportunityTimeUs(4) == 11_000)
         #expect(abs(trace.meanBitsPerSecond - 4 * 1500 * 8 / 0.010) < 1)
-        #expect(throws: DeliveryTrace.ParseError.malformedLine(line: 2, text: "x")) { try DeliveryTrace(parsing: "1\nx\n") }
+        #expect(throws: DeliveryTrace.ParseError.malformedLine(line: 2, text: "x")) {
+            try DeliveryTrace(parsing: "1\nx\n")
+        }
         #expect(throws: DeliveryTrace.ParseError.decreasing(line: 3, value: 2, previous: 5)) {
             try DeliveryTrace(parsing: "1\n5\n2\n")
         }

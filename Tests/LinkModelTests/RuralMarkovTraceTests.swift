@@ -20,7 +20,10 @@ struct RuralMarkovTraceTests {
         #expect(a.periodMs == 120_000)
     }
 
-    @Test("20-minute traces average 0.9-1.7 Mbit/s, swing from poor to good, and have outages", arguments: [11, 12, 13, 14])
+    @Test(
+        "20-minute traces average 0.9-1.7 Mbit/s, swing from poor to good, and have outages",
+        arguments: [11, 12, 13, 14]
+    )
     func shape(seed: UInt64) {
         let trace = RuralMarkovTrace.generate(seed: seed, seconds: 1200)
         #expect((900_000...1_700_000).contains(trace.meanBitsPerSecond), "mean \(trace.meanBitsPerSecond)")

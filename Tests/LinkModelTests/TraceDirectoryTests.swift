@@ -24,7 +24,10 @@ import Testing
         let temporary = FileManager.default.temporaryDirectory.appendingPathComponent("traces-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: temporary) }
-        #expect(try TraceDirectory.locate(environment: [TraceDirectory.environmentVariable: temporary.path]) == temporary.path)
+        #expect(
+            try TraceDirectory.locate(environment: [TraceDirectory.environmentVariable: temporary.path])
+                == temporary.path
+        )
         // One that does not exist is passed over.
         let fallback = try TraceDirectory.locate(environment: [TraceDirectory.environmentVariable: "/nonexistent"])
         #expect(fallback.hasSuffix("/Traces"))

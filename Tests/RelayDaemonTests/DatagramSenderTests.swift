@@ -15,7 +15,9 @@ struct DatagramSenderTests {
         address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
         }
         try #require(bound)
         var timeout = timeval(tv_sec: 2, tv_usec: 0)
@@ -33,7 +35,9 @@ struct DatagramSenderTests {
         bytes.withUnsafeBytes { _ = output.append($0, to: destination) }
     }
 
-    @Test("UDP datagrams arrive whole and in order; ICE-TCP ones are left alone; one the kernel refuses does not stop the rest")
+    @Test(
+        "UDP datagrams arrive whole and in order; ICE-TCP ones are left alone; one the kernel refuses does not stop the rest"
+    )
     func sendsBatch() throws {
         let (receiver, port) = try Self.receiver()
         defer { close(receiver) }

@@ -2,8 +2,9 @@ import Logging
 import MediaCore
 import NIOCore
 import NIOEmbedded
-@testable import RelayDaemon
 import Testing
+
+@testable import RelayDaemon
 
 /// The ICE-TCP socket edge (RFC 6544, RFC 4571 framing) on NIO's embedded channels: framing in and
 /// out, the bounded send queue and the connection limit.
@@ -14,10 +15,17 @@ struct IceTcpEdgeTests {
     static func worker(on loop: EmbeddedEventLoop, maxConnections: Int = 512) -> MediaWorker {
         let core = RelayCore(
             configuration: RelayCoreConfiguration(announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000)),
-            identity: identity, seed: 1)
+            identity: identity,
+            seed: 1
+        )
         return MediaWorker(
-            index: 0, eventLoop: loop, core: core, boundAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000),
-            logger: Logger(label: "test"), maxTcpConnections: maxConnections)
+            index: 0,
+            eventLoop: loop,
+            core: core,
+            boundAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000),
+            logger: Logger(label: "test"),
+            maxTcpConnections: maxConnections
+        )
     }
 
     static func connection(_ worker: MediaWorker, loop: EmbeddedEventLoop, port: Int) throws -> EmbeddedChannel {

@@ -18,12 +18,23 @@ struct JoinRateLimiterTests {
     @Test("one address gets its joins a minute, then 429 with Retry-After; another address is unaffected")
     func perAddress() throws {
         let limiter = JoinRateLimiter(perAddressPerMinute: 30, relayPerSecond: 0)
-        let flooder = JoinRateLimiter.client(peer: try SocketAddress(ipAddress: "198.51.100.9", port: 50_000), forwardedFor: nil)
-        let samePortless = JoinRateLimiter.client(peer: try SocketAddress(ipAddress: "198.51.100.9", port: 50_001), forwardedFor: nil)
-        let other = JoinRateLimiter.client(peer: try SocketAddress(ipAddress: "198.51.100.10", port: 50_000), forwardedFor: nil)
+        let flooder = JoinRateLimiter.client(
+            peer: try SocketAddress(ipAddress: "198.51.100.9", port: 50_000),
+            forwardedFor: nil
+        )
+        let samePortless = JoinRateLimiter.client(
+            peer: try SocketAddress(ipAddress: "198.51.100.9", port: 50_001),
+            forwardedFor: nil
+        )
+        let other = JoinRateLimiter.client(
+            peer: try SocketAddress(ipAddress: "198.51.100.10", port: 50_000),
+            forwardedFor: nil
+        )
         var refusals: [JoinRateLimiter.Refusal] = []
         for i in 0..<40 {
-            if let refusal = limiter.admitAddress(client: i % 2 == 0 ? flooder : samePortless, now: Self.now) { refusals.append(refusal) }
+            if let refusal = limiter.admitAddress(client: i % 2 == 0 ? flooder : samePortless, now: Self.now) {
+                refusals.append(refusal)
+            }
         }
         #expect(refusals.count == 10)
         #expect(refusals.first == JoinRateLimiter.Refusal(retryAfterSeconds: 2, scope: .address))
@@ -90,22 +101,40 @@ struct JoinRouteLimitTests {
         let responder: RouterResponder<RelayRequestContext>
         let metrics: RelayMetrics
 
-        func join(from address: String, room: String = "visit-1", role: String = "staff", authorization: String? = nil)
+        func join(
+            from address: String,
+            room: String = "visit-1",
+            role: String = "staff",
+            authorization: String? = nil
+        )
             async throws -> HTTPResponse.Status
         {
             var fields = HTTPFields()
             fields[.contentType] = "application/sdp"
             if let authorization { fields[.authorization] = authorization }
-            let head = HTTPRequest(method: .post, scheme: "http", authority: "relay", path: "/api/rooms/\(room)/participants?role=\(role)", headerFields: fields)
+            let head = HTTPRequest(
+                method: .post,
+                scheme: "http",
+                authority: "relay",
+                path: "/api/rooms/\(room)/participants?role=\(role)",
+                headerFields: fields
+            )
             let channel = NIOAsyncTestingChannel()
             channel.remoteAddress = try SocketAddress(ipAddress: address, port: 50_000)
-            let context = RelayRequestContext(source: ApplicationRequestContextSource(channel: channel, logger: Logger(label: "test")))
-            let response = try await responder.respond(to: Request(head: head, body: RequestBody(buffer: ByteBuffer(string: "v=0"))), context: context)
+            let context = RelayRequestContext(
+                source: ApplicationRequestContextSource(channel: channel, logger: Logger(label: "test"))
+            )
+            let response = try await responder.respond(
+                to: Request(head: head, body: RequestBody(buffer: ByteBuffer(string: "v=0"))),
+                context: context
+            )
             return response.status
         }
 
         var rateLimitedCount: Int {
-            let line = metrics.render([]).split(separator: "\n").first { $0.hasPrefix(#"visitrelay_joins_total{outcome="rate-limited"}"#) }
+            let line = metrics.render([]).split(separator: "\n").first {
+                $0.hasPrefix(#"visitrelay_joins_total{outcome="rate-limited"}"#)
+            }
             return line.flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
         }
     }
@@ -113,15 +142,25 @@ struct JoinRouteLimitTests {
     static func relay(tokens: JoinTokenVerifier, perAddressPerMinute: Int, relayPerSecond: Int) -> Relay {
         let core = RelayCore(
             configuration: RelayCoreConfiguration(announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000)),
-            identity: IceTcpEdgeTests.identity, seed: 1)
+            identity: IceTcpEdgeTests.identity,
+            seed: 1
+        )
         let worker = MediaWorker(
-            index: 0, eventLoop: MultiThreadedEventLoopGroup.singleton.next(), core: core,
-            boundAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000), logger: Logger(label: "test"))
+            index: 0,
+            eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
+            core: core,
+            boundAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000),
+            logger: Logger(label: "test")
+        )
         let metrics = RelayMetrics()
         let router = Router(context: RelayRequestContext.self)
         SignalingRoutes(
-            workers: [worker], directory: SessionDirectory(), maxParticipants: 4, simulcast: true,
-            runtime: RuntimeSettings(tokens: tokens, turn: nil, logLevel: .info), metrics: metrics,
+            workers: [worker],
+            directory: SessionDirectory(),
+            maxParticipants: 4,
+            simulcast: true,
+            runtime: RuntimeSettings(tokens: tokens, turn: nil, logLevel: .info),
+            metrics: metrics,
             limits: LimitController(LimitPolicy()),
             joinLimiter: JoinRateLimiter(perAddressPerMinute: perAddressPerMinute, relayPerSecond: relayPerSecond),
             logger: Logger(label: "test")
@@ -133,14 +172,22 @@ struct JoinRouteLimitTests {
     func failedTokensCostTheRelayNothing() async throws {
         let relay = Self.relay(
             tokens: try await JoinTokenVerifier.make(hs256Secret: Self.secret, es256PublicKeyPEM: nil),
-            perAddressPerMinute: 0, relayPerSecond: 5)
+            perAddressPerMinute: 0,
+            relayPerSecond: 5
+        )
         for i in 0..<50 {
-            #expect(try await relay.join(from: "198.51.100.\(i % 5 + 1)", authorization: "Bearer not.a.jwt") == .unauthorized)
+            #expect(
+                try await relay.join(from: "198.51.100.\(i % 5 + 1)", authorization: "Bearer not.a.jwt")
+                    == .unauthorized
+            )
         }
         let keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: Self.secret), digestAlgorithm: .sha256)
-        let token = try await keys.sign(JoinClaims(room: "visit-1", role: "staff", exp: ExpirationClaim(value: Date().addingTimeInterval(600))))
-        #expect(try await relay.join(from: "198.51.100.9", authorization: "Bearer \(token)") == .badRequest)  // past every limit
+        let token = try await keys.sign(
+            JoinClaims(room: "visit-1", role: "staff", exp: ExpirationClaim(value: Date().addingTimeInterval(600)))
+        )
+        // Past every limit:
+        #expect(try await relay.join(from: "198.51.100.9", authorization: "Bearer \(token)") == .badRequest)
         #expect(relay.rateLimitedCount == 0)
     }
 
@@ -148,7 +195,9 @@ struct JoinRouteLimitTests {
     func floodLeavesOtherAddressAdmitted() async throws {
         let relay = Self.relay(
             tokens: try await JoinTokenVerifier.make(hs256Secret: nil, es256PublicKeyPEM: nil),
-            perAddressPerMinute: RelayConfiguration().joinsPerMinutePerAddress, relayPerSecond: RelayConfiguration().joinsPerSecond)
+            perAddressPerMinute: RelayConfiguration().joinsPerMinutePerAddress,
+            relayPerSecond: RelayConfiguration().joinsPerSecond
+        )
         var flood: [HTTPResponse.Status] = []
         var other: [HTTPResponse.Status] = []
         let start = ContinuousClock.now
@@ -167,7 +216,10 @@ struct JoinRouteLimitTests {
         #expect(other == [.badRequest, .badRequest, .badRequest], "elapsed \(ContinuousClock.now - start)")
         let admitted = flood.filter { $0 == .badRequest }.count
         // At least the relay's 20 at once; at most the address's 30 and one more per 2 s since.
-        #expect(admitted >= 20 && admitted <= 30 + elapsedSeconds / 2 + 1, "the flooder got past the limits \(admitted) times")
+        #expect(
+            admitted >= 20 && admitted <= 30 + elapsedSeconds / 2 + 1,
+            "the flooder got past the limits \(admitted) times"
+        )
         #expect(flood.allSatisfy { $0 == .badRequest || $0 == .tooManyRequests })
         #expect(relay.rateLimitedCount == flood.count - admitted)
     }

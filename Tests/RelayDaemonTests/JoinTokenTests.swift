@@ -2,8 +2,9 @@ import Crypto
 import Foundation
 import JWTKit
 import MediaCore
-@testable import RelayDaemon
 import Testing
+
+@testable import RelayDaemon
 
 @Suite("Join tokens (JWT HS256 and ES256)")
 struct JoinTokenTests {
@@ -15,11 +16,20 @@ struct JoinTokenTests {
         return try await keys.sign(claims)
     }
 
-    static func claims(room: String = "visit-1", role: String = "citizen", expiresIn seconds: TimeInterval = 600) -> JoinClaims {
+    static func claims(
+        room: String = "visit-1",
+        role: String = "citizen",
+        expiresIn seconds: TimeInterval = 600
+    ) -> JoinClaims {
         JoinClaims(room: room, role: role, exp: ExpirationClaim(value: Date().addingTimeInterval(seconds)))
     }
 
-    func denial(_ verifier: JoinTokenVerifier, _ header: String?, room: String = "visit-1", role: ParticipantRole = .citizen) async -> JoinDenial? {
+    func denial(
+        _ verifier: JoinTokenVerifier,
+        _ header: String?,
+        room: String = "visit-1",
+        role: ParticipantRole = .citizen
+    ) async -> JoinDenial? {
         do {
             try await verifier.authorize(authorization: header, room: room, role: role)
             return nil

@@ -1,7 +1,8 @@
 import Foundation
 import MediaCore
-@testable import RelayDaemon
 import Testing
+
+@testable import RelayDaemon
 
 @Suite("Bitrate limit policy and its configuration")
 struct LimitPolicyTests {
@@ -10,22 +11,37 @@ struct LimitPolicyTests {
     @Test("participant beats room beats role, per direction, and the ceiling caps all")
     func precedence() {
         var policy = LimitPolicy(ceilingKbps: nil, roles: [.citizen: KbpsPair(upKbps: 800, downKbps: 1500)])
-        #expect(policy.resolve(participant: citizen, room: "r", role: .citizen) == BitrateLimits(upBps: 800_000, downBps: 1_500_000))
+        #expect(
+            policy.resolve(participant: citizen, room: "r", role: .citizen)
+                == BitrateLimits(upBps: 800_000, downBps: 1_500_000)
+        )
         #expect(policy.resolve(participant: citizen, room: "r", role: .staff) == BitrateLimits())
 
         policy.rooms["r"] = KbpsPair(upKbps: nil, downKbps: 600)
-        #expect(policy.resolve(participant: citizen, room: "r", role: .citizen) == BitrateLimits(upBps: 800_000, downBps: 600_000),
-                "the room sets only down; up still comes from the role")
+        #expect(
+            policy.resolve(participant: citizen, room: "r", role: .citizen)
+                == BitrateLimits(upBps: 800_000, downBps: 600_000),
+            "the room sets only down; up still comes from the role"
+        )
         #expect(policy.resolve(participant: citizen, room: "other", role: .citizen).downBps == 1_500_000)
 
         policy.participants[citizen] = KbpsPair(upKbps: 2000, downKbps: nil)
-        #expect(policy.resolve(participant: citizen, room: "r", role: .citizen) == BitrateLimits(upBps: 2_000_000, downBps: 600_000),
-                "a participant may be given more than its role")
+        #expect(
+            policy.resolve(participant: citizen, room: "r", role: .citizen)
+                == BitrateLimits(upBps: 2_000_000, downBps: 600_000),
+            "a participant may be given more than its role"
+        )
 
         policy.ceilingKbps = 1000
-        #expect(policy.resolve(participant: citizen, room: "r", role: .citizen) == BitrateLimits(upBps: 1_000_000, downBps: 600_000))
-        #expect(policy.resolve(participant: citizen, room: "x", role: .staff) == BitrateLimits(upBps: 1_000_000, downBps: 1_000_000),
-                "the ceiling alone limits both directions")
+        #expect(
+            policy.resolve(participant: citizen, room: "r", role: .citizen)
+                == BitrateLimits(upBps: 1_000_000, downBps: 600_000)
+        )
+        #expect(
+            policy.resolve(participant: citizen, room: "x", role: .staff)
+                == BitrateLimits(upBps: 1_000_000, downBps: 1_000_000),
+            "the ceiling alone limits both directions"
+        )
     }
 
     @Test("values outside 32...100000 kbit/s are named")
@@ -46,13 +62,21 @@ struct LimitPolicyTests {
     @Test("limits and the admin token come from the file; bad values name the line")
     func configuration() throws {
         var configuration = RelayConfiguration()
-        try configuration.apply(yaml: "limits:\n  ceiling_kbps: 2500\n  citizen_up_kbps: 800\n  staff_down_kbps: 1200\n", path: "l.yaml")
+        try configuration.apply(
+            yaml: "limits:\n  ceiling_kbps: 2500\n  citizen_up_kbps: 800\n  staff_down_kbps: 1200\n",
+            path: "l.yaml"
+        )
         #expect(configuration.limitCeilingKbps == 2500)
         #expect(configuration.roleLimits == [.citizen: KbpsPair(upKbps: 800), .staff: KbpsPair(downKbps: 1200)])
 
         var bad = RelayConfiguration()
-        #expect(throws: ConfigurationError(source: .file(path: "l.yaml", line: 3), key: "limits.citizen_down_kbps",
-                                           message: "expected an integer 32...100000, got \"10\"")) {
+        #expect(
+            throws: ConfigurationError(
+                source: .file(path: "l.yaml", line: 3),
+                key: "limits.citizen_down_kbps",
+                message: "expected an integer 32...100000, got \"10\""
+            )
+        ) {
             try bad.apply(yaml: "limits:\n  citizen_up_kbps: 800\n  citizen_down_kbps: 10\n", path: "l.yaml")
         }
     }

@@ -1,8 +1,9 @@
 import Glibc
 import NIOCore
 import NIOPosix
-@testable import RelayDaemon
 import Testing
+
+@testable import RelayDaemon
 
 @Suite("real-time scheduling of media workers")
 struct RealtimeSchedulingTests {

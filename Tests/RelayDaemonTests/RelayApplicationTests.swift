@@ -8,8 +8,9 @@ import HummingbirdWSTesting
 import Logging
 import MediaCore
 import NIOCore
-@testable import RelayDaemon
 import Testing
+
+@testable import RelayDaemon
 
 /// The relay `serve` runs, built by its composition root (`RelayApplication.build`) on loopback with
 /// the port chosen by the kernel, and driven through HTTP as a client would (`HummingbirdTesting`).
@@ -19,8 +20,11 @@ import Testing
 struct RelayApplicationTests {
     static let adminToken = "admin-token-for-tests"
     static let captured = try! String(
-        contentsOf: ConfigurationTests.repository.appendingPathComponent("Tests/Fixtures/chromium-audio-video-offer.sdp"),
-        encoding: .utf8)
+        contentsOf: ConfigurationTests.repository.appendingPathComponent(
+            "Tests/Fixtures/chromium-audio-video-offer.sdp"
+        ),
+        encoding: .utf8
+    )
     /// The captured Chromium offer with `slots` receive-only audio/video pairs added the way the web
     /// client adds them (one per other participant it can show): copies of its own sections with new
     /// mids, `recvonly`, and no SSRC or track lines.
@@ -37,12 +41,14 @@ struct RelayApplicationTests {
         for slot in 0..<slots {
             for (index, section) in media.prefix(2).enumerated() {
                 let mid = 2 + 2 * slot + index
-                added.append(contentsOf: section.compactMap { line in
-                    if line.hasPrefix("a=ssrc") || line.hasPrefix("a=msid") { return nil }
-                    if line.hasPrefix("a=mid:") { return "a=mid:\(mid)" }
-                    if line == "a=sendrecv" { return "a=recvonly" }
-                    return line
-                })
+                added.append(
+                    contentsOf: section.compactMap { line in
+                        if line.hasPrefix("a=ssrc") || line.hasPrefix("a=msid") { return nil }
+                        if line.hasPrefix("a=mid:") { return "a=mid:\(mid)" }
+                        if line == "a=sendrecv" { return "a=recvonly" }
+                        return line
+                    }
+                )
             }
         }
         let mids = (0..<(2 + 2 * slots)).map(String.init).joined(separator: " ")
@@ -55,10 +61,15 @@ struct RelayApplicationTests {
         settings.udp = HostPort(host: "127.0.0.1", port: 0)
         settings.tcp = .off
         let files = RuntimeSettings.Current(
-            tokens: try await JoinTokenVerifier.make(hs256Secret: tokenSecret, es256PublicKeyPEM: nil), turn: turn,
-            adminToken: adminToken)
+            tokens: try await JoinTokenVerifier.make(hs256Secret: tokenSecret, es256PublicKeyPEM: nil),
+            turn: turn,
+            adminToken: adminToken
+        )
         return try await RelayApplication.build(
-            settings: settings, runtime: RuntimeSettings(files, logLevel: .warning), logger: Logger(label: "test"))
+            settings: settings,
+            runtime: RuntimeSettings(files, logLevel: .warning),
+            logger: Logger(label: "test")
+        )
     }
 
     static var admin: HTTPFields { [.authorization: "Bearer \(adminToken)"] }
@@ -68,14 +79,22 @@ struct RelayApplicationTests {
     }
 
     static func join(
-        _ client: some TestClientProtocol, room: String = "visit-1", role: String = "citizen", slots: Int = 3
+        _ client: some TestClientProtocol,
+        room: String = "visit-1",
+        role: String = "citizen",
+        slots: Int = 3
     ) async throws -> TestResponse {
         try await client.execute(
-            uri: "/api/rooms/\(room)/participants?role=\(role)", method: .post, headers: [.contentType: "application/sdp"],
-            body: ByteBuffer(string: offer(slots: slots)))
+            uri: "/api/rooms/\(room)/participants?role=\(role)",
+            method: .post,
+            headers: [.contentType: "application/sdp"],
+            body: ByteBuffer(string: offer(slots: slots))
+        )
     }
 
-    @Test("a join with a Chromium offer is answered (201, SDP, session location); the admin API lists it until it leaves")
+    @Test(
+        "a join with a Chromium offer is answered (201, SDP, session location); the admin API lists it until it leaves"
+    )
     func joinListLeave() async throws {
         let relay = try await Self.relay()
         try await relay.application.test(.router) { client in
@@ -110,12 +129,18 @@ struct RelayApplicationTests {
         }
     }
 
-    @Test("bad joins get a typed error and add no session", arguments: [
-        ("/api/rooms/has%20space/participants?role=citizen", "v=0", HTTPResponse.Status.badRequest, "bad-room"),
-        ("/api/rooms/visit-1/participants?role=king", "v=0", .badRequest, "bad-role"),
-        ("/api/rooms/visit-1/participants?role=staff", "not an offer", .badRequest, "bad-offer"),
-        ("/api/rooms/visit-1/participants?role=staff", String(repeating: "a", count: 70_000), .contentTooLarge, "offer-too-large"),
-    ])
+    @Test(
+        "bad joins get a typed error and add no session",
+        arguments: [
+            ("/api/rooms/has%20space/participants?role=citizen", "v=0", HTTPResponse.Status.badRequest, "bad-room"),
+            ("/api/rooms/visit-1/participants?role=king", "v=0", .badRequest, "bad-role"),
+            ("/api/rooms/visit-1/participants?role=staff", "not an offer", .badRequest, "bad-offer"),
+            (
+                "/api/rooms/visit-1/participants?role=staff", String(repeating: "a", count: 70_000), .contentTooLarge,
+                "offer-too-large"
+            ),
+        ]
+    )
     func badJoins(uri: String, body: String, status: HTTPResponse.Status, code: String) async throws {
         let relay = try await Self.relay()
         try await relay.application.test(.router) { client in
@@ -130,7 +155,9 @@ struct RelayApplicationTests {
         }
     }
 
-    @Test("with join tokens, a join without one gets 401 with a Bearer challenge and /api/config needs the token's room")
+    @Test(
+        "with join tokens, a join without one gets 401 with a Bearer challenge and /api/config needs the token's room"
+    )
     func tokensRequired() async throws {
         let relay = try await Self.relay(tokenSecret: JoinRouteLimitTests.secret)
         try await relay.application.test(.router) { client in
@@ -138,17 +165,27 @@ struct RelayApplicationTests {
             #expect(joined.status == .unauthorized)
             #expect(joined.headers[.wwwAuthenticate] == #"Bearer realm="visit-relay""#)
             let forged = try await client.execute(
-                uri: "/api/rooms/visit-1/participants?role=citizen", method: .post, headers: [.authorization: "Bearer a.b.c"],
-                body: ByteBuffer(string: Self.offer(slots: 1)))
+                uri: "/api/rooms/visit-1/participants?role=citizen",
+                method: .post,
+                headers: [.authorization: "Bearer a.b.c"],
+                body: ByteBuffer(string: Self.offer(slots: 1))
+            )
             #expect(forged.status == .unauthorized)
             #expect(try await client.execute(uri: "/api/config", method: .get).status == .badRequest)
-            #expect(try await client.execute(uri: "/api/config?room=visit-1&role=staff", method: .get).status == .unauthorized)
+            #expect(
+                try await client.execute(uri: "/api/config?room=visit-1&role=staff", method: .get).status
+                    == .unauthorized
+            )
         }
     }
 
     @Test("/api/config hands out a TURN credential per request in RTCIceServer shape, never cached")
     func clientConfiguration() async throws {
-        let turn = TurnSettings(urls: ["turn:127.0.0.1:3478?transport=udp", "turns:relay.example:443"], secret: "s3cret", lifetimeSeconds: 600)
+        let turn = TurnSettings(
+            urls: ["turn:127.0.0.1:3478?transport=udp", "turns:relay.example:443"],
+            secret: "s3cret",
+            lifetimeSeconds: 600
+        )
         let relay = try await Self.relay(turn: turn)
         try await relay.application.test(.router) { client in
             let response = try await client.execute(uri: "/api/config", method: .get)
@@ -162,7 +199,10 @@ struct RelayApplicationTests {
             // coturn's use-auth-secret: "<expiry>:<label>", password = base64(HMAC-SHA1(secret, username)).
             let expiry = try #require(server.username.split(separator: ":").first.flatMap { UInt64($0) })
             #expect(abs(Double(expiry) - Date().timeIntervalSince1970 - 600) < 60)
-            let mac = HMAC<Insecure.SHA1>.authenticationCode(for: Data(server.username.utf8), using: SymmetricKey(data: Data("s3cret".utf8)))
+            let mac = HMAC<Insecure.SHA1>.authenticationCode(
+                for: Data(server.username.utf8),
+                using: SymmetricKey(data: Data("s3cret".utf8))
+            )
             #expect(server.credential == Data(mac).base64EncodedString())
         }
     }
@@ -171,29 +211,50 @@ struct RelayApplicationTests {
     func adminLimits() async throws {
         let relay = try await Self.relay()
         try await relay.application.test(.router) { client in
-            let refused = try await client.execute(uri: "/admin/v1/limits", method: .get, headers: [.authorization: "Bearer wrong"])
+            let refused = try await client.execute(
+                uri: "/admin/v1/limits",
+                method: .get,
+                headers: [.authorization: "Bearer wrong"]
+            )
             #expect(refused.status == .unauthorized)
             #expect(try Self.decode(SignalingMessage.ErrorBody.self, refused).error == "admin-unauthorized")
             #expect(try await client.execute(uri: "/admin/v1/rooms", method: .get).status == .unauthorized)
 
             let badRole = try await client.execute(
-                uri: "/admin/v1/limits", method: .put, headers: Self.admin,
-                body: ByteBuffer(string: #"{"roles":{"king":{"downKbps":500}}}"#))
+                uri: "/admin/v1/limits",
+                method: .put,
+                headers: Self.admin,
+                body: ByteBuffer(string: #"{"roles":{"king":{"downKbps":500}}}"#)
+            )
             #expect(badRole.status == .badRequest)
             #expect(try Self.decode(SignalingMessage.ErrorBody.self, badRole).message.contains("king"))
-            let notJSON = try await client.execute(uri: "/admin/v1/limits", method: .put, headers: Self.admin, body: ByteBuffer(string: "{"))
+            let notJSON = try await client.execute(
+                uri: "/admin/v1/limits",
+                method: .put,
+                headers: Self.admin,
+                body: ByteBuffer(string: "{")
+            )
             #expect(notJSON.status == .badRequest)
 
             let set = try await client.execute(
-                uri: "/admin/v1/limits", method: .put, headers: Self.admin,
-                body: ByteBuffer(string: #"{"ceilingKbps":2000,"roles":{"citizen":{"downKbps":500}}}"#))
+                uri: "/admin/v1/limits",
+                method: .put,
+                headers: Self.admin,
+                body: ByteBuffer(string: #"{"ceilingKbps":2000,"roles":{"citizen":{"downKbps":500}}}"#)
+            )
             #expect(set.status == .ok)
             let read = try Self.decode(
-                AdminRoutes.PolicyJSON.self, try await client.execute(uri: "/admin/v1/limits", method: .get, headers: Self.admin))
+                AdminRoutes.PolicyJSON.self,
+                try await client.execute(uri: "/admin/v1/limits", method: .get, headers: Self.admin)
+            )
             #expect(read.ceilingKbps == 2000)
             #expect(read.roles["citizen"]?.downKbps == 500)
             let unknown = try await client.execute(
-                uri: "/admin/v1/participants/999/limits", method: .put, headers: Self.admin, body: ByteBuffer(string: "{}"))
+                uri: "/admin/v1/participants/999/limits",
+                method: .put,
+                headers: Self.admin,
+                body: ByteBuffer(string: "{}")
+            )
             #expect(unknown.status == .notFound)
         }
     }
@@ -271,7 +332,10 @@ struct RelayApplicationTests {
         let count = 2000
         for n in 0..<count {
             let slot = RoomSlot(slot: n, audioMid: "a", videoMid: "v", participant: nil, role: nil, videoPaused: false)
-            worker.onEvents?([.roomChanged(room: "r")], ["r": [(me, RoomView(room: "r", participant: me, role: .citizen, slots: [slot]))]])
+            worker.onEvents?(
+                [.roomChanged(room: "r")],
+                ["r": [(me, RoomView(room: "r", participant: me, role: .citizen, slots: [slot]))]]
+            )
         }
         var order: [Int] = []
         for await message in stream {
@@ -283,7 +347,9 @@ struct RelayApplicationTests {
     }
 
     static func occupied(_ message: String) -> Int {
-        guard let room = try? JSONDecoder().decode(SignalingMessage.Room.self, from: Data(message.utf8)) else { return -1 }
+        guard let room = try? JSONDecoder().decode(SignalingMessage.Room.self, from: Data(message.utf8)) else {
+            return -1
+        }
         return room.slots.filter { $0.participant != nil }.count
     }
 }
@@ -294,7 +360,8 @@ actor MessageLog {
 
     func append(_ message: String) { messages.append(message) }
 
-    nonisolated func wait(timeout: Duration = .seconds(10), until condition: @Sendable ([String]) -> Bool) async throws {
+    nonisolated func wait(timeout: Duration = .seconds(10), until condition: @Sendable ([String]) -> Bool) async throws
+    {
         let deadline = ContinuousClock.now + timeout
         while !condition(await messages) {
             guard ContinuousClock.now < deadline else {

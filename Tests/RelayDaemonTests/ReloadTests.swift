@@ -35,15 +35,26 @@ struct ReloadTests {
         deinit { try? FileManager.default.removeItem(at: directory) }
 
         func use(certificate: String, key keyName: String) throws {
-            try write(cert, try String(contentsOf: fixtures.appendingPathComponent("\(certificate)-cert.pem"), encoding: .utf8))
-            try write(key, try String(contentsOf: fixtures.appendingPathComponent("\(keyName)-key.pem"), encoding: .utf8))
+            try write(
+                cert,
+                try String(contentsOf: fixtures.appendingPathComponent("\(certificate)-cert.pem"), encoding: .utf8)
+            )
+            try write(
+                key,
+                try String(contentsOf: fixtures.appendingPathComponent("\(keyName)-key.pem"), encoding: .utf8)
+            )
         }
 
         func writeConfig(_ extra: String) throws {
-            try write(config, "http:\n  tls_certificate: \(cert)\n  tls_key: \(key)\nadmin:\n  token_file: \(token)\n" + extra)
+            try write(
+                config,
+                "http:\n  tls_certificate: \(cert)\n  tls_key: \(key)\nadmin:\n  token_file: \(token)\n" + extra
+            )
         }
 
-        func write(_ path: String, _ text: String) throws { try text.write(toFile: path, atomically: true, encoding: .utf8) }
+        func write(_ path: String, _ text: String) throws {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        }
     }
 
     /// Log lines at warning and above, as `level message key=value`.
@@ -74,12 +85,16 @@ struct ReloadTests {
         let runtime = RuntimeSettings(try await initial.runtimeFiles(), logLevel: .info)
         let path = files.config
         let service = LifecycleService(
-            notifier: SystemdNotifier(environment: [:]), workers: [], runtime: runtime,
+            notifier: SystemdNotifier(environment: [:]),
+            workers: [],
+            runtime: runtime,
             reload: {
                 let configuration = try RelayConfiguration.load(path: path, environment: [:])
                 return (try await configuration.runtimeFiles(), configuration)
             },
-            initial: initial, logger: Logger(label: "test") { _ in CapturingHandler(captured: captured) })
+            initial: initial,
+            logger: Logger(label: "test") { _ in CapturingHandler(captured: captured) }
+        )
         return (service, runtime)
     }
 
@@ -88,7 +103,9 @@ struct ReloadTests {
         let files = try Files()
         let captured = Captured()
         let (service, runtime) = try await Self.service(files, captured: captured)
-        #expect(runtime.current.tls?.serialHex == "0a0a" && runtime.current.adminToken == "first-admin-token-0123456789")
+        #expect(
+            runtime.current.tls?.serialHex == "0a0a" && runtime.current.adminToken == "first-admin-token-0123456789"
+        )
         try files.use(certificate: "b", key: "b")
         try files.write(files.token, "second-admin-token-0123456789\n")
         await service.reloadOnce()
@@ -104,7 +121,8 @@ struct ReloadTests {
             ("key of another certificate", "http.tls_key"),
             ("short admin token", "admin.token_file"),
             ("missing admin token file", "admin.token_file"),
-        ])
+        ]
+    )
     func badFilesKeepTheOldOnes(breakage: String, key: String) async throws {
         let files = try Files()
         let captured = Captured()
@@ -132,7 +150,11 @@ struct ReloadTests {
         try files.writeConfig("media:\n  workers: 2\nshutdown:\n  grace_seconds: 30\nlogging:\n  level: debug\n")
         await service.reloadOnce()
         let warnings = captured.all.filter { $0.hasPrefix("warning configuration key changed but needs a restart") }
-        #expect(warnings.map { $0.components(separatedBy: "key=").last ?? "" } == ["media.workers", "shutdown.grace_seconds"])
+        #expect(
+            warnings.map { $0.components(separatedBy: "key=").last ?? "" } == [
+                "media.workers", "shutdown.grace_seconds",
+            ]
+        )
         #expect(runtime.logLevel.withLockedValue { $0 } == .debug)
     }
 
@@ -147,7 +169,8 @@ struct ReloadTests {
         "bwe.transport_feedback": "false", "bwe.downlink_estimation": "false", "bwe.simulcast": "false",
         "security.unknown_source_rate": "10", "security.unknown_source_burst": "10", "security.joins_per_minute": "5",
         "security.joins_per_second": "5", "turn.urls": "turn:turn.example.dk:3478", "turn.secret_file": "/other/turn",
-        "turn.ttl_seconds": "600", "tokens.hs256_secret_file": "/other/secret", "tokens.es256_public_key_file": "/other/key.pem",
+        "turn.ttl_seconds": "600", "tokens.hs256_secret_file": "/other/secret",
+        "tokens.es256_public_key_file": "/other/key.pem",
         "limits.ceiling_kbps": "800", "limits.citizen_up_kbps": "800", "limits.citizen_down_kbps": "800",
         "limits.staff_up_kbps": "800", "limits.staff_down_kbps": "800", "limits.interpreter_up_kbps": "800",
         "limits.interpreter_down_kbps": "800", "admin.token_file": "/other/admin", "logging.level": "debug",
@@ -173,7 +196,11 @@ struct ReloadTests {
         }
         #expect(LifecycleService.reloadableKeys.isSubset(of: Set(ConfigurationKey.all.map(\.path))))
         // The certificate files reload; switching between HTTP and HTTPS needs a restart.
-        #expect(LifecycleService.restartOnlyDifferences(RelayConfiguration(), base) == ["http.tls_certificate", "http.tls_key"])
+        #expect(
+            LifecycleService.restartOnlyDifferences(RelayConfiguration(), base) == [
+                "http.tls_certificate", "http.tls_key",
+            ]
+        )
     }
 
     @Test("a new TLS connection's handshake takes the certificate the holder has now")
@@ -202,7 +229,9 @@ struct ReloadTests {
         let ok = try await CheckConfigCommand.check(path: files.config, environment: [:])
         #expect(ok.hasPrefix("\(files.config): ok"))
         try files.use(certificate: "b", key: "a")
-        await #expect(throws: ConfigurationError.self) { try await CheckConfigCommand.check(path: files.config, environment: [:]) }
+        await #expect(throws: ConfigurationError.self) {
+            try await CheckConfigCommand.check(path: files.config, environment: [:])
+        }
         do {
             _ = try await CheckConfigCommand.check(path: files.config, environment: [:])
         } catch {

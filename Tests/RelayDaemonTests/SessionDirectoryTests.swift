@@ -1,6 +1,7 @@
 import MediaCore
-@testable import RelayDaemon
 import Testing
+
+@testable import RelayDaemon
 
 @Suite("session directory: who is told what")
 struct SessionDirectoryTests {
@@ -15,7 +16,13 @@ struct SessionDirectoryTests {
     @Test("a client attached before the drain is told; one whose WebSocket opens during the drain is told on attach")
     func drainReachesLateWebSockets() async {
         let directory = SessionDirectory()
-        await directory.add(token: "early", worker: 0, participant: ParticipantID(rawValue: 1), room: "r", role: .citizen)
+        await directory.add(
+            token: "early",
+            worker: 0,
+            participant: ParticipantID(rawValue: 1),
+            room: "r",
+            role: .citizen
+        )
         await directory.add(token: "late", worker: 0, participant: ParticipantID(rawValue: 2), room: "r", role: .staff)
         let (early, earlyEvents) = AsyncStream<String>.makeStream()
         #expect(await directory.attach(token: "early", events: earlyEvents))

@@ -1,8 +1,9 @@
 import Foundation
 import Glibc
 import Logging
-@testable import RelayDaemon
 import Testing
+
+@testable import RelayDaemon
 
 @Suite("systemd notify and journald lines")
 struct SystemdTests {
@@ -15,7 +16,9 @@ struct SystemdTests {
         if bytes.first == UInt8(ascii: "@") { bytes[0] = 0 }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
         let length = socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + (bytes.first == 0 ? 0 : 1))
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
         precondition(bound == 0)
         return fd
     }
@@ -31,7 +34,10 @@ struct SystemdTests {
         let path = NSTemporaryDirectory() + "vr-notify-\(getpid()).sock"
         unlink(path)
         let fd = Self.listen(path)
-        defer { close(fd); unlink(path) }
+        defer {
+            close(fd)
+            unlink(path)
+        }
         #expect(SystemdNotifier(environment: ["NOTIFY_SOCKET": path]).notify("READY=1\nSTATUS=serving"))
         #expect(Self.receive(fd) == "READY=1\nSTATUS=serving")
 
@@ -46,15 +52,23 @@ struct SystemdTests {
     @Test("the watchdog interval comes from WATCHDOG_USEC, only for this process")
     func watchdog() {
         #expect(SystemdNotifier(environment: ["WATCHDOG_USEC": "10000000"]).watchdogInterval == .seconds(10))
-        #expect(SystemdNotifier(environment: ["WATCHDOG_USEC": "10000000", "WATCHDOG_PID": "\(getpid())"]).watchdogInterval == .seconds(10))
-        #expect(SystemdNotifier(environment: ["WATCHDOG_USEC": "10000000", "WATCHDOG_PID": "1"]).watchdogInterval == nil)
+        #expect(
+            SystemdNotifier(environment: ["WATCHDOG_USEC": "10000000", "WATCHDOG_PID": "\(getpid())"]).watchdogInterval
+                == .seconds(10)
+        )
+        #expect(
+            SystemdNotifier(environment: ["WATCHDOG_USEC": "10000000", "WATCHDOG_PID": "1"]).watchdogInterval == nil
+        )
         #expect(SystemdNotifier(environment: [:]).watchdogInterval == nil)
     }
 
     @Test("journald lines: priority prefix, message, sorted logfmt metadata, quoted when needed")
     func journalLine() {
         let line = JournalLogHandler.line(
-            level: .warning, message: "join refused", metadata: ["room": "r1", "reason": "token expired", "q": "a\"b"])
+            level: .warning,
+            message: "join refused",
+            metadata: ["room": "r1", "reason": "token expired", "q": "a\"b"]
+        )
         #expect(line == "<4>join refused q=\"a\\\"b\" reason=\"token expired\" room=r1\n")
         #expect(JournalLogHandler.priority(.debug) == 7 && JournalLogHandler.priority(.critical) == 2)
     }

@@ -41,7 +41,9 @@ public struct OpusEncoder: ~Copyable {
     /// Encodes one frame of interleaved 16-bit PCM (2.5–60 ms: 120–2880 samples per channel at 48 kHz)
     /// and returns the Opus packet.
     public mutating func encode(_ pcm: [Int16]) throws(CodecError) -> [UInt8] {
-        guard !pcm.isEmpty, pcm.count % channels == 0 else { throw .badInput("PCM length \(pcm.count) is not a multiple of \(channels)") }
+        guard !pcm.isEmpty, pcm.count % channels == 0 else {
+            throw .badInput("PCM length \(pcm.count) is not a multiple of \(channels)")
+        }
         let frameSize = pcm.count / channels
         var packet = [UInt8](repeating: 0, count: Self.maxPacketBytes)
         let encoder = self.encoder
@@ -87,8 +89,13 @@ public struct OpusDecoder: ~Copyable {
         let samples = pcm.withUnsafeMutableBufferPointer { out in
             packet.withUnsafeBufferPointer { input in
                 opus_decode(
-                    decoder, input.isEmpty ? nil : input.baseAddress, Int32(input.count), out.baseAddress!,
-                    Int32(input.isEmpty ? min(lostSamples, Self.maxFrameSamples) : Self.maxFrameSamples), 0)
+                    decoder,
+                    input.isEmpty ? nil : input.baseAddress,
+                    Int32(input.count),
+                    out.baseAddress!,
+                    Int32(input.isEmpty ? min(lostSamples, Self.maxFrameSamples) : Self.maxFrameSamples),
+                    0
+                )
             }
         }
         guard samples >= 0 else { throw .opus(code: samples, operation: "opus_decode") }

@@ -20,7 +20,11 @@ public struct Vp8Encoder: ~Copyable {
     /// Creates a one-pass CBR, zero-lag, error-resilient encoder as WebRTC configures VP8.
     /// `bitrateBps` is the target in bits per second; `keyframeInterval` is in frames.
     public init(
-        width: Int, height: Int, bitrateBps: Int, framesPerSecond: Int = 30, keyframeInterval: Int = 300
+        width: Int,
+        height: Int,
+        bitrateBps: Int,
+        framesPerSecond: Int = 30,
+        keyframeInterval: Int = 300
     ) throws(CodecError) {
         var config = vpx_codec_enc_cfg_t()
         let iface = cvpx_vp8_cx()
@@ -68,7 +72,10 @@ public struct Vp8Encoder: ~Copyable {
 
     /// Encodes one image; returns the frames libvpx emitted (one in real-time mode, none if it dropped
     /// the frame to hold the rate).
-    public mutating func encode(_ image: I420Image, forceKeyframe: Bool = false) throws(CodecError) -> [EncodedVideoFrame] {
+    public mutating func encode(
+        _ image: I420Image,
+        forceKeyframe: Bool = false
+    ) throws(CodecError) -> [EncodedVideoFrame] {
         guard image.width == width, image.height == height else {
             throw .badInput("image is \(image.width)x\(image.height), encoder is \(width)x\(height)")
         }
@@ -81,8 +88,13 @@ public struct Vp8Encoder: ~Copyable {
             var wrapped = vpx_image_t()
             vpx_img_wrap(&wrapped, VPX_IMG_FMT_I420, UInt32(image.width), UInt32(image.height), 1, buffer.baseAddress)
             return vpx_codec_encode(
-                context, &wrapped, pts, duration, forceKeyframe ? vpx_enc_frame_flags_t(cvpx_efalg_force_kf) : 0,
-                UInt(cvpx_dl_realtime))
+                context,
+                &wrapped,
+                pts,
+                duration,
+                forceKeyframe ? vpx_enc_frame_flags_t(cvpx_efalg_force_kf) : 0,
+                UInt(cvpx_dl_realtime)
+            )
         }
         guard status == VPX_CODEC_OK else {
             throw .vpx(code: Int32(status.rawValue), operation: "vpx_codec_encode", detail: Self.message(context))
@@ -95,8 +107,11 @@ public struct Vp8Encoder: ~Copyable {
             let bytes = UnsafeRawBufferPointer(start: frame.buf, count: frame.sz)
             frames.append(
                 EncodedVideoFrame(
-                    data: Array(bytes), isKeyframe: frame.flags & UInt32(cvpx_frame_is_key) != 0,
-                    timestamp90k: UInt32(truncatingIfNeeded: frame.pts)))
+                    data: Array(bytes),
+                    isKeyframe: frame.flags & UInt32(cvpx_frame_is_key) != 0,
+                    timestamp90k: UInt32(truncatingIfNeeded: frame.pts)
+                )
+            )
         }
         return frames
     }
@@ -130,7 +145,9 @@ public struct Vp8Decoder: ~Copyable {
     /// Decodes one complete frame and returns the image (nil if libvpx produced none).
     public mutating func decode(_ frame: [UInt8]) throws(CodecError) -> I420Image? {
         let context = self.context
-        let status = frame.withUnsafeBufferPointer { vpx_codec_decode(context, $0.baseAddress, UInt32($0.count), nil, 0) }
+        let status = frame.withUnsafeBufferPointer {
+            vpx_codec_decode(context, $0.baseAddress, UInt32($0.count), nil, 0)
+        }
         guard status == VPX_CODEC_OK else {
             throw .vpx(code: Int32(status.rawValue), operation: "vpx_codec_decode", detail: Vp8Encoder.message(context))
         }
@@ -152,9 +169,11 @@ public struct Vp8Decoder: ~Copyable {
             return out
         }
         return I420Image(
-            width: width, height: height,
+            width: width,
+            height: height,
             y: copy(planes.0, stride: strides.0, width: width, height: height),
             u: copy(planes.1, stride: strides.1, width: chromaWidth, height: chromaHeight),
-            v: copy(planes.2, stride: strides.2, width: chromaWidth, height: chromaHeight))
+            v: copy(planes.2, stride: strides.2, width: chromaWidth, height: chromaHeight)
+        )
     }
 }

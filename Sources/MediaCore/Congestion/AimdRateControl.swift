@@ -58,7 +58,10 @@ public struct AimdRateControl: Sendable {
         if let capacity = capacityKbps, abs(bitrate / 1000 - capacity) <= 3 * deviationKbps(capacity) {
             increased += additiveIncreasePerSecond(rttMs: rttMs) * elapsedMs / 1000
         } else {
-            increased += max(1_000, bitrate * (pow(1 + parameters.multiplicativeIncreasePerSecond, elapsedMs / 1000) - 1))
+            increased += max(
+                1_000,
+                bitrate * (pow(1 + parameters.multiplicativeIncreasePerSecond, elapsedMs / 1000) - 1)
+            )
         }
         if let acknowledged {
             increased = min(increased, max(bitrate, parameters.acknowledgedHeadroom * acknowledged + 10_000))

@@ -123,7 +123,11 @@ public struct MediaPacer: ~Copyable {
     /// When the last packet left.
     private var lastSent: ContinuousClock.Instant?
 
-    public init(capacity: Int = 256, slotSize: Int = OutgoingDatagrams.defaultSlotSize, configuration: Configuration = .init()) {
+    public init(
+        capacity: Int = 256,
+        slotSize: Int = OutgoingDatagrams.defaultSlotSize,
+        configuration: Configuration = .init()
+    ) {
         precondition(capacity > 0 && capacity <= Int(Int32.max) && slotSize >= 0)
         self.capacity = capacity
         self.slotSize = slotSize
@@ -132,7 +136,8 @@ public struct MediaPacer: ~Copyable {
         storage.initializeMemory(as: UInt8.self, repeating: 0)
         entries = .allocate(capacity: capacity)
         entries.initialize(
-            repeating: Entry(queue: .video, size: 0, enqueuedAt: .now, tag: 0, transportSequenceOffset: -1, slot: 0))
+            repeating: Entry(queue: .video, size: 0, enqueuedAt: .now, tag: 0, transportSequenceOffset: -1, slot: 0)
+        )
         free = .allocate(capacity: capacity)
         for index in 0..<capacity { free.initializeElement(at: index, to: Int32(capacity - 1 - index)) }
         freeCount = capacity
@@ -166,7 +171,10 @@ public struct MediaPacer: ~Copyable {
     /// Returns false, counted in `overflowed`, when every slot is taken; the caller then sends it
     /// unpaced rather than lose it.
     public mutating func enqueue(
-        _ queue: Queue, tag: UInt64 = 0, transportSequenceAt: Int? = nil, now: ContinuousClock.Instant,
+        _ queue: Queue,
+        tag: UInt64 = 0,
+        transportSequenceAt: Int? = nil,
+        now: ContinuousClock.Instant,
         write: (UnsafeMutableRawBufferPointer) -> Int
     ) -> Bool {
         guard freeCount > 0 else {
@@ -184,23 +192,44 @@ public struct MediaPacer: ~Copyable {
 
     /// Queues a packet of `size` bytes without its bytes (the simulator's packets are only sizes).
     public mutating func enqueue(
-        _ queue: Queue, size: Int, tag: UInt64 = 0, transportSequenceAt: Int? = nil, now: ContinuousClock.Instant
+        _ queue: Queue,
+        size: Int,
+        tag: UInt64 = 0,
+        transportSequenceAt: Int? = nil,
+        now: ContinuousClock.Instant
     ) -> Bool {
         guard freeCount > 0 else {
             overflowed += 1
             return false
         }
-        push(queue, slot: Int(free[freeCount - 1]), size: size, tag: tag, transportSequenceAt: transportSequenceAt, now: now)
+        push(
+            queue,
+            slot: Int(free[freeCount - 1]),
+            size: size,
+            tag: tag,
+            transportSequenceAt: transportSequenceAt,
+            now: now
+        )
         return true
     }
 
     private mutating func push(
-        _ queue: Queue, slot: Int, size: Int, tag: UInt64, transportSequenceAt: Int?, now: ContinuousClock.Instant
+        _ queue: Queue,
+        slot: Int,
+        size: Int,
+        tag: UInt64,
+        transportSequenceAt: Int?,
+        now: ContinuousClock.Instant
     ) {
         freeCount -= 1
         entries[slot] = Entry(
-            queue: queue, size: size, enqueuedAt: now, tag: tag,
-            transportSequenceOffset: Int32(transportSequenceAt ?? -1), slot: Int32(slot))
+            queue: queue,
+            size: size,
+            enqueuedAt: now,
+            tag: tag,
+            transportSequenceOffset: Int32(transportSequenceAt ?? -1),
+            slot: Int32(slot)
+        )
         let q = queue.rawValue
         rings[q * capacity + (heads[q] + counts[q]) % capacity] = Int32(slot)
         counts[q] += 1
@@ -223,7 +252,9 @@ public struct MediaPacer: ~Copyable {
                 pop(.audio)
                 continue
             }
-            if let window, window.bytesInFlight + head.size > window.audioWindowBytes + configuration.audioWindowAllowanceBytes {
+            if let window,
+                window.bytesInFlight + head.size > window.audioWindowBytes + configuration.audioWindowAllowanceBytes
+            {
                 return congestedTurn ? head : nil
             }
             return head
@@ -268,7 +299,10 @@ public struct MediaPacer: ~Copyable {
     /// The packet `next` handed out has left (or could not be sent and is given up): it leaves its
     /// queue and its size is spent from the budget.
     public mutating func sent(_ entry: Entry, now: ContinuousClock.Instant) {
-        precondition(counts[entry.queue.rawValue] > 0 && headSlot(entry.queue) == Int(entry.slot), "not the head of its queue")
+        precondition(
+            counts[entry.queue.rawValue] > 0 && headSlot(entry.queue) == Int(entry.slot),
+            "not the head of its queue"
+        )
         pop(entry.queue)
         lastSent = now
         if pacingRateBps != nil { budgetBytes -= Double(entry.size) }
@@ -322,7 +356,9 @@ public struct MediaPacer: ~Copyable {
     /// When the oldest queued retransmission or video packet was queued (`now` if none is).
     private func oldestWaiting(now: ContinuousClock.Instant) -> ContinuousClock.Instant {
         var oldest = now
-        if counts[Queue.retransmission.rawValue] > 0 { oldest = min(oldest, entries[headSlot(.retransmission)].enqueuedAt) }
+        if counts[Queue.retransmission.rawValue] > 0 {
+            oldest = min(oldest, entries[headSlot(.retransmission)].enqueuedAt)
+        }
         if counts[Queue.video.rawValue] > 0 { oldest = min(oldest, entries[headSlot(.video)].enqueuedAt) }
         return oldest
     }

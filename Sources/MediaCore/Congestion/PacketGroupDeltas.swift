@@ -33,11 +33,18 @@ public struct PacketGroupDeltas: Sendable {
     /// Adds one received packet, in send order; returns a delta when it closes a group.
     public mutating func add(sendMs: Double, arrivalMs: Double) -> Delta? {
         guard var group = current else {
-            current = Group(firstSendMs: sendMs, lastSendMs: sendMs, firstArrivalMs: arrivalMs, lastArrivalMs: arrivalMs)
+            current = Group(
+                firstSendMs: sendMs,
+                lastSendMs: sendMs,
+                firstArrivalMs: arrivalMs,
+                lastArrivalMs: arrivalMs
+            )
             return nil
         }
         if sendMs < group.firstSendMs { return nil }  // reordered across groups: ignored
-        if sendMs - group.firstSendMs <= parameters.groupSendSpanMs || belongsToBurst(group, sendMs: sendMs, arrivalMs: arrivalMs) {
+        if sendMs - group.firstSendMs <= parameters.groupSendSpanMs
+            || belongsToBurst(group, sendMs: sendMs, arrivalMs: arrivalMs)
+        {
             group.lastSendMs = max(group.lastSendMs, sendMs)
             group.lastArrivalMs = max(group.lastArrivalMs, arrivalMs)
             current = group
@@ -48,7 +55,8 @@ public struct PacketGroupDeltas: Sendable {
             delta = Delta(
                 sendDeltaMs: group.lastSendMs - previous.lastSendMs,
                 arrivalDeltaMs: group.lastArrivalMs - previous.lastArrivalMs,
-                arrivalTimeMs: group.lastArrivalMs)
+                arrivalTimeMs: group.lastArrivalMs
+            )
         }
         previous = group
         current = Group(firstSendMs: sendMs, lastSendMs: sendMs, firstArrivalMs: arrivalMs, lastArrivalMs: arrivalMs)

@@ -32,7 +32,12 @@ public struct PaddingProbePacer: Sendable {
     /// Bytes allowed in flight while probing. Paused: the probe and audio rates over one round trip
     /// plus the congestion-window margin. Not paused, video is in flight too: up to the estimate.
     public static func windowBytes(
-        probeBps: Double, audioBps: Double, paused: Bool, targetBps: Double, rttMs: Double, congestionWindowMs: Double
+        probeBps: Double,
+        audioBps: Double,
+        paused: Bool,
+        targetBps: Double,
+        rttMs: Double,
+        congestionWindowMs: Double
     ) -> Int {
         let bps = paused ? probeBps + audioBps : max(probeBps, targetBps)
         return Int(bps / 8 * (rttMs + congestionWindowMs) / 1000)
@@ -42,7 +47,11 @@ public struct PaddingProbePacer: Sendable {
     /// for the time since the last call (`firstInterval` on the first; at most `maxBudgetBytes`),
     /// then spent on packets while what is in flight stays within `windowBytes`.
     public mutating func probes(
-        now: ContinuousClock.Instant, rateBps: Double, packetBytes: Int, windowBytes: Int, bytesInFlight: Int,
+        now: ContinuousClock.Instant,
+        rateBps: Double,
+        packetBytes: Int,
+        windowBytes: Int,
+        bytesInFlight: Int,
         firstInterval: Duration
     ) -> Int {
         let elapsedSeconds = max(0, (lastCall.map { now - $0 } ?? firstInterval) / .seconds(1))

@@ -91,11 +91,17 @@ public struct SendSideEstimator: Sendable {
     /// The congestion window as the pacer takes it (`MediaPacer.CongestionWindow`); audio's may be
     /// larger (`audioWindowBytes`: padding probes' own window while they run). `beyondRttMs`
     /// replaces `congestionWindowMs` (the relay's, which cannot slow its sources at once, is wider).
-    public func congestionWindow(audioWindowBytes: Int? = nil, beyondRttMs: Double? = nil) -> MediaPacer.CongestionWindow {
+    public func congestionWindow(
+        audioWindowBytes: Int? = nil,
+        beyondRttMs: Double? = nil
+    ) -> MediaPacer.CongestionWindow {
         let bytes = beyondRttMs.map { Int(targetBitrate / 8 * (rttMs + $0) / 1000) } ?? congestionWindowBytes
         let window = max(bytes, 2 * 1200)
         return MediaPacer.CongestionWindow(
-            bytesInFlight: history.bytesInFlight, windowBytes: window, audioWindowBytes: audioWindowBytes.map { max($0, window) })
+            bytesInFlight: history.bytesInFlight,
+            windowBytes: window,
+            audioWindowBytes: audioWindowBytes.map { max($0, window) }
+        )
     }
 
     /// Whether a packet of `size` bytes fits in the congestion window now, `beyond` bytes past it
@@ -203,7 +209,9 @@ public struct SendSideEstimator: Sendable {
         acknowledged[(acknowledgedHead + acknowledgedCount) % capacity] = (arrivalMs, size)
         acknowledgedCount += 1
         acknowledgedBytes += size
-        while acknowledgedCount > 1, arrivalMs - acknowledged[acknowledgedHead].arrivalMs > parameters.acknowledgedWindowMs {
+        while acknowledgedCount > 1,
+            arrivalMs - acknowledged[acknowledgedHead].arrivalMs > parameters.acknowledgedWindowMs
+        {
             acknowledgedBytes -= acknowledged[acknowledgedHead].size
             acknowledgedHead = (acknowledgedHead + 1) % capacity
             acknowledgedCount -= 1
@@ -218,7 +226,9 @@ public struct SendSideEstimator: Sendable {
         lossWindowStartMs = lossWindowStartMs ?? nowMs
         lossWindowSent += feedbackSent
         lossWindowLost += feedbackLost
-        guard let start = lossWindowStartMs, nowMs - start >= parameters.lossWindowMs, lossWindowSent >= 20 else { return }
+        guard let start = lossWindowStartMs, nowMs - start >= parameters.lossWindowMs, lossWindowSent >= 20 else {
+            return
+        }
         let loss = Double(lossWindowLost) / Double(lossWindowSent)
         lastLossFraction = loss
         lossWindowStartMs = nowMs

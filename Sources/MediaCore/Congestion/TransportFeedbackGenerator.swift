@@ -88,7 +88,10 @@ public struct TransportFeedbackGenerator: Sendable {
 
     /// Moves every unreported arrival, in sequence order, into `scratch` (emptied first, capacity
     /// kept) and marks them reported. Returns the number moved.
-    public mutating func takeArrivals(now: ContinuousClock.Instant, into scratch: inout [RTCPTransportFeedbackArrival]) -> Int {
+    public mutating func takeArrivals(
+        now: ContinuousClock.Instant,
+        into scratch: inout [RTCPTransportFeedbackArrival]
+    ) -> Int {
         scratch.removeAll(keepingCapacity: true)
         guard let start = nextToReport, start < end else { return 0 }
         lastFeedback = now
@@ -97,7 +100,12 @@ public struct TransportFeedbackGenerator: Sendable {
         var index = start
         while index < end {
             let time = arrivals[slot(index)]
-            scratch.append(RTCPTransportFeedbackArrival(sequenceNumber: UInt16(truncatingIfNeeded: index), arrivalTimeUs: time >= 0 ? time : nil))
+            scratch.append(
+                RTCPTransportFeedbackArrival(
+                    sequenceNumber: UInt16(truncatingIfNeeded: index),
+                    arrivalTimeUs: time >= 0 ? time : nil
+                )
+            )
             arrivals[slot(index)] = -1
             index += 1
         }

@@ -51,7 +51,8 @@ public struct TrendlineEstimator: Sendable {
         let gradient = delta.arrivalDeltaMs - delta.sendDeltaMs
         deltaCount += 1
         accumulatedDelayMs += gradient
-        smoothedDelayMs = parameters.trendlineSmoothing * smoothedDelayMs + (1 - parameters.trendlineSmoothing) * accumulatedDelayMs
+        smoothedDelayMs =
+            parameters.trendlineSmoothing * smoothedDelayMs + (1 - parameters.trendlineSmoothing) * accumulatedDelayMs
         let first = firstArrivalMs ?? delta.arrivalTimeMs
         firstArrivalMs = first
         if points.count == parameters.trendlineWindow { points.removeFirst() }
@@ -95,15 +96,24 @@ public struct TrendlineEstimator: Sendable {
         let gain = magnitude < thresholdMs ? parameters.thresholdDownGain : parameters.thresholdUpGain
         let elapsed = min(max(nowMs - last, 0), 100)
         thresholdMs += gain * (magnitude - thresholdMs) * elapsed
-        thresholdMs = min(max(thresholdMs, parameters.thresholdBoundsMs.lowerBound), parameters.thresholdBoundsMs.upperBound)
+        thresholdMs = min(
+            max(thresholdMs, parameters.thresholdBoundsMs.lowerBound),
+            parameters.thresholdBoundsMs.upperBound
+        )
     }
 
     private static func slope(_ points: [(x: Double, y: Double)]) -> Double? {
         let n = Double(points.count)
-        var sumX = 0.0, sumY = 0.0
-        for p in points { sumX += p.x; sumY += p.y }
-        let meanX = sumX / n, meanY = sumY / n
-        var numerator = 0.0, denominator = 0.0
+        var sumX = 0.0
+        var sumY = 0.0
+        for p in points {
+            sumX += p.x
+            sumY += p.y
+        }
+        let meanX = sumX / n
+        let meanY = sumY / n
+        var numerator = 0.0
+        var denominator = 0.0
         for p in points {
             numerator += (p.x - meanX) * (p.y - meanY)
             denominator += (p.x - meanX) * (p.x - meanX)

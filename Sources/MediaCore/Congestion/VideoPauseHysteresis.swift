@@ -29,7 +29,8 @@ public struct VideoPauseHysteresis: Sendable, Equatable {
     public init() {}
 
     /// Takes the stream's video share at `now`; returns the change to act on, if any.
-    public mutating func update(videoShareBps: Double, thresholds: Thresholds, now: ContinuousClock.Instant) -> Change? {
+    public mutating func update(videoShareBps: Double, thresholds: Thresholds, now: ContinuousClock.Instant) -> Change?
+    {
         guard isPaused else {
             guard videoShareBps < thresholds.floorBps else { return nil }
             isPaused = true

@@ -61,19 +61,27 @@ public struct VideoStreamAllocator: Sendable, Equatable {
     /// Takes the stream's video share and, for a simulcast source, its encodings' rates (nil for a
     /// single stream) at `now`.
     public mutating func update(
-        videoShareBps: UInt64, encodingRates: EncodingRates?, thresholds: VideoPauseHysteresis.Thresholds,
+        videoShareBps: UInt64,
+        encodingRates: EncodingRates?,
+        thresholds: VideoPauseHysteresis.Thresholds,
         now: ContinuousClock.Instant
     ) -> Decision {
         var decision = Decision()
         if !pause.isPaused, let rates = encodingRates {
-            (decision.switchTo, decision.upswitchProbeBps) = chooseEncoding(videoShareBps: videoShareBps, rates: rates, now: now)
+            (decision.switchTo, decision.upswitchProbeBps) = chooseEncoding(
+                videoShareBps: videoShareBps,
+                rates: rates,
+                now: now
+            )
         }
         decision.pause = pause.update(videoShareBps: Double(videoShareBps), thresholds: thresholds, now: now)
         return decision
     }
 
     private mutating func chooseEncoding(
-        videoShareBps: UInt64, rates: EncodingRates, now: ContinuousClock.Instant
+        videoShareBps: UInt64,
+        rates: EncodingRates,
+        now: ContinuousClock.Instant
     ) -> (switchTo: Int?, probeBps: UInt64) {
         let currentRate = rates[min(targetEncoding, Self.maxEncodings - 1)] ?? 0
         var best: Int?

@@ -108,7 +108,11 @@ public struct DtlsEndpoint: ~Copyable {
     /// `a=setup:passive` and is the server.
     public enum Role: Sendable { case client, server }
 
-    public enum State: Equatable, Sendable { case idle, handshaking, connected, failed(DtlsError), closed }
+    public enum State: Equatable, Sendable {
+        case idle, handshaking, connected
+        case failed(DtlsError)
+        case closed
+    }
 
     /// Flight retransmission schedule (RFC 6347 §4.2.4.1, with a shorter first timeout suited to
     /// WebRTC, where ICE has already shown the path works).

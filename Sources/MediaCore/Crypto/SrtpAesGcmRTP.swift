@@ -83,13 +83,18 @@ final class SrtpAesGcmRTP {
         let ssrc = packet.loadUnaligned(fromByteOffset: 8, as: UInt32.self).bigEndian
         let sequence = packet.loadUnaligned(fromByteOffset: 2, as: UInt16.self).bigEndian
         let slot = stream(ssrc: ssrc)
-        let index = slot.map { streams[$0].estimate(sequence: sequence) } ?? SrtpPacketIndex.firstIndex(sequence: sequence)
+        let index =
+            slot.map { streams[$0].estimate(sequence: sequence) } ?? SrtpPacketIndex.firstIndex(sequence: sequence)
         let base = packet.baseAddress!
         let sealed = withIV(ssrc: ssrc, index: index) { iv in
             csrtp_gcm_seal(cipher, iv, base, headerLength, base + headerLength, length - headerLength, base + length)
         }
         guard sealed == 1 else { throw .library(status: -1) }
-        if let slot { streams[slot].advance(to: index) } else { remember(SrtpPacketIndex(ssrc: ssrc, first: index, use: uses)) }
+        if let slot {
+            streams[slot].advance(to: index)
+        } else {
+            remember(SrtpPacketIndex(ssrc: ssrc, first: index, use: uses))
+        }
         return length + Self.tagLength
     }
 
@@ -101,15 +106,28 @@ final class SrtpAesGcmRTP {
         let ssrc = packet.loadUnaligned(fromByteOffset: 8, as: UInt32.self).bigEndian
         let sequence = packet.loadUnaligned(fromByteOffset: 2, as: UInt16.self).bigEndian
         let slot = stream(ssrc: ssrc)
-        let index = slot.map { streams[$0].estimate(sequence: sequence) } ?? SrtpPacketIndex.firstIndex(sequence: sequence)
+        let index =
+            slot.map { streams[$0].estimate(sequence: sequence) } ?? SrtpPacketIndex.firstIndex(sequence: sequence)
         if let slot, streams[slot].isReplay(index) { throw .replayed }
         let base = packet.baseAddress!
         let cipherLength = length - headerLength - Self.tagLength
         let opened = withIV(ssrc: ssrc, index: index) { iv in
-            csrtp_gcm_open(cipher, iv, base, headerLength, base + headerLength, cipherLength, base + length - Self.tagLength)
+            csrtp_gcm_open(
+                cipher,
+                iv,
+                base,
+                headerLength,
+                base + headerLength,
+                cipherLength,
+                base + length - Self.tagLength
+            )
         }
         guard opened == 1 else { throw .authenticationFailed }
-        if let slot { streams[slot].accept(index) } else { remember(SrtpPacketIndex(ssrc: ssrc, first: index, use: uses)) }
+        if let slot {
+            streams[slot].accept(index)
+        } else {
+            remember(SrtpPacketIndex(ssrc: ssrc, first: index, use: uses))
+        }
         return length - Self.tagLength
     }
 

@@ -59,16 +59,23 @@ public struct SrtpContext: ~Copyable {
         var created: srtp_t? = nil
         let status = keyAndSalt.withUnsafeBytes { key in
             csrtp_session_create(
-                &created, Int32(profile.rawValue), key.baseAddress, key.count,
-                direction == .inbound ? 1 : 0, UInt(replayWindow))
+                &created,
+                Int32(profile.rawValue),
+                key.baseAddress,
+                key.count,
+                direction == .inbound ? 1 : 0,
+                UInt(replayWindow)
+            )
         }
         guard status == csrtp_status_ok, let created else { throw .library(status: status) }
         var own: SrtpAesGcmRTP?
         if profile == .aeadAes128Gcm, implementation == .preferOwn {
             do {
                 own = try SrtpAesGcmRTP(
-                    masterKey: Array(keyAndSalt[0..<profile.keyLength]), masterSalt: Array(keyAndSalt[profile.keyLength...]),
-                    inbound: direction == .inbound)
+                    masterKey: Array(keyAndSalt[0..<profile.keyLength]),
+                    masterSalt: Array(keyAndSalt[profile.keyLength...]),
+                    inbound: direction == .inbound
+                )
             } catch {
                 csrtp_session_dealloc(created)
                 throw error

@@ -79,7 +79,9 @@ public struct IceLiteAgent: Sendable {
 
     /// An authenticated binding request arrived from `source`.
     public mutating func handleAuthenticatedRequest(
-        from source: TransportAddress, useCandidate: Bool, now: ContinuousClock.Instant
+        from source: TransportAddress,
+        useCandidate: Bool,
+        now: ContinuousClock.Instant
     ) -> Change {
         if state == .expired { return .none }
         if let index = valid.firstIndex(where: { $0.address == source }) {
@@ -107,7 +109,8 @@ public struct IceLiteAgent: Sendable {
 
     /// An authenticated DTLS or SRTP packet arrived from `source` (a valid address).
     /// Returns a change when media latches onto a valid address after the selected one fell silent.
-    public mutating func noteAuthenticatedPacket(from source: TransportAddress, now: ContinuousClock.Instant) -> Change {
+    public mutating func noteAuthenticatedPacket(from source: TransportAddress, now: ContinuousClock.Instant) -> Change
+    {
         guard let current = selectedAddress else { return .none }
         if current == source {
             lastReceiveOnSelected = now
@@ -124,7 +127,10 @@ public struct IceLiteAgent: Sendable {
     /// without a new check for seconds. Holding the keys proves the sender (SRTP's replay window
     /// stops an old packet replayed from elsewhere), so the address becomes valid, and media moves
     /// there once the selected address has been silent for `mediaLatchSilence`.
-    public mutating func adoptAuthenticatedMediaSource(_ source: TransportAddress, now: ContinuousClock.Instant) -> Change {
+    public mutating func adoptAuthenticatedMediaSource(
+        _ source: TransportAddress,
+        now: ContinuousClock.Instant
+    ) -> Change {
         guard case .connected(let current) = state, current != source else { return .none }
         if !isValid(source) {
             if valid.count == Self.maxValidAddresses { valid.removeFirst() }

@@ -43,7 +43,9 @@ public struct REDPayloadView: ~Escapable {
             offset += 4
         }
         let dataStart = offset + 1
-        guard dataStart + declared <= n else { throw .blocksExceedPayload(declared: declared, available: n - dataStart) }
+        guard dataStart + declared <= n else {
+            throw .blocksExceedPayload(declared: declared, available: n - dataStart)
+        }
         self.bytes = bytes
         self.redundantCount = count
         self.dataStart = dataStart
@@ -68,8 +70,11 @@ public struct REDPayloadView: ~Escapable {
         let o = index * 4
         let offset = UInt32(u8(o + 1)) << 6 | UInt32(u8(o + 2) >> 2)
         return Block(
-            payloadType: u8(o) & 0x7F, timestampOffset: offset, distance: redundantCount - index,
-            range: start..<(start + length(of: index)))
+            payloadType: u8(o) & 0x7F,
+            timestampOffset: offset,
+            distance: redundantCount - index,
+            range: start..<(start + length(of: index))
+        )
     }
 
     private func length(of index: Int) -> Int {
@@ -117,7 +122,8 @@ public enum REDWriter {
 
         /// Whether the header fields can say it (RFC 2198 §3: 14-bit offset, 10-bit length).
         public var fits: Bool {
-            timestampOffset <= REDWriter.maxTimestampOffset && bytes.count <= REDWriter.maxBlockLength && payloadType < 128
+            timestampOffset <= REDWriter.maxTimestampOffset && bytes.count <= REDWriter.maxBlockLength
+                && payloadType < 128
         }
     }
 
@@ -132,7 +138,9 @@ public enum REDWriter {
     /// not fit or a block cannot be said in the header fields. The primary's bytes may already lie
     /// in `out` at `primaryAt` (they are moved, overlapping copies allowed); otherwise pass them.
     public static func write(
-        redundant: UnsafeBufferPointer<Redundancy>, primaryPayloadType: UInt8, primary: UnsafeRawBufferPointer,
+        redundant: UnsafeBufferPointer<Redundancy>,
+        primaryPayloadType: UInt8,
+        primary: UnsafeRawBufferPointer,
         into out: UnsafeMutableRawBufferPointer
     ) -> Int? {
         let total = size(redundant: redundant, primaryLength: primary.count)

@@ -33,7 +33,9 @@ public struct VP8PayloadDescriptorView: ~Escapable {
         guard n >= 1 else { throw .truncated(needed: 1, available: n) }
         let b0 = bytes.unsafeLoad(fromByteOffset: 0, as: UInt8.self)
         var o = 1
-        var pid: Int? = nil, tl0: Int? = nil, tk: Int? = nil
+        var pid: Int? = nil
+        var tl0: Int? = nil
+        var tk: Int? = nil
         if b0 & 0x80 != 0 {
             guard n >= 2 else { throw .truncated(needed: 2, available: n) }
             let x = bytes.unsafeLoad(fromByteOffset: 1, as: UInt8.self)
@@ -43,8 +45,14 @@ public struct VP8PayloadDescriptorView: ~Escapable {
                 pid = o
                 o += bytes.unsafeLoad(fromByteOffset: o, as: UInt8.self) & 0x80 != 0 ? 2 : 1
             }
-            if x & 0x40 != 0 { tl0 = o; o += 1 }
-            if x & 0x30 != 0 { tk = o; o += 1 }
+            if x & 0x40 != 0 {
+                tl0 = o
+                o += 1
+            }
+            if x & 0x30 != 0 {
+                tk = o
+                o += 1
+            }
         }
         guard n >= o + 1 else { throw .truncated(needed: o + 1, available: n) }
         self.bytes = bytes

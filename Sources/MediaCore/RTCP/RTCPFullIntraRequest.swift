@@ -16,7 +16,10 @@ public struct RTCPFullIntraRequestView: ~Escapable {
     @_lifetime(copy bytes)
     public init(validating bytes: RawSpan) throws(RTCPParseError) {
         _ = try RTCPFeedbackHeader.parse(
-            bytes, packetType: RTCPPacketType.payloadFeedback, format: RTCPFeedbackFormat.fir)
+            bytes,
+            packetType: RTCPPacketType.payloadFeedback,
+            format: RTCPFeedbackFormat.fir
+        )
         let fci = bytes.byteCount - RTCPFeedbackHeader.size
         guard fci % Self.entrySize == 0 else {
             throw .countMismatch(count: fci / Self.entrySize, length: bytes.byteCount)
@@ -72,8 +75,10 @@ public struct RTCPFullIntraRequest: ~Escapable {
     public func encode(into out: inout OutputRawSpan) {
         precondition(out.freeCapacity >= encodedSize, "RTCP output too small")
         RTCPFeedbackHeader(
-            format: RTCPFeedbackFormat.fir, packetType: RTCPPacketType.payloadFeedback,
-            senderSSRC: senderSSRC, mediaSSRC: 0
+            format: RTCPFeedbackFormat.fir,
+            packetType: RTCPPacketType.payloadFeedback,
+            senderSSRC: senderSSRC,
+            mediaSSRC: 0
         ).encode(packetSize: encodedSize, into: &out)
         for i in entries.indices {
             out.rtcpAppend(entries[i].ssrc)

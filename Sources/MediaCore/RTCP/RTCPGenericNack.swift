@@ -15,7 +15,10 @@ public struct RTCPGenericNackView: ~Escapable {
     @_lifetime(copy bytes)
     public init(validating bytes: RawSpan) throws(RTCPParseError) {
         _ = try RTCPFeedbackHeader.parse(
-            bytes, packetType: RTCPPacketType.transportFeedback, format: RTCPFeedbackFormat.nack)
+            bytes,
+            packetType: RTCPPacketType.transportFeedback,
+            format: RTCPFeedbackFormat.nack
+        )
         let fci = bytes.byteCount - RTCPFeedbackHeader.size
         guard fci > 0, fci % Self.pairSize == 0 else {
             throw .countMismatch(count: fci / Self.pairSize, length: bytes.byteCount)
@@ -128,8 +131,10 @@ public struct RTCPGenericNack: ~Escapable {
         let size = encodedSize
         precondition(out.freeCapacity >= size, "RTCP output too small")
         RTCPFeedbackHeader(
-            format: RTCPFeedbackFormat.nack, packetType: RTCPPacketType.transportFeedback,
-            senderSSRC: senderSSRC, mediaSSRC: mediaSSRC
+            format: RTCPFeedbackFormat.nack,
+            packetType: RTCPPacketType.transportFeedback,
+            senderSSRC: senderSSRC,
+            mediaSSRC: mediaSSRC
         ).encode(packetSize: size, into: &out)
         forEachPair { pid, blp in
             out.rtcpAppend(pid)

@@ -17,7 +17,10 @@ public struct RTCPPictureLossIndication: Equatable, Sendable {
     /// Parses a PLI packet (without padding, as `RTCPPacketView.bytes`). Extra FCI bytes are tolerated.
     public init(parsing bytes: RawSpan) throws(RTCPParseError) {
         let header = try RTCPFeedbackHeader.parse(
-            bytes, packetType: RTCPPacketType.payloadFeedback, format: RTCPFeedbackFormat.pli)
+            bytes,
+            packetType: RTCPPacketType.payloadFeedback,
+            format: RTCPFeedbackFormat.pli
+        )
         self.init(senderSSRC: header.senderSSRC, mediaSSRC: header.mediaSSRC)
     }
 
@@ -28,8 +31,10 @@ public struct RTCPPictureLossIndication: Equatable, Sendable {
     public func encode(into out: inout OutputRawSpan) {
         precondition(out.freeCapacity >= Self.size, "RTCP output too small")
         RTCPFeedbackHeader(
-            format: RTCPFeedbackFormat.pli, packetType: RTCPPacketType.payloadFeedback,
-            senderSSRC: senderSSRC, mediaSSRC: mediaSSRC
+            format: RTCPFeedbackFormat.pli,
+            packetType: RTCPPacketType.payloadFeedback,
+            senderSSRC: senderSSRC,
+            mediaSSRC: mediaSSRC
         ).encode(packetSize: Self.size, into: &out)
     }
 }

@@ -23,7 +23,10 @@ public struct RTCPReceiverEstimatedMaxBitrateView: ~Escapable {
     @_lifetime(copy bytes)
     public init(validating bytes: RawSpan) throws(RTCPParseError) {
         _ = try RTCPFeedbackHeader.parse(
-            bytes, packetType: RTCPPacketType.payloadFeedback, format: RTCPFeedbackFormat.applicationLayer)
+            bytes,
+            packetType: RTCPPacketType.payloadFeedback,
+            format: RTCPFeedbackFormat.applicationLayer
+        )
         guard bytes.byteCount >= Self.fixedSize else {
             throw .truncated(needed: Self.fixedSize, available: bytes.byteCount)
         }
@@ -92,8 +95,10 @@ public struct RTCPReceiverEstimatedMaxBitrate: ~Escapable {
     public func encode(into out: inout OutputRawSpan) {
         precondition(out.freeCapacity >= encodedSize, "RTCP output too small")
         RTCPFeedbackHeader(
-            format: RTCPFeedbackFormat.applicationLayer, packetType: RTCPPacketType.payloadFeedback,
-            senderSSRC: senderSSRC, mediaSSRC: 0
+            format: RTCPFeedbackFormat.applicationLayer,
+            packetType: RTCPPacketType.payloadFeedback,
+            senderSSRC: senderSSRC,
+            mediaSSRC: 0
         ).encode(packetSize: encodedSize, into: &out)
         out.rtcpAppend(RTCPReceiverEstimatedMaxBitrateView.identifier)
         out.rtcpAppend(UInt8(ssrcs.count))

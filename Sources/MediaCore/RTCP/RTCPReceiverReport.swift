@@ -14,7 +14,11 @@ public struct RTCPReceiverReportView: ~Escapable {
     /// Validates an RR packet (without padding, as `RTCPPacketView.bytes`).
     @_lifetime(copy bytes)
     public init(validating bytes: RawSpan) throws(RTCPParseError) {
-        try RTCPReportBlockIterator.validateReport(bytes, packetType: RTCPPacketType.receiverReport, fixedSize: Self.fixedSize)
+        try RTCPReportBlockIterator.validateReport(
+            bytes,
+            packetType: RTCPPacketType.receiverReport,
+            fixedSize: Self.fixedSize
+        )
         self.bytes = bytes
     }
 

@@ -36,8 +36,13 @@ public struct RTCPReportBlock: Equatable, Sendable, BitwiseCopyable {
 
     /// A report block with every field given.
     public init(
-        ssrc: UInt32, fractionLost: UInt8, cumulativeLost: Int32, extendedHighestSequence: UInt32,
-        jitter: UInt32, lastSR: UInt32, delaySinceLastSR: UInt32
+        ssrc: UInt32,
+        fractionLost: UInt8,
+        cumulativeLost: Int32,
+        extendedHighestSequence: UInt32,
+        jitter: UInt32,
+        lastSR: UInt32,
+        delaySinceLastSR: UInt32
     ) {
         self.ssrc = ssrc
         self.fractionLost = fractionLost

@@ -19,7 +19,11 @@ public struct RTCPSenderReportView: ~Escapable {
     /// Validates an SR packet (without padding, as `RTCPPacketView.bytes`).
     @_lifetime(copy bytes)
     public init(validating bytes: RawSpan) throws(RTCPParseError) {
-        try RTCPReportBlockIterator.validateReport(bytes, packetType: RTCPPacketType.senderReport, fixedSize: Self.fixedSize)
+        try RTCPReportBlockIterator.validateReport(
+            bytes,
+            packetType: RTCPPacketType.senderReport,
+            fixedSize: Self.fixedSize
+        )
         self.bytes = bytes
     }
 
@@ -70,7 +74,11 @@ public struct RTCPSenderReport: ~Escapable {
     /// A sender report; `reportBlocks` are borrowed from the caller.
     @_lifetime(copy reportBlocks)
     public init(
-        ssrc: UInt32, ntpTimestamp: UInt64, rtpTimestamp: UInt32, packetCount: UInt32, octetCount: UInt32,
+        ssrc: UInt32,
+        ntpTimestamp: UInt64,
+        rtpTimestamp: UInt32,
+        packetCount: UInt32,
+        octetCount: UInt32,
         reportBlocks: Span<RTCPReportBlock>
     ) {
         precondition(reportBlocks.count < 32, "at most 31 report blocks")

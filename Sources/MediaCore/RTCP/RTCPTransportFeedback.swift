@@ -48,8 +48,11 @@ public struct RTCPTransportFeedback: ~Escapable {
     /// Plans a feedback over the longest prefix of `arrivals` that fits (at least one arrival).
     @_lifetime(copy arrivals)
     public init(
-        senderSSRC: UInt32, mediaSSRC: UInt32, feedbackPacketCount: UInt8,
-        arrivals: Span<RTCPTransportFeedbackArrival>, maxSize: Int = defaultMaxSize
+        senderSSRC: UInt32,
+        mediaSSRC: UInt32,
+        feedbackPacketCount: UInt8,
+        arrivals: Span<RTCPTransportFeedbackArrival>,
+        maxSize: Int = defaultMaxSize
     ) {
         precondition(!arrivals.isEmpty, "TWCC feedback needs at least one packet")
         precondition(maxSize >= Self.minimumMaxSize, "TWCC byte budget too small")
@@ -87,7 +90,8 @@ public struct RTCPTransportFeedback: ~Escapable {
             var trial = encoder
             for _ in 0..<gap { trial.add(0) { _ in } }
             trial.add(symbol) { _ in }
-            let unpadded = RTCPTransportFeedbackView.fixedSize + 2 * (trial.chunkCount + trial.pendingChunks)
+            let unpadded =
+                RTCPTransportFeedbackView.fixedSize + 2 * (trial.chunkCount + trial.pendingChunks)
                 + deltaBytes + Int(symbol)
             guard taken == 0 || (unpadded + 3) & ~3 <= maxSize else { break }
             encoder = trial
@@ -121,8 +125,10 @@ public struct RTCPTransportFeedback: ~Escapable {
         precondition(out.freeCapacity >= size, "RTCP output too small")
         let padding = size - unpaddedSize
         RTCPFeedbackHeader(
-            format: RTCPFeedbackFormat.transportCC, packetType: RTCPPacketType.transportFeedback,
-            senderSSRC: senderSSRC, mediaSSRC: mediaSSRC
+            format: RTCPFeedbackFormat.transportCC,
+            packetType: RTCPPacketType.transportFeedback,
+            senderSSRC: senderSSRC,
+            mediaSSRC: mediaSSRC
         ).encode(packetSize: size, padding: padding > 0, into: &out)
         out.rtcpAppend(arrivals[0].sequenceNumber)
         out.rtcpAppend(UInt16(packetStatusCount))

@@ -71,13 +71,21 @@ public struct RTCPTransportFeedbackIterator: ~Escapable {
                 delta = Int64(Int16(bitPattern: bytes.rtcpU16(deltaOffset)))
                 deltaOffset += 2
             default:
-                return RTCPTransportFeedbackPacket(sequenceNumber: seq, status: .notReceived, deltaUs: 0, arrivalTimeUs: nil)
+                return RTCPTransportFeedbackPacket(
+                    sequenceNumber: seq,
+                    status: .notReceived,
+                    deltaUs: 0,
+                    arrivalTimeUs: nil
+                )
             }
             ticks += delta
             delta *= RTCPTransportFeedbackView.deltaUnitUs
             return RTCPTransportFeedbackPacket(
-                sequenceNumber: seq, status: symbol == 1 ? .receivedSmallDelta : .receivedLargeDelta,
-                deltaUs: delta, arrivalTimeUs: ticks * RTCPTransportFeedbackView.deltaUnitUs)
+                sequenceNumber: seq,
+                status: symbol == 1 ? .receivedSmallDelta : .receivedLargeDelta,
+                deltaUs: delta,
+                arrivalTimeUs: ticks * RTCPTransportFeedbackView.deltaUnitUs
+            )
         }
         return nil
     }

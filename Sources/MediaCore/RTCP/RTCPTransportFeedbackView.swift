@@ -34,7 +34,10 @@ public struct RTCPTransportFeedbackView: ~Escapable {
     @_lifetime(copy bytes)
     public init(validating bytes: RawSpan) throws(RTCPParseError) {
         _ = try RTCPFeedbackHeader.parse(
-            bytes, packetType: RTCPPacketType.transportFeedback, format: RTCPFeedbackFormat.transportCC)
+            bytes,
+            packetType: RTCPPacketType.transportFeedback,
+            format: RTCPFeedbackFormat.transportCC
+        )
         guard bytes.byteCount >= Self.fixedSize else {
             throw .truncated(needed: Self.fixedSize, available: bytes.byteCount)
         }
@@ -89,8 +92,12 @@ public struct RTCPTransportFeedbackView: ~Escapable {
         @_lifetime(copy self)
         get {
             RTCPTransportFeedbackIterator(
-                bytes, deltasStart: deltasStart, statusCount: packetStatusCount,
-                baseSequenceNumber: baseSequenceNumber, referenceTicks: Int64(referenceTime) * 256)
+                bytes,
+                deltasStart: deltasStart,
+                statusCount: packetStatusCount,
+                baseSequenceNumber: baseSequenceNumber,
+                referenceTicks: Int64(referenceTime) * 256
+            )
         }
     }
 }

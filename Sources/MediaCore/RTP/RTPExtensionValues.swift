@@ -24,7 +24,9 @@ extension RTPPacketView {
     /// Playout delay (webrtc.org playout-delay): 12-bit min and max, in units of 10 ms, or nil.
     public func playoutDelay(id: UInt8) -> (min: UInt16, max: UInt16)? {
         guard let r = extensionRange(id: id), r.count == 3 else { return nil }
-        let a = UInt16(u8(r.lowerBound)), b = UInt16(u8(r.lowerBound + 1)), c = UInt16(u8(r.lowerBound + 2))
+        let a = UInt16(u8(r.lowerBound))
+        let b = UInt16(u8(r.lowerBound + 1))
+        let c = UInt16(u8(r.lowerBound + 2))
         return (a << 4 | b >> 4, (b & 0x0F) << 8 | c)
     }
 
@@ -41,7 +43,10 @@ extension RTPPacketView {
 public enum RTPExtensionValue {
     /// abs-send-time from a 6.18 fixed-point value (only the low 24 bits are sent).
     public static func absSendTime(_ value: UInt32) -> (UInt8, UInt8, UInt8) {
-        (UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8), UInt8(truncatingIfNeeded: value))
+        (
+            UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
+            UInt8(truncatingIfNeeded: value)
+        )
     }
     /// abs-send-time from a time in microseconds: seconds in 6.18 fixed point, modulo 64 s.
     public static func absSendTime(micros: UInt64) -> UInt32 {
@@ -53,7 +58,9 @@ public enum RTPExtensionValue {
     }
     /// Playout-delay bytes from 12-bit min and max (10 ms units; higher bits are dropped).
     public static func playoutDelay(min: UInt16, max: UInt16) -> (UInt8, UInt8, UInt8) {
-        (UInt8(truncatingIfNeeded: min >> 4), UInt8(truncatingIfNeeded: (min & 0x0F) << 4 | (max >> 8) & 0x0F),
-         UInt8(truncatingIfNeeded: max))
+        (
+            UInt8(truncatingIfNeeded: min >> 4), UInt8(truncatingIfNeeded: (min & 0x0F) << 4 | (max >> 8) & 0x0F),
+            UInt8(truncatingIfNeeded: max)
+        )
     }
 }

@@ -19,12 +19,22 @@ public struct RTPHeader: Sendable, Equatable {
 
     /// Creates a header; `csrcs.count <= 15`.
     public init(
-        marker: Bool = false, payloadType: UInt8, sequenceNumber: UInt16, timestamp: UInt32, ssrc: UInt32,
-        csrcs: [UInt32] = [], extensions: [(id: UInt8, value: [UInt8])] = []
+        marker: Bool = false,
+        payloadType: UInt8,
+        sequenceNumber: UInt16,
+        timestamp: UInt32,
+        ssrc: UInt32,
+        csrcs: [UInt32] = [],
+        extensions: [(id: UInt8, value: [UInt8])] = []
     ) {
         precondition(csrcs.count <= 15)
-        self.marker = marker; self.payloadType = payloadType; self.sequenceNumber = sequenceNumber
-        self.timestamp = timestamp; self.ssrc = ssrc; self.csrcs = csrcs; self.extensions = extensions
+        self.marker = marker
+        self.payloadType = payloadType
+        self.sequenceNumber = sequenceNumber
+        self.timestamp = timestamp
+        self.ssrc = ssrc
+        self.csrcs = csrcs
+        self.extensions = extensions
     }
 
     public static func == (a: RTPHeader, b: RTPHeader) -> Bool {
@@ -56,19 +66,28 @@ public struct RTPHeader: Sendable, Equatable {
         guard !extensions.isEmpty else { return }
         let one = usesOneByteForm
         let size = extensionDataSize
-        out.append((one ? RTPHeaderExtensionElements.oneByteProfile : RTPHeaderExtensionElements.twoByteProfile).bigEndian, as: UInt16.self)
+        out.append(
+            (one ? RTPHeaderExtensionElements.oneByteProfile : RTPHeaderExtensionElements.twoByteProfile).bigEndian,
+            as: UInt16.self
+        )
         out.append(UInt16(size / 4).bigEndian, as: UInt16.self)
         var written = 0
         for e in extensions {
             if one {
-                out.append(e.id << 4 | UInt8(e.value.count - 1)); written += 1
+                out.append(e.id << 4 | UInt8(e.value.count - 1))
+                written += 1
             } else {
-                out.append(e.id); out.append(UInt8(e.value.count)); written += 2
+                out.append(e.id)
+                out.append(UInt8(e.value.count))
+                written += 2
             }
             for b in e.value { out.append(b) }
             written += e.value.count
         }
-        while written < size { out.append(UInt8(0)); written += 1 }
+        while written < size {
+            out.append(UInt8(0))
+            written += 1
+        }
     }
 
     /// Allocating convenience: the header followed by `payload`.

@@ -16,14 +16,21 @@ public enum RTPHeaderExtensionElements {
     /// Checks every element of the block at `blockOffset` lies inside the block.
     static func validate(_ bytes: RawSpan, blockOffset: Int) throws(RTPParseError) {
         var bad: Int? = nil
-        walk(bytes, blockOffset: blockOffset) { _, _ in true } onError: { bad = $0 }
+        walk(bytes, blockOffset: blockOffset) { _, _ in
+            true
+        } onError: {
+            bad = $0
+        }
         if let bad { throw .invalidExtensionElement(offset: bad) }
     }
 
     /// Visits each element (id, value byte range) until `body` returns false. Unknown profiles have
     /// no elements. `onError` receives the offset of an element that overruns the block.
     static func walk(
-        _ bytes: RawSpan, blockOffset: Int, _ body: (UInt8, Range<Int>) -> Bool, onError: (Int) -> Void = { _ in }
+        _ bytes: RawSpan,
+        blockOffset: Int,
+        _ body: (UInt8, Range<Int>) -> Bool,
+        onError: (Int) -> Void = { _ in }
     ) {
         let profile = UInt16(bigEndian: bytes.unsafeLoadUnaligned(fromByteOffset: blockOffset, as: UInt16.self))
         let words = Int(UInt16(bigEndian: bytes.unsafeLoadUnaligned(fromByteOffset: blockOffset + 2, as: UInt16.self)))
@@ -32,11 +39,17 @@ public enum RTPHeaderExtensionElements {
         if profile == oneByteProfile {
             while offset < end {
                 let header = bytes.unsafeLoad(fromByteOffset: offset, as: UInt8.self)
-                if header == 0 { offset += 1; continue }
+                if header == 0 {
+                    offset += 1
+                    continue
+                }
                 let id = header >> 4
                 if id == 15 { return }
                 let length = Int(header & 0x0F) + 1
-                guard offset + 1 + length <= end else { onError(offset); return }
+                guard offset + 1 + length <= end else {
+                    onError(offset)
+                    return
+                }
                 // ID 0 with a non-zero length is reserved: skip it, report nothing.
                 if id != 0, !body(id, (offset + 1)..<(offset + 1 + length)) { return }
                 offset += 1 + length
@@ -44,10 +57,19 @@ public enum RTPHeaderExtensionElements {
         } else if profile & 0xFFF0 == twoByteProfile {
             while offset < end {
                 let id = bytes.unsafeLoad(fromByteOffset: offset, as: UInt8.self)
-                if id == 0 { offset += 1; continue }
-                guard offset + 2 <= end else { onError(offset); return }
+                if id == 0 {
+                    offset += 1
+                    continue
+                }
+                guard offset + 2 <= end else {
+                    onError(offset)
+                    return
+                }
                 let length = Int(bytes.unsafeLoad(fromByteOffset: offset + 1, as: UInt8.self))
-                guard offset + 2 + length <= end else { onError(offset); return }
+                guard offset + 2 + length <= end else {
+                    onError(offset)
+                    return
+                }
                 if !body(id, (offset + 2)..<(offset + 2 + length)) { return }
                 offset += 2 + length
             }
@@ -67,7 +89,10 @@ extension RTPPacketView {
     public func extensionRange(id: UInt8) -> Range<Int>? {
         var found: Range<Int>? = nil
         forEachExtension { elementID, range in
-            if elementID == id { found = range; return false }
+            if elementID == id {
+                found = range
+                return false
+            }
             return true
         }
         return found

@@ -27,7 +27,11 @@ public enum RTPPacketRewriter {
     }
     /// Writes a 16-bit transport-wide sequence number into the value range (from
     /// `RTPPacketView.extensionRange(id:)`, which must be 2 bytes).
-    public static func setTransportWideSequenceNumber(_ seq: UInt16, valueRange r: Range<Int>, in p: inout MutableRawSpan) {
+    public static func setTransportWideSequenceNumber(
+        _ seq: UInt16,
+        valueRange r: Range<Int>,
+        in p: inout MutableRawSpan
+    ) {
         precondition(r.count == 2 && r.upperBound <= p.byteCount)
         p.storeBytes(of: seq.bigEndian, toByteOffset: r.lowerBound, as: UInt16.self)
     }
@@ -45,18 +49,28 @@ public enum RTPPacketRewriter {
     /// bytes (RFC 8285 §4.2 allows padding between elements). `blockOffset` is
     /// `RTPPacketView.extensionOffset`. The packet must have been validated.
     public static func remapExtensionIDs(
-        _ table: InlineArray<15, UInt8>, blockOffset: Int, in p: inout MutableRawSpan
+        _ table: InlineArray<15, UInt8>,
+        blockOffset: Int,
+        in p: inout MutableRawSpan
     ) {
-        let words = Int(UInt16(p.unsafeLoad(fromByteOffset: blockOffset + 2, as: UInt8.self)) << 8
-            | UInt16(p.unsafeLoad(fromByteOffset: blockOffset + 3, as: UInt8.self)))
+        let words = Int(
+            UInt16(p.unsafeLoad(fromByteOffset: blockOffset + 2, as: UInt8.self)) << 8
+                | UInt16(p.unsafeLoad(fromByteOffset: blockOffset + 3, as: UInt8.self))
+        )
         var offset = blockOffset + 4
         let end = offset + words * 4
-        let profile = UInt16(p.unsafeLoad(fromByteOffset: blockOffset, as: UInt8.self)) << 8
+        let profile =
+            UInt16(p.unsafeLoad(fromByteOffset: blockOffset, as: UInt8.self)) << 8
             | UInt16(p.unsafeLoad(fromByteOffset: blockOffset + 1, as: UInt8.self))
         while offset < end {
             let header = p.unsafeLoad(fromByteOffset: offset, as: UInt8.self)
-            if header == 0 { offset += 1; continue }
-            let id: UInt8, headerSize: Int, length: Int
+            if header == 0 {
+                offset += 1
+                continue
+            }
+            let id: UInt8
+            let headerSize: Int
+            let length: Int
             if profile == RTPHeaderExtensionElements.oneByteProfile {
                 id = header >> 4
                 if id == 15 { return }
@@ -73,7 +87,9 @@ public enum RTPPacketRewriter {
             if id == 0 {
                 // reserved ID 0 with a length: leave as is (readers skip it)
             } else if newID == 0 {
-                for i in offset..<(offset + headerSize + length) { p.storeBytes(of: 0, toByteOffset: i, as: UInt8.self) }
+                for i in offset..<(offset + headerSize + length) {
+                    p.storeBytes(of: 0, toByteOffset: i, as: UInt8.self)
+                }
             } else if headerSize == 1 {
                 p.storeBytes(of: newID << 4 | (header & 0x0F), toByteOffset: offset, as: UInt8.self)
             } else {

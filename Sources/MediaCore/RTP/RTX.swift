@@ -17,7 +17,10 @@ public enum RTX {
     /// Wraps the validated `original` into `out` (size = original size + 2); returns bytes written.
     /// Padding of the original is dropped (the P bit is cleared).
     public static func wrap(
-        _ original: borrowing RTPPacketView, payloadType: UInt8, ssrc: UInt32, sequenceNumber: UInt16,
+        _ original: borrowing RTPPacketView,
+        payloadType: UInt8,
+        ssrc: UInt32,
+        sequenceNumber: UInt16,
         into out: UnsafeMutableRawBufferPointer
     ) throws(RTX.Error) -> Int {
         let headerEnd = original.payloadOffset
@@ -38,7 +41,9 @@ public enum RTX {
     /// Unwraps the validated RTX packet `rtx` into `out`, restoring the original payload type, SSRC
     /// and the OSN as sequence number; returns bytes written. Padding is dropped.
     public static func unwrap(
-        _ rtx: borrowing RTPPacketView, originalPayloadType: UInt8, originalSSRC: UInt32,
+        _ rtx: borrowing RTPPacketView,
+        originalPayloadType: UInt8,
+        originalSSRC: UInt32,
         into out: UnsafeMutableRawBufferPointer
     ) throws(RTX.Error) -> Int {
         guard rtx.payloadLength >= 2 else { throw .payloadTooShort(length: rtx.payloadLength) }

@@ -52,16 +52,24 @@ struct AnswerWriter {
             let section = answered.section
             if answered.rejected {
                 var media = SDPMediaSection(
-                    kind: section.kind, port: 0, proto: section.proto,
-                    formats: [section.kind == "application" ? "webrtc-datachannel" : "0"], connection: connectionAddress)
+                    kind: section.kind,
+                    port: 0,
+                    proto: section.proto,
+                    formats: [section.kind == "application" ? "webrtc-datachannel" : "0"],
+                    connection: connectionAddress
+                )
                 media.add("mid", section.mid)
                 media.add("inactive")
                 sdp.media.append(media)
                 continue
             }
             var media = SDPMediaSection(
-                kind: section.kind, port: 9, proto: section.proto, formats: answered.codecs.map { String($0.payloadType) },
-                connection: connectionAddress)
+                kind: section.kind,
+                port: 9,
+                proto: section.proto,
+                formats: answered.codecs.map { String($0.payloadType) },
+                connection: connectionAddress
+            )
             media.add("rtcp", "9 \(connectionAddress)")
             media.add("ice-ufrag", ice.ufrag)
             media.add("ice-pwd", ice.pwd)
@@ -74,12 +82,26 @@ struct AnswerWriter {
             for extensionMap in answered.extensions { media.add("extmap", "\(extensionMap.id) \(extensionMap.uri)") }
             for codec in answered.codecs {
                 let channels = codec.channels.flatMap { UInt8(exactly: $0) }
-                media.add("rtpmap", SDPRtpMap(payloadType: codec.payloadType, codec: codec.name, clockRate: codec.clockRate, channels: channels).attributeValue)
+                media.add(
+                    "rtpmap",
+                    SDPRtpMap(
+                        payloadType: codec.payloadType,
+                        codec: codec.name,
+                        clockRate: codec.clockRate,
+                        channels: channels
+                    ).attributeValue
+                )
                 if let fmtp = codec.fmtp { media.add("fmtp", "\(codec.payloadType) \(fmtp)") }
                 for feedback in codec.feedback where answered.feedback.contains(feedback) {
                     let parts = feedback.split(separator: " ", maxSplits: 1)
-                    media.add("rtcp-fb", SDPRtcpFeedback(
-                        payloadType: codec.payloadType, type: String(parts[0]), parameter: parts.count > 1 ? String(parts[1]) : nil).attributeValue)
+                    media.add(
+                        "rtcp-fb",
+                        SDPRtcpFeedback(
+                            payloadType: codec.payloadType,
+                            type: String(parts[0]),
+                            parameter: parts.count > 1 ? String(parts[1]) : nil
+                        ).attributeValue
+                    )
                 }
             }
             if !answered.simulcastRids.isEmpty {
@@ -91,14 +113,29 @@ struct AnswerWriter {
                 media.add("ssrc", "\(sending.ssrc) cname:visit-relay")
                 media.add("ssrc", "\(sending.ssrc) msid:\(sending.streamID) \(sending.trackID)")
             }
-            media.add("candidate", SDPCandidate(
-                foundation: "1", transport: "udp", priority: IceCandidatePriority.udpHost, address: candidate.host, port: candidate.port
-            ).attributeValue)
+            media.add(
+                "candidate",
+                SDPCandidate(
+                    foundation: "1",
+                    transport: "udp",
+                    priority: IceCandidatePriority.udpHost,
+                    address: candidate.host,
+                    port: candidate.port
+                ).attributeValue
+            )
             if let tcp = tcpCandidate {
                 // RFC 6544 §4.5: a passive candidate announces the listening port; RFC 8839 §5.1.
-                media.add("candidate", SDPCandidate(
-                    foundation: "2", transport: "tcp", priority: IceCandidatePriority.tcpPassiveHost, address: tcp.host, port: tcp.port,
-                    tcpType: "passive").attributeValue)
+                media.add(
+                    "candidate",
+                    SDPCandidate(
+                        foundation: "2",
+                        transport: "tcp",
+                        priority: IceCandidatePriority.tcpPassiveHost,
+                        address: tcp.host,
+                        port: tcp.port,
+                        tcpType: "passive"
+                    ).attributeValue
+                )
             }
             media.add("end-of-candidates")
             sdp.media.append(media)

@@ -21,7 +21,9 @@ extension RelayCore {
             guard let source = participants[sourceID] else { continue }
             source.sinks.removeAll(keepingCapacity: true)
             for receiverID in members where receiverID != sourceID {
-                guard let receiver = participants[receiverID], let slot = receiver.slotIndex(showing: sourceID) else { continue }
+                guard let receiver = participants[receiverID], let slot = receiver.slotIndex(showing: sourceID) else {
+                    continue
+                }
                 source.sinks.append(ForwardingSink(receiver: receiver, slot: slot))
             }
         }

@@ -14,18 +14,29 @@ extension OfferSummary {
             throw .badOffer(Self.describe(error))
         }
         guard !sdp.media.isEmpty else { throw .badOffer("the offer has no media sections") }
-        func first(_ name: String) -> String? { sdp.media.lazy.compactMap { $0.value(of: name) }.first ?? sdp.value(of: name) }
+        func first(_ name: String) -> String? {
+            sdp.media.lazy.compactMap { $0.value(of: name) }.first ?? sdp.value(of: name)
+        }
         guard let ufrag = first("ice-ufrag"), let password = first("ice-pwd") else {
             throw .badOffer("the offer has no a=ice-ufrag/a=ice-pwd")
         }
         // A section may carry several fingerprints (sha-1 and sha-256): take the first sha-256 one.
-        let fingerprints = sdp.media.flatMap { $0.values(of: "fingerprint") } + sdp.attributes.filter { $0.name == "fingerprint" }.compactMap(\.value)
-        guard let fingerprint = fingerprints.lazy.compactMap(SDPFingerprint.init(attributeValue:))
-            .first(where: { $0.hashFunction == DtlsFingerprint.hashFunction }).flatMap({ DtlsFingerprint(bytes: $0.bytes) })
+        let fingerprints =
+            sdp.media.flatMap { $0.values(of: "fingerprint") }
+            + sdp.attributes.filter { $0.name == "fingerprint" }.compactMap(\.value)
+        guard
+            let fingerprint = fingerprints.lazy.compactMap(SDPFingerprint.init(attributeValue:))
+                .first(where: { $0.hashFunction == DtlsFingerprint.hashFunction }).flatMap({
+                    DtlsFingerprint(bytes: $0.bytes)
+                })
         else { throw .badOffer("the offer has no a=fingerprint:sha-256") }
         return OfferSummary(
-            iceUfrag: ufrag, icePassword: password, fingerprint: fingerprint, setup: first("setup") ?? "actpass",
-            sections: sdp.media.enumerated().map { index, media in Self.section(media, index: index) })
+            iceUfrag: ufrag,
+            icePassword: password,
+            fingerprint: fingerprint,
+            setup: first("setup") ?? "actpass",
+            sections: sdp.media.enumerated().map { index, media in Self.section(media, index: index) }
+        )
     }
 
     private static func section(_ media: SDPMediaSection, index: Int) -> Section {
@@ -33,18 +44,34 @@ extension OfferSummary {
         let codecs = media.formats.compactMap(UInt8.init).map { pt in
             let map = rtpMaps.first { $0.payloadType == pt }
             return Codec(
-                payloadType: pt, name: map?.codec ?? "", clockRate: map?.clockRate ?? 0, channels: map?.channels.map(Int.init),
+                payloadType: pt,
+                name: map?.codec ?? "",
+                clockRate: map?.clockRate ?? 0,
+                channels: map?.channels.map(Int.init),
                 fmtp: media.formatParameterText(for: pt),
-                feedback: media.rtcpFeedback(for: pt).map { $0.type + ($0.parameter.map { " " + $0 } ?? "") })
+                feedback: media.rtcpFeedback(for: pt).map { $0.type + ($0.parameter.map { " " + $0 } ?? "") }
+            )
         }
         let sendRids = Set(media.rids.filter { $0.direction == "send" }.map(\.id))
-        let simulcastSendRids = (media.simulcast?.send ?? []).compactMap { $0.first?.rid }.filter { sendRids.contains($0) }
+        let simulcastSendRids = (media.simulcast?.send ?? []).compactMap { $0.first?.rid }.filter {
+            sendRids.contains($0)
+        }
         return Section(
-            kind: media.kind, mid: media.mid ?? String(index), port: Int(media.port), proto: media.proto,
-            direction: media.direction.rawValue, codecs: codecs, ssrcs: media.ssrcs,
-            fidGroups: media.ssrcGroups.filter { $0.semantics == "FID" && $0.ssrcs.count == 2 }.map { ($0.ssrcs[0], $0.ssrcs[1]) },
-            rtcpRsize: media.values(of: "rtcp-rsize").count > 0, bundleOnly: media.values(of: "bundle-only").count > 0,
-            extMaps: media.extMaps, simulcastSendRids: simulcastSendRids)
+            kind: media.kind,
+            mid: media.mid ?? String(index),
+            port: Int(media.port),
+            proto: media.proto,
+            direction: media.direction.rawValue,
+            codecs: codecs,
+            ssrcs: media.ssrcs,
+            fidGroups: media.ssrcGroups.filter { $0.semantics == "FID" && $0.ssrcs.count == 2 }.map {
+                ($0.ssrcs[0], $0.ssrcs[1])
+            },
+            rtcpRsize: media.values(of: "rtcp-rsize").count > 0,
+            bundleOnly: media.values(of: "bundle-only").count > 0,
+            extMaps: media.extMaps,
+            simulcastSendRids: simulcastSendRids
+        )
     }
 
     static func describe(_ error: SDPParseError) -> String {

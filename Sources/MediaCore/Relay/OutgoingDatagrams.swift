@@ -38,7 +38,10 @@ public struct OutgoingDatagrams: ~Copyable {
     /// Reserves the next slot, lets `body` write up to `slotSize` bytes into it and return the length
     /// written (0 or less abandons the slot). Returns false when the batch is full.
     @discardableResult
-    public mutating func append(to destination: TransportAddress, _ body: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
+    public mutating func append(
+        to destination: TransportAddress,
+        _ body: (UnsafeMutableRawBufferPointer) -> Int
+    ) -> Bool {
         guard count < capacity else {
             overflowed += 1
             return false

@@ -43,7 +43,11 @@ public struct OutgoingStreamRewriter: Sendable {
 
     /// Maps a source packet's sequence number and timestamp onto this stream.
     public mutating func map(
-        sourceSSRC: UInt32, sequence: UInt16, timestamp: UInt32, payloadLength: Int, now: ContinuousClock.Instant
+        sourceSSRC: UInt32,
+        sequence: UInt16,
+        timestamp: UInt32,
+        payloadLength: Int,
+        now: ContinuousClock.Instant
     ) -> Mapping? {
         if self.sourceSSRC != sourceSSRC {
             startEpoch(sourceSSRC: sourceSSRC, sequence: sequence, timestamp: timestamp, now: now)
@@ -87,7 +91,12 @@ public struct OutgoingStreamRewriter: Sendable {
         sourceSSRC = nil
     }
 
-    private mutating func startEpoch(sourceSSRC: UInt32, sequence: UInt16, timestamp: UInt32, now: ContinuousClock.Instant) {
+    private mutating func startEpoch(
+        sourceSSRC: UInt32,
+        sequence: UInt16,
+        timestamp: UInt32,
+        now: ContinuousClock.Instant
+    ) {
         self.sourceSSRC = sourceSSRC
         epochFirstSequence = sequence
         epochSettled = false

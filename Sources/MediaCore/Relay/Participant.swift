@@ -259,9 +259,17 @@ final class Participant {
     var lifetime: SessionLifetimeStateMachine
 
     init(
-        id: ParticipantID, room: String, role: ParticipantRole, joinedAt: ContinuousClock.Instant,
-        ice: IceLiteAgent, remoteIcePassword: String, dtls: consuming DtlsEndpoint,
-        audio: PublishedStream?, video: PublishedStream?, slots: [ReceiveSlot], rtcpSSRC: UInt32,
+        id: ParticipantID,
+        room: String,
+        role: ParticipantRole,
+        joinedAt: ContinuousClock.Instant,
+        ice: IceLiteAgent,
+        remoteIcePassword: String,
+        dtls: consuming DtlsEndpoint,
+        audio: PublishedStream?,
+        video: PublishedStream?,
+        slots: [ReceiveSlot],
+        rtcpSSRC: UInt32,
         lifetime: SessionLifetimeStateMachine
     ) {
         self.rtcpSSRC = rtcpSSRC

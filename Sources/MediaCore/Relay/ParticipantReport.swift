@@ -72,23 +72,33 @@ extension RelayCore {
                 let received = Double(encodings.reduce(0) { $0 + Int($1.statistics?.received ?? 0) })
                 let lost = Double(encodings.reduce(0) { $0 + Int(max(0, $1.statistics?.cumulativeLost ?? 0)) })
                 return ParticipantReport(
-                    id: id, room: room, role: p.role, joinedAt: p.joinedAt, connected: p.isMediaReady,
+                    id: id,
+                    room: room,
+                    role: p.role,
+                    joinedAt: p.joinedAt,
+                    connected: p.isMediaReady,
                     roundTripTime: p.rttMeasured ? p.rtt : nil,
                     lossUp: received + lost > 0 ? lost / (received + lost) : 0,
                     lossDown: Double(p.lossDown) / 256,
-                    bitrateInBps: p.traffic.rateInBps, bitrateOutBps: p.traffic.rateOutBps,
-                    limits: p.limits, senderCapBps: senderCap(id), sendsVideo: encodings.contains { $0.statistics?.started == true },
-                    downlinkEstimateBps: p.downlink?.hasFeedback == true ? p.downlink.map { UInt64($0.targetBitrate) } : nil,
+                    bitrateInBps: p.traffic.rateInBps,
+                    bitrateOutBps: p.traffic.rateOutBps,
+                    limits: p.limits,
+                    senderCapBps: senderCap(id),
+                    sendsVideo: encodings.contains { $0.statistics?.started == true },
+                    downlinkEstimateBps: p.downlink?.hasFeedback == true
+                        ? p.downlink.map { UInt64($0.targetBitrate) } : nil,
                     downlinkStandingQueueMs: p.downlink?.hasFeedback == true ? p.downlink?.standingQueueMs : nil,
                     shownSlots: p.slots.filter { $0.source != nil }.count,
                     pausedVideoSlots: p.slots.filter { $0.source != nil && $0.videoPaused }.count,
                     simulcastLayers: encodings.count > 1 ? encodings.compactMap(\.ridText) : [],
                     receivedLayers: p.slots.compactMap { slot in
-                        guard let source = slot.source.flatMap({ participants[$0] }), let video = source.video, video.isSimulcast,
+                        guard let source = slot.source.flatMap({ participants[$0] }), let video = source.video,
+                            video.isSimulcast,
                             let forwarded = slot.forwardedEncoding, !slot.videoPaused
                         else { return nil }
                         return video.encodings[forwarded].ridText
-                    })
+                    }
+                )
             }
         }
     }

@@ -30,15 +30,21 @@ extension RelayCore {
                 guard let source = receiver.slots[index].source else { continue }
                 let wasPaused = receiver.slots[index].videoPaused
                 let decision = receiver.slots[index].allocation.update(
-                    videoShareBps: videoShare, encodingRates: encodingRates(of: source, now: now),
-                    thresholds: configuration.videoPauseThresholds, now: now)
+                    videoShareBps: videoShare,
+                    encodingRates: encodingRates(of: source, now: now),
+                    thresholds: configuration.videoPauseThresholds,
+                    now: now
+                )
                 upswitchProbeBps += decision.upswitchProbeBps
                 if let choice = decision.switchTo {
                     keyframes.request(KeyframeRequest(source: source, encoding: choice), reason: .layerSwitch)
                 }
                 if !wasPaused, receiver.slots[index].awaitingKeyframe {
                     // Until it comes (one PLI per 300 ms at most).
-                    keyframes.request(KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding), reason: .layerSwitch)
+                    keyframes.request(
+                        KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding),
+                        reason: .layerSwitch
+                    )
                 }
                 switch decision.pause {
                 case .pause:
@@ -50,7 +56,10 @@ extension RelayCore {
                     counters.videoPauses += 1
                     changed = true
                 case .resume:
-                    keyframes.request(KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding), reason: .resume)
+                    keyframes.request(
+                        KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding),
+                        reason: .resume
+                    )
                     counters.videoResumes += 1
                     changed = true
                 case nil:
@@ -70,7 +79,10 @@ extension RelayCore {
 
     /// The measured rate of each encoding `source` sends now, for `VideoStreamAllocator`; nil when
     /// it does not send simulcast.
-    private func encodingRates(of source: ParticipantID, now: ContinuousClock.Instant) -> VideoStreamAllocator.EncodingRates? {
+    private func encodingRates(
+        of source: ParticipantID,
+        now: ContinuousClock.Instant
+    ) -> VideoStreamAllocator.EncodingRates? {
         guard let video = participants[source]?.video, video.isSimulcast else { return nil }
         var rates = VideoStreamAllocator.EncodingRates(repeating: nil)
         for index in video.encodings.indices where index < VideoStreamAllocator.maxEncodings {
@@ -85,7 +97,10 @@ extension RelayCore {
     /// stream with no source (the one being shown cannot take extra sequence numbers). Within a
     /// window of that rate over one RTT plus the congestion window's margin.
     private mutating func sendProbes(
-        to receiver: Participant, upswitchProbeBps: UInt64, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
+        to receiver: Participant,
+        upswitchProbeBps: UInt64,
+        now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
     ) {
         let paused = receiver.slots.firstIndex(where: { $0.videoPaused })
         let idle = upswitchProbeBps > 0 ? receiver.slots.firstIndex(where: { $0.source == nil }) : nil
@@ -93,14 +108,27 @@ extension RelayCore {
             let downlink = receiver.downlink, let payloadType = receiver.slots[slot].videoPayloadTypes[.vp8]
         else { return }
         let probeBps = PaddingProbePacer.rateBps(
-            paused: paused != nil, resumeBps: Double(configuration.videoResumeBps), upswitchBps: Double(upswitchProbeBps))
+            paused: paused != nil,
+            resumeBps: Double(configuration.videoResumeBps),
+            upswitchBps: Double(upswitchProbeBps)
+        )
         let window = PaddingProbePacer.windowBytes(
-            probeBps: probeBps, audioBps: Double(configuration.audioShareBps), paused: paused != nil,
-            targetBps: downlink.targetBitrate, rttMs: downlink.rttMs, congestionWindowMs: downlink.parameters.congestionWindowMs)
+            probeBps: probeBps,
+            audioBps: Double(configuration.audioShareBps),
+            paused: paused != nil,
+            targetBps: downlink.targetBitrate,
+            rttMs: downlink.rttMs,
+            congestionWindowMs: downlink.parameters.congestionWindowMs
+        )
         let size = Self.paddingProbeBytes
         let count = receiver.probePacer.probes(
-            now: now, rateBps: probeBps, packetBytes: size, windowBytes: window, bytesInFlight: downlink.history.bytesInFlight,
-            firstInterval: RelayCore.tickInterval)
+            now: now,
+            rateBps: probeBps,
+            packetBytes: size,
+            windowBytes: window,
+            bytesInFlight: downlink.history.bytesInFlight,
+            firstInterval: RelayCore.tickInterval
+        )
         for _ in 0..<count {
             let mapping = receiver.slots[slot].video.nextPadding(now: now)
             let ssrc = receiver.slots[slot].video.ssrc
@@ -108,8 +136,14 @@ extension RelayCore {
             let sent = sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
                 guard size <= buffer.count else { return 0 }
                 Self.writePaddingProbe(
-                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size]), payloadType: payloadType, sequence: mapping.sequence,
-                    timestamp: mapping.timestamp, ssrc: ssrc, extensionID: extensionID, transportSequence: number)
+                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<size]),
+                    payloadType: payloadType,
+                    sequence: mapping.sequence,
+                    timestamp: mapping.timestamp,
+                    ssrc: ssrc,
+                    extensionID: extensionID,
+                    transportSequence: number
+                )
                 return size
             }
             if sent { counters.paddingProbesSent += 1 }
@@ -120,8 +154,13 @@ extension RelayCore {
     /// with the transport-wide sequence number, then `probePaddingBytes` of padding whose last byte
     /// is its count.
     static func writePaddingProbe(
-        into out: UnsafeMutableRawBufferPointer, payloadType: UInt8, sequence: UInt16, timestamp: UInt32, ssrc: UInt32,
-        extensionID: UInt8, transportSequence: UInt16
+        into out: UnsafeMutableRawBufferPointer,
+        payloadType: UInt8,
+        sequence: UInt16,
+        timestamp: UInt32,
+        ssrc: UInt32,
+        extensionID: UInt8,
+        transportSequence: UInt16
     ) {
         out.initializeMemory(as: UInt8.self, repeating: 0)
         out[0] = 0xB0  // V=2, P, X

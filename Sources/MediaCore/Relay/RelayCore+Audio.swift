@@ -14,8 +14,13 @@ extension RelayCore {
 
     /// Forwards one decrypted audio packet (`codec` Opus or RED) from `sender`.
     mutating func forwardAudio(
-        _ packet: UnsafeRawBufferPointer, header: RtpHeaderSummary, codec: MediaCodec, transportRange: Range<Int>?,
-        from sender: Participant, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
+        _ packet: UnsafeRawBufferPointer,
+        header: RtpHeaderSummary,
+        codec: MediaCodec,
+        transportRange: Range<Int>?,
+        from sender: Participant,
+        now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
     ) {
         if sender.audio?.ssrc == nil { sender.audio?.encodings[0].ssrc = header.ssrc }
         guard sender.audio?.ssrc == header.ssrc else { return counters.drop(.unknownSSRC) }
@@ -25,8 +30,17 @@ extension RelayCore {
         var forwarded = false
         guard codec == .red else {
             countInbandFEC(packet, payload: header.headerLength..<payloadEnd)
-            deliverAudio(packet, header: header, payload: header.headerLength..<payloadEnd, recovered: false, transportRange: transportRange, from: sender,
-                         now: now, forwarded: &forwarded, into: &output)
+            deliverAudio(
+                packet,
+                header: header,
+                payload: header.headerLength..<payloadEnd,
+                recovered: false,
+                transportRange: transportRange,
+                from: sender,
+                now: now,
+                forwarded: &forwarded,
+                into: &output
+            )
             if !forwarded { counters.drop(.noReceiver) }
             return
         }
@@ -51,17 +65,33 @@ extension RelayCore {
             repeated.timestamp = header.timestamp &- block.timestampOffset
             repeated.payloadType = block.payloadType
             repeated.marker = false
-            deliverAudio(packet, header: repeated, payload: (base + block.range.lowerBound)..<(base + block.range.upperBound),
-                         recovered: true, transportRange: transportRange, from: sender, now: now, forwarded: &forwarded,
-                         into: &output)
+            deliverAudio(
+                packet,
+                header: repeated,
+                payload: (base + block.range.lowerBound)..<(base + block.range.upperBound),
+                recovered: true,
+                transportRange: transportRange,
+                from: sender,
+                now: now,
+                forwarded: &forwarded,
+                into: &output
+            )
         }
         guard red.primaryType == opus else { return counters.drop(.unknownSSRC) }
         countInbandFEC(packet, payload: (base + red.primary.lowerBound)..<(base + red.primary.upperBound))
         var primary = header
         primary.payloadType = red.primaryType
-        deliverAudio(packet, header: primary, payload: (base + red.primary.lowerBound)..<(base + red.primary.upperBound),
-                     recovered: false, transportRange: transportRange, from: sender, now: now, forwarded: &forwarded,
-                     into: &output)
+        deliverAudio(
+            packet,
+            header: primary,
+            payload: (base + red.primary.lowerBound)..<(base + red.primary.upperBound),
+            recovered: false,
+            transportRange: transportRange,
+            from: sender,
+            now: now,
+            forwarded: &forwarded,
+            into: &output
+        )
         if !forwarded { counters.drop(.noReceiver) }
     }
 
@@ -74,12 +104,23 @@ extension RelayCore {
     /// One Opus packet (the header of `packet` with `header`'s fields, the bytes at `payload`) to
     /// every receiver showing `sender`, unless it was delivered before.
     private mutating func deliverAudio(
-        _ packet: UnsafeRawBufferPointer, header: RtpHeaderSummary, payload: Range<Int>, recovered: Bool,
-        transportRange: Range<Int>?, from sender: Participant, now: ContinuousClock.Instant, forwarded: inout Bool, into output: inout OutgoingDatagrams
+        _ packet: UnsafeRawBufferPointer,
+        header: RtpHeaderSummary,
+        payload: Range<Int>,
+        recovered: Bool,
+        transportRange: Range<Int>?,
+        from sender: Participant,
+        now: ContinuousClock.Instant,
+        forwarded: inout Bool,
+        into output: inout OutgoingDatagrams
     ) {
         // Each packet once: a redundant copy of one already here, or a duplicate, goes nowhere.
         let recoveredBefore = sender.audio?.read(0) { $0.pointee.nack?.recovered } ?? nil
-        if let isNew = sender.audio?.encodings[0].nack?.insert(sequence: header.sequence, now: now, retransmission: recovered) {
+        if let isNew = sender.audio?.encodings[0].nack?.insert(
+            sequence: header.sequence,
+            now: now,
+            retransmission: recovered
+        ) {
             guard isNew else { return }
         }
         if recovered {
@@ -98,16 +139,25 @@ extension RelayCore {
             // Into an outage at most one packet per `outageAudioInterval` (DownlinkPacing); dropped
             // before it is numbered, so the receiver sees no gap to ask for.
             let unreachable = receiver.downlink?.isUnreachable(configuration.downlinkPacing, now: now) ?? false
-            guard receiver.outage.audioMayGo(unreachable: unreachable, pacing: configuration.downlinkPacing, now: now) else {
+            guard receiver.outage.audioMayGo(unreachable: unreachable, pacing: configuration.downlinkPacing, now: now)
+            else {
                 counters.audioDroppedUnreachable += 1
                 continue
             }
-            guard let mapping = receiver.slots[slot].audio.map(
-                sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp, payloadLength: payloadLength,
-                now: now)
+            guard
+                let mapping = receiver.slots[slot].audio.map(
+                    sourceSSRC: header.ssrc,
+                    sequence: header.sequence,
+                    timestamp: header.timestamp,
+                    payloadLength: payloadLength,
+                    now: now
+                )
             else { continue }
             let (outSSRC, cache, redType, newest) = receiver.readSlot(slot) {
-                ($0.pointee.audio.ssrc, $0.pointee.audioCache, $0.pointee.audioPayloadTypes[.red], $0.pointee.audio.lastSent?.sequence)
+                (
+                    $0.pointee.audio.ssrc, $0.pointee.audioCache, $0.pointee.audioPayloadTypes[.red],
+                    $0.pointee.audio.lastSent?.sequence
+                )
             }
             // Repeats only on the newest packet: the ones before it in the cache are its predecessors.
             let distance = redType != nil && newest == mapping.sequence ? receiver.audioRedundancy.distance : 0
@@ -128,7 +178,9 @@ extension RelayCore {
                 UnsafeMutableRawBufferPointer(rebasing: out[headerLength..<plainLength])
                     .copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[payload]))
                 out[0] &= ~0x20  // no padding: the sender's, if any, stayed behind
-                var rewritten = MutableRawSpan(_unsafeBytes: UnsafeMutableRawBufferPointer(rebasing: out[0..<plainLength]))
+                var rewritten = MutableRawSpan(
+                    _unsafeBytes: UnsafeMutableRawBufferPointer(rebasing: out[0..<plainLength])
+                )
                 RTPPacketRewriter.setSSRC(outSSRC, in: &rewritten)
                 RTPPacketRewriter.setSequenceNumber(mapping.sequence, in: &rewritten)
                 RTPPacketRewriter.setTimestamp(mapping.timestamp, in: &rewritten)
@@ -141,11 +193,23 @@ extension RelayCore {
                     Self.stampTransportSequence(number, at: renumberAt, in: out)
                 }
                 // The cache keeps the plain Opus packet: NACKs are answered with it, RED repeats it.
-                cache?.store(UnsafeRawBufferPointer(rebasing: out[0..<plainLength]), sequence: mapping.sequence, now: now)
+                cache?.store(
+                    UnsafeRawBufferPointer(rebasing: out[0..<plainLength]),
+                    sequence: mapping.sequence,
+                    now: now
+                )
                 guard distance > 0, let redType, let cache else { return plainLength }
                 let (length, blocks) = Self.writeRED(
-                    into: out, headerLength: headerLength, payloadLength: payloadLength, sequence: mapping.sequence,
-                    timestamp: mapping.timestamp, opusType: opusType, redType: redType, distance: distance, cache: cache)
+                    into: out,
+                    headerLength: headerLength,
+                    payloadLength: payloadLength,
+                    sequence: mapping.sequence,
+                    timestamp: mapping.timestamp,
+                    opusType: opusType,
+                    redType: redType,
+                    distance: distance,
+                    cache: cache
+                )
                 blocksSent = blocks
                 return length
             }
@@ -163,8 +227,15 @@ extension RelayCore {
     /// many repeats it carries; a predecessor not in the cache, too old for the 14-bit timestamp
     /// offset, or too large for the 10-bit length is left out (with none left, the packet stays Opus).
     public static func writeRED(
-        into out: UnsafeMutableRawBufferPointer, headerLength: Int, payloadLength: Int, sequence: UInt16, timestamp: UInt32,
-        opusType: UInt8, redType: UInt8, distance: Int, cache: RtxCache
+        into out: UnsafeMutableRawBufferPointer,
+        headerLength: Int,
+        payloadLength: Int,
+        sequence: UInt16,
+        timestamp: UInt32,
+        opusType: UInt8,
+        redType: UInt8,
+        distance: Int,
+        cache: RtxCache
     ) -> (length: Int, blocks: Int) {
         let plainLength = headerLength + payloadLength
         return withUnsafeTemporaryAllocation(of: REDWriter.Redundancy.self, capacity: 2) { scratch in
@@ -175,8 +246,12 @@ extension RelayCore {
                 else { continue }
                 let offset = timestamp &- view.timestamp
                 let block = REDWriter.Redundancy(
-                    payloadType: opusType, timestampOffset: offset,
-                    bytes: UnsafeRawBufferPointer(rebasing: earlier[view.payloadOffset..<(earlier.count - view.paddingLength)]))
+                    payloadType: opusType,
+                    timestampOffset: offset,
+                    bytes: UnsafeRawBufferPointer(
+                        rebasing: earlier[view.payloadOffset..<(earlier.count - view.paddingLength)]
+                    )
+                )
                 guard offset > 0, block.fits else { continue }
                 scratch.initializeElement(at: count, to: block)
                 count += 1
@@ -184,9 +259,13 @@ extension RelayCore {
             guard count > 0 else { return (plainLength, 0) }
             let blocks = UnsafeBufferPointer(rebasing: scratch[0..<count])
             let primary = UnsafeRawBufferPointer(rebasing: out[headerLength..<plainLength])
-            guard let written = REDWriter.write(
-                redundant: blocks, primaryPayloadType: opusType, primary: primary,
-                into: UnsafeMutableRawBufferPointer(rebasing: out[headerLength...]))
+            guard
+                let written = REDWriter.write(
+                    redundant: blocks,
+                    primaryPayloadType: opusType,
+                    primary: primary,
+                    into: UnsafeMutableRawBufferPointer(rebasing: out[headerLength...])
+                )
             else { return (plainLength, 0) }
             var rewritten = MutableRawSpan(_unsafeBytes: UnsafeMutableRawBufferPointer(rebasing: out[0..<headerLength]))
             RTPPacketRewriter.setPayloadType(redType, in: &rewritten)
@@ -197,11 +276,13 @@ extension RelayCore {
     /// Asks every sender that answers audio NACKs for the Opus packets its uplink lost and RED did
     /// not bring, while a retransmission can still be played.
     mutating func sendAudioNacks(now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
-        for participant in participants.values where participant.isMediaReady && participant.audio?.answersNack == true {
+        for participant in participants.values where participant.isMediaReady && participant.audio?.answersNack == true
+        {
             guard (participant.audio?.read(0, { $0.pointee.nack?.missing }) ?? 0) ?? 0 > 0,
                 let mediaSSRC = participant.audio?.ssrc
             else { continue }
-            let count = participant.audio?.encodings[0].nack?.due(now: now, rtt: participant.rtt, into: &nackScratch) ?? 0
+            let count =
+                participant.audio?.encodings[0].nack?.due(now: now, rtt: participant.rtt, into: &nackScratch) ?? 0
             guard count > 0 else { continue }
             sendNack(for: mediaSSRC, sequences: count, to: participant, into: &output)
         }
@@ -210,7 +291,10 @@ extension RelayCore {
     /// Answers a receiver's NACK for the audio of its slot `slot` from the slot's audio cache, each
     /// packet only if it can still arrive within `audioRepairHorizon` of its first sending.
     mutating func answerAudioNack(
-        _ nack: borrowing RTCPGenericNackView, slot: Int, from receiver: Participant, now: ContinuousClock.Instant,
+        _ nack: borrowing RTCPGenericNackView,
+        slot: Int,
+        from receiver: Participant,
+        now: ContinuousClock.Instant,
         into output: inout OutgoingDatagrams
     ) {
         guard let cache = receiver.slots[slot].audioCache else { return }

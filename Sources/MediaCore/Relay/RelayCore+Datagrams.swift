@@ -3,8 +3,11 @@ extension RelayCore {
     /// Handles one received datagram (STUN, DTLS, SRTP or SRTCP by RFC 7983 first byte) in place.
     /// `datagram` may be modified (SRTP is decrypted in place).
     public mutating func receive(
-        _ datagram: UnsafeMutableRawBufferPointer, length: Int, from source: TransportAddress,
-        now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
+        _ datagram: UnsafeMutableRawBufferPointer,
+        length: Int,
+        from source: TransportAddress,
+        now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
     ) {
         counters.datagramsIn += 1
         counters.bytesIn += length
@@ -33,7 +36,9 @@ extension RelayCore {
     /// An ICE-lite agent answers Binding requests only (RFC 8445 §7.3): the USERNAME must name one
     /// of our participants and its remote ufrag, MESSAGE-INTEGRITY must verify under our password.
     private mutating func receiveStun(
-        _ packet: UnsafeRawBufferPointer, from source: TransportAddress, now: ContinuousClock.Instant,
+        _ packet: UnsafeRawBufferPointer,
+        from source: TransportAddress,
+        now: ContinuousClock.Instant,
         into output: inout OutgoingDatagrams
     ) {
         let message: STUNMessageView
@@ -61,8 +66,14 @@ extension RelayCore {
             counters.drop(.stunBadIntegrity)
             return
         }
-        let change = participant.ice.handleAuthenticatedRequest(from: source, useCandidate: message.useCandidate, now: now)
-        if case .selected = change, participant.isMediaReady { requestKeyframes(forReceiver: participant, reason: .pathMoved) }
+        let change = participant.ice.handleAuthenticatedRequest(
+            from: source,
+            useCandidate: message.useCandidate,
+            now: now
+        )
+        if case .selected = change, participant.isMediaReady {
+            requestKeyframes(forReceiver: participant, reason: .pathMoved)
+        }
         byAddress[source] = id
         var response = STUNMessage(type: .bindingSuccess, transactionID: message.transactionID)
         response.xorMappedAddress = source.stunAddress
@@ -78,8 +89,11 @@ extension RelayCore {
     // MARK: DTLS
 
     private mutating func receiveDtls(
-        _ packet: UnsafeRawBufferPointer, known: ParticipantID?, from source: TransportAddress,
-        now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
+        _ packet: UnsafeRawBufferPointer,
+        known: ParticipantID?,
+        from source: TransportAddress,
+        now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
     ) {
         guard let id = known, let participant = participants[id] else {
             counters.drop(.dtlsBeforeIce)
@@ -105,9 +119,17 @@ extension RelayCore {
         case .connected(let keys):
             do {
                 participant.srtpInbound = try SrtpContext(
-                    profile: keys.profile, keyAndSalt: keys.remote, direction: .inbound, rtp: configuration.srtpRTP)
+                    profile: keys.profile,
+                    keyAndSalt: keys.remote,
+                    direction: .inbound,
+                    rtp: configuration.srtpRTP
+                )
                 participant.srtpOutbound = try SrtpContext(
-                    profile: keys.profile, keyAndSalt: keys.local, direction: .outbound, rtp: configuration.srtpRTP)
+                    profile: keys.profile,
+                    keyAndSalt: keys.local,
+                    direction: .outbound,
+                    rtp: configuration.srtpRTP
+                )
             } catch {
                 counters.drop(.dtlsFailed)
                 endSession(participant, participant.lifetime.dtlsFailed())
@@ -128,8 +150,12 @@ extension RelayCore {
     // MARK: SRTP and SRTCP
 
     private mutating func receiveSrtp(
-        _ packet: UnsafeMutableRawBufferPointer, isRTCP: Bool, known: ParticipantID?, from source: TransportAddress,
-        now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
+        _ packet: UnsafeMutableRawBufferPointer,
+        isRTCP: Bool,
+        known: ParticipantID?,
+        from source: TransportAddress,
+        now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
     ) {
         var known = known
         // From an address we do not know, RTP may still come from a participant whose modem handed
@@ -177,10 +203,14 @@ extension RelayCore {
     /// within this tick's budget of authentication attempts.
     /// Only on the transport the participant already uses: a browser on ICE-TCP does not move to UDP
     /// without a check.
-    private mutating func latchCandidate(_ packet: UnsafeMutableRawBufferPointer, from source: TransportAddress) -> ParticipantID? {
+    private mutating func latchCandidate(
+        _ packet: UnsafeMutableRawBufferPointer,
+        from source: TransportAddress
+    ) -> ParticipantID? {
         guard packet.count >= 12, latchAttemptsLeft > 0 else { return nil }
         let ssrc = UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11])
-        for participant in participants.values where participant.isMediaReady && participant.ice.selectedAddress?.transport == source.transport {
+        for participant in participants.values
+        where participant.isMediaReady && participant.ice.selectedAddress?.transport == source.transport {
             if participant.audio?.ssrc == ssrc || participant.video?.contains(ssrc: ssrc) == true {
                 latchAttemptsLeft -= 1
                 return participant.id

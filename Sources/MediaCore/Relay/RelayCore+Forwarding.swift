@@ -5,7 +5,9 @@ extension RelayCore {
     /// A retransmission the sender made on its RTX stream (RFC 4588 §4) is forwarded as the original
     /// packet it repairs: original payload type, SSRC and sequence number, without the OSN.
     mutating func forward(
-        _ packet: UnsafeRawBufferPointer, from sender: Participant, now: ContinuousClock.Instant,
+        _ packet: UnsafeRawBufferPointer,
+        from sender: Participant,
+        now: ContinuousClock.Instant,
         into output: inout OutgoingDatagrams
     ) {
         var header: RtpHeaderSummary
@@ -43,7 +45,15 @@ extension RelayCore {
             isRetransmission = true
         }
         if !isRetransmission, let codec = sender.audio?.codecs[header.payloadType] {
-            return forwardAudio(packet, header: header, codec: codec, transportRange: transportRange, from: sender, now: now, into: &output)
+            return forwardAudio(
+                packet,
+                header: header,
+                codec: codec,
+                transportRange: transportRange,
+                from: sender,
+                now: now,
+                into: &output
+            )
         }
         guard let codec = sender.video?.codecs[header.payloadType] else {
             counters.drop(.unknownSSRC)
@@ -61,7 +71,11 @@ extension RelayCore {
                 encoding = index
             }
             // nil without relay-side repair (no NACK generator), true for a packet not seen before.
-            let isNew = sender.video?.encodings[encoding].nack?.insert(sequence: header.sequence, now: now, retransmission: isRetransmission)
+            let isNew = sender.video?.encodings[encoding].nack?.insert(
+                sequence: header.sequence,
+                now: now,
+                retransmission: isRetransmission
+            )
             if let isNew {
                 guard isNew else { return }  // a duplicate, or a retransmission we no longer wait for
                 if isRetransmission { counters.recoveredByRetransmission += 1 }
@@ -82,7 +96,9 @@ extension RelayCore {
             let receiver = sink.receiver
             let slot = sink.slot
             guard receiver.isMediaReady else { continue }
-            guard let outPayloadType = receiver.readSlot(slot, { $0.pointee.videoPayloadTypes[codec] }) else { continue }
+            guard let outPayloadType = receiver.readSlot(slot, { $0.pointee.videoPayloadTypes[codec] }) else {
+                continue
+            }
             var picture: (pictureID: UInt16?, tl0PicIdx: UInt8?) = (nil, nil)
             do {
                 let (paused, forwardedEncoding, targetEncoding) = receiver.readSlot(slot) {
@@ -97,13 +113,22 @@ extension RelayCore {
                     receiver.slots[slot].forwardedEncoding = encoding
                 }
             }
-            guard let mapping = receiver.slots[slot].video.map(
-                sourceSSRC: header.ssrc, sequence: header.sequence, timestamp: header.timestamp,
-                payloadLength: outLength - header.headerLength, now: now)
+            guard
+                let mapping = receiver.slots[slot].video.map(
+                    sourceSSRC: header.ssrc,
+                    sequence: header.sequence,
+                    timestamp: header.timestamp,
+                    payloadLength: outLength - header.headerLength,
+                    now: now
+                )
             else { continue }
             if vp8.pictureIDOffset != nil || vp8.tl0PicIdxOffset != nil {
                 picture = receiver.slots[slot].pictureIDs.map(
-                    sourceSSRC: header.ssrc, pictureID: vp8.pictureID, longPictureID: vp8.longPictureID, tl0PicIdx: vp8.tl0PicIdx)
+                    sourceSSRC: header.ssrc,
+                    pictureID: vp8.pictureID,
+                    longPictureID: vp8.longPictureID,
+                    tl0PicIdx: vp8.tl0PicIdx
+                )
             }
             let (outSSRC, cache) = receiver.readSlot(slot) { ($0.pointee.video.ssrc, $0.pointee.videoCache) }
             let headerLength = header.headerLength
@@ -118,7 +143,14 @@ extension RelayCore {
                 extensionTable[Int(senderID) - 1] = receiverID
                 renumberAt = range.lowerBound
             }
-            let sent = sendVideo(.video, slot: slot, transportSequenceAt: renumberAt, to: receiver, now: now, into: &output) { buffer in
+            let sent = sendVideo(
+                .video,
+                slot: slot,
+                transportSequenceAt: renumberAt,
+                to: receiver,
+                now: now,
+                into: &output
+            ) { buffer in
                 guard outLength <= buffer.count else { return 0 }
                 buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: packet[0..<headerLength]))
                 UnsafeMutableRawBufferPointer(rebasing: buffer[headerLength..<outLength])
@@ -149,12 +181,18 @@ extension RelayCore {
     /// RTX (RFC 4588): by SSRC once known; an unknown SSRC is learned from its RtpStreamId or
     /// RepairedRtpStreamId extension (RFC 8852 §3) with simulcast, or taken as the only encoding's
     /// without, in either case only while that encoding's stream has no SSRC yet.
-    func encoding(of header: RtpHeaderSummary, packet: UnsafeRawBufferPointer, sender: Participant, stream: EncodingStream) -> Int? {
+    func encoding(
+        of header: RtpHeaderSummary,
+        packet: UnsafeRawBufferPointer,
+        sender: Participant,
+        stream: EncodingStream
+    ) -> Int? {
         guard let video = sender.video else { return nil }
         if let index = video.encoding(sending: header.ssrc, on: stream) { return index }
         var index = 0
         if video.isSimulcast {
-            guard let id = video.ridExtension(of: stream), let named = Self.encoding(named: id, in: packet, of: video) else { return nil }
+            guard let id = video.ridExtension(of: stream), let named = Self.encoding(named: id, in: packet, of: video)
+            else { return nil }
             index = named
         }
         guard video.encodings[index].ssrc(of: stream) == nil else { return nil }
@@ -164,21 +202,32 @@ extension RelayCore {
 
     /// The encoding whose rid the packet's extension `id` carries.
     static func encoding(named id: UInt8, in packet: UnsafeRawBufferPointer, of video: PublishedStream) -> Int? {
-        guard let view = try? RTPPacketView(validating: packet.bytes), let range = view.extensionRange(id: id) else { return nil }
+        guard let view = try? RTPPacketView(validating: packet.bytes), let range = view.extensionRange(id: id) else {
+            return nil
+        }
         return video.encoding(rid: UnsafeRawBufferPointer(rebasing: packet[range]))
     }
 
     /// Feeds a VP8 packet's frame boundaries (RFC 7741 §4.2: S bit with partition 0 starts a frame,
     /// the RTP marker ends it; §4.3: keyframe) to the encoding's frame assembler.
-    mutating func assembleFrame(header: RtpHeaderSummary, vp8: VP8DescriptorSummary, encoding: Int, in sender: Participant) {
+    mutating func assembleFrame(
+        header: RtpHeaderSummary,
+        vp8: VP8DescriptorSummary,
+        encoding: Int,
+        in sender: Participant
+    ) {
         guard vp8.isValid, sender.video != nil else { return }
         // In place (a modify access): reading the assembler out of the encodings array would copy it.
         func insert(_ frames: inout FrameAssembler?) -> (completed: Bool, newKeyframes: Int)? {
             guard frames != nil else { return nil }
             let before = frames!.keyframes
             let completed = frames!.insert(
-                sequence: header.sequence, timestamp: header.timestamp, frameStart: vp8.isFrameStart,
-                frameEnd: header.marker, keyframe: vp8.isKeyframeStart)
+                sequence: header.sequence,
+                timestamp: header.timestamp,
+                frameStart: vp8.isFrameStart,
+                frameEnd: header.marker,
+                keyframe: vp8.isKeyframeStart
+            )
             return (completed, frames!.keyframes - before)
         }
         guard let (completed, newKeyframes) = insert(&sender.video!.encodings[encoding].frames) else { return }
@@ -189,7 +238,9 @@ extension RelayCore {
     /// A receiver asked for a keyframe of the stream it knows as `mediaSSRC`: the encoding its slot
     /// forwards (or waits for) owes one.
     mutating func requestKeyframe(for mediaSSRC: UInt32, asked participant: Participant) {
-        guard let request = participant.slots.first(where: { $0.video.ssrc == mediaSSRC })?.keyframeRequest else { return }
+        guard let request = participant.slots.first(where: { $0.video.ssrc == mediaSSRC })?.keyframeRequest else {
+            return
+        }
         keyframes.request(request, reason: .receiverAsked)
     }
 

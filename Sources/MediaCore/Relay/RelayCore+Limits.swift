@@ -28,7 +28,9 @@ extension RelayCore {
         for member in rooms[sender.room] ?? [] where member != id {
             guard let receiver = participants[member] else { continue }
             if let down = receiver.limits.downBps { cap = min(cap ?? down, down) }
-            if let share = downlinkShare(of: receiver), receiver.slotIndex(showing: id) != nil { cap = min(cap ?? share, share) }
+            if let share = downlinkShare(of: receiver), receiver.slotIndex(showing: id) != nil {
+                cap = min(cap ?? share, share)
+            }
         }
         return cap
     }
@@ -64,17 +66,28 @@ extension RelayCore {
             let audioSSRC = participant.audio?.ssrc
             let senderSSRC = participant.rtcpSSRC
             let appended = sendProtected(to: participant, rtcp: true, into: &output) { buffer in
-                Self.writeRemb(senderSSRC: senderSSRC, bitrateBps: bitrate, videoSSRC: videoSSRC, audioSSRC: audioSSRC, into: buffer)
+                Self.writeRemb(
+                    senderSSRC: senderSSRC,
+                    bitrateBps: bitrate,
+                    videoSSRC: videoSSRC,
+                    audioSSRC: audioSSRC,
+                    into: buffer
+                )
             }
             if appended {
-                participant.lastRemb = cap == nil && participant.lastRemb?.bitrateBps == Self.uncappedBps ? nil : (bitrate, now)
+                participant.lastRemb =
+                    cap == nil && participant.lastRemb?.bitrateBps == Self.uncappedBps ? nil : (bitrate, now)
                 counters.rembsSent += 1
             }
         }
     }
 
     static func writeRemb(
-        senderSSRC: UInt32, bitrateBps: UInt64, videoSSRC: UInt32, audioSSRC: UInt32?, into buffer: UnsafeMutableRawBufferPointer
+        senderSSRC: UInt32,
+        bitrateBps: UInt64,
+        videoSSRC: UInt32,
+        audioSSRC: UInt32?,
+        into buffer: UnsafeMutableRawBufferPointer
     ) -> Int {
         var ssrcs: (UInt32, UInt32) = (videoSSRC, audioSSRC ?? 0)
         let count = audioSSRC == nil ? 1 : 2

@@ -33,7 +33,10 @@ extension RelayCore {
     /// first sending audio and video sections are what the participant publishes; later receiving
     /// sections pair up (audio, video) into receive slots, at most `receiveSlots` of them.
     mutating func negotiate(
-        offer: String, local: IceCredentials, receiveSlots: Int, existing: Participant? = nil,
+        offer: String,
+        local: IceCredentials,
+        receiveSlots: Int,
+        existing: Participant? = nil,
         now: ContinuousClock.Instant
     ) throws(JoinError) -> Negotiation {
         let summary = try OfferSummary.parse(offer)
@@ -45,13 +48,17 @@ extension RelayCore {
         var video: PublishedStream?
         var receivingAudio: [Int] = []
         var receivingVideo: [Int] = []
-        let videoFeedback: Set<String> = configuration.relayNack ? ["nack", "nack pli", "ccm fir"] : ["nack pli", "ccm fir"]
+        let videoFeedback: Set<String> =
+            configuration.relayNack ? ["nack", "nack pli", "ccm fir"] : ["nack pli", "ccm fir"]
         // Transport-wide congestion control on what the participant sends: the extension with the
         // offerer's id (one id across the bundle) and transport-cc feedback on its codecs.
         var transportSequenceExtension: UInt8?
         var uplinkTransportCC = false
         var downlinkTransportCC = false
-        func transportCC(_ section: OfferSummary.Section, enabled: Bool) -> (extensions: [SDPExtMap], feedback: Set<String>) {
+        func transportCC(
+            _ section: OfferSummary.Section,
+            enabled: Bool
+        ) -> (extensions: [SDPExtMap], feedback: Set<String>) {
             guard enabled,
                 let map = section.extMaps.first(where: { $0.uri == Self.transportSequenceURI }),
                 transportSequenceExtension == nil || transportSequenceExtension == map.id
@@ -60,7 +67,10 @@ extension RelayCore {
             return ([SDPExtMap(id: map.id, direction: nil, uri: map.uri)], ["transport-cc"])
         }
         // The same, on what the participant sends us.
-        func congestion(_ section: OfferSummary.Section, enabled: Bool) -> (extensions: [SDPExtMap], feedback: Set<String>) {
+        func congestion(
+            _ section: OfferSummary.Section,
+            enabled: Bool
+        ) -> (extensions: [SDPExtMap], feedback: Set<String>) {
             let agreed = transportCC(section, enabled: enabled)
             uplinkTransportCC = uplinkTransportCC || !agreed.extensions.isEmpty
             return agreed
@@ -68,27 +78,43 @@ extension RelayCore {
         for section in summary.sections {
             var accepted = Self.accept(section)
             guard section.port != 0 || section.bundleOnly, section.proto.contains("SAVPF"), !accepted.isEmpty else {
-                answered.append(.init(section: section, codecs: [], direction: "inactive", sending: nil, rejected: true))
+                answered.append(
+                    .init(section: section, codecs: [], direction: "inactive", sending: nil, rejected: true)
+                )
                 continue
             }
             let sends = section.direction == "sendonly" || section.direction == "sendrecv"
             let receives = section.direction == "recvonly" || section.direction == "sendrecv"
-            if section.kind == "audio" && configuration.audioRepair { accepted += Self.redCodecs(section, around: accepted) }
+            if section.kind == "audio" && configuration.audioRepair {
+                accepted += Self.redCodecs(section, around: accepted)
+            }
             if sends && section.kind == "audio" && audio == nil {
                 var stream = Self.published(section, accepted: accepted)
                 var feedback = congestion(section, enabled: configuration.transportFeedback)
                 if configuration.audioRepair {
                     // RED first: the answer's order is the sender's choice, and RED repeats each
                     // packet in the next, which repairs an uplink loss with no round trip.
-                    accepted = accepted.filter { $0.name.lowercased() == "red" } + accepted.filter { $0.name.lowercased() != "red" }
-                    stream.answersNack = accepted.contains { $0.name.lowercased() == "opus" && $0.feedback.contains("nack") }
+                    accepted =
+                        accepted.filter { $0.name.lowercased() == "red" }
+                        + accepted.filter { $0.name.lowercased() != "red" }
+                    stream.answersNack = accepted.contains {
+                        $0.name.lowercased() == "opus" && $0.feedback.contains("nack")
+                    }
                     if stream.answersNack { feedback.feedback.insert("nack") }
                     stream.encodings[0].nack = NackGenerator(now: now, inTimeHorizon: Self.audioRepairHorizon)
                 }
                 audio = stream
-                answered.append(.init(
-                    section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false,
-                    feedback: feedback.feedback, extensions: feedback.extensions))
+                answered.append(
+                    .init(
+                        section: section,
+                        codecs: accepted,
+                        direction: "recvonly",
+                        sending: nil,
+                        rejected: false,
+                        feedback: feedback.feedback,
+                        extensions: feedback.extensions
+                    )
+                )
             } else if sends && section.kind == "video" && video == nil {
                 // With relay-side repair the sender may retransmit to us with RTX (RFC 4588).
                 if configuration.relayNack { accepted += Self.rtxCodecs(section, repairing: accepted) }
@@ -102,22 +128,43 @@ extension RelayCore {
                 // goog-remb: the relay caps this sender with REMB (operator limits, and without
                 // simulcast its receivers' estimates).
                 let congestion = congestion(section, enabled: configuration.transportFeedback)
-                answered.append(.init(
-                    section: section, codecs: accepted, direction: "recvonly", sending: nil, rejected: false,
-                    feedback: videoFeedback.union(["goog-remb"]).union(congestion.feedback),
-                    extensions: congestion.extensions + (simulcast?.extensions ?? []), simulcastRids: simulcast?.rids ?? []))
+                answered.append(
+                    .init(
+                        section: section,
+                        codecs: accepted,
+                        direction: "recvonly",
+                        sending: nil,
+                        rejected: false,
+                        feedback: videoFeedback.union(["goog-remb"]).union(congestion.feedback),
+                        extensions: congestion.extensions + (simulcast?.extensions ?? []),
+                        simulcastRids: simulcast?.rids ?? []
+                    )
+                )
             } else if receives {
-                if section.kind == "audio" { receivingAudio.append(answered.count) } else { receivingVideo.append(answered.count) }
+                if section.kind == "audio" {
+                    receivingAudio.append(answered.count)
+                } else {
+                    receivingVideo.append(answered.count)
+                }
                 // Transport-wide numbers on what we send it: its feedback drives our estimator for it.
                 let congestion = transportCC(section, enabled: configuration.downlinkEstimation)
                 downlinkTransportCC = downlinkTransportCC || !congestion.extensions.isEmpty
                 let audioFeedback: Set<String> = configuration.audioRepair ? ["nack"] : []
-                answered.append(.init(
-                    section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false,
-                    feedback: (section.kind == "video" ? videoFeedback : audioFeedback).union(congestion.feedback),
-                    extensions: congestion.extensions))
+                answered.append(
+                    .init(
+                        section: section,
+                        codecs: accepted,
+                        direction: "inactive",
+                        sending: nil,
+                        rejected: false,
+                        feedback: (section.kind == "video" ? videoFeedback : audioFeedback).union(congestion.feedback),
+                        extensions: congestion.extensions
+                    )
+                )
             } else {
-                answered.append(.init(section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false))
+                answered.append(
+                    .init(section: section, codecs: accepted, direction: "inactive", sending: nil, rejected: false)
+                )
             }
         }
         let slotCount = min(receiveSlots, receivingAudio.count, receivingVideo.count)
@@ -130,18 +177,25 @@ extension RelayCore {
                 slot = existing.slots[index]
             } else {
                 slot = ReceiveSlot(
-                    index: index, audioMid: answered[a].section.mid, videoMid: answered[v].section.mid,
+                    index: index,
+                    audioMid: answered[a].section.mid,
+                    videoMid: answered[v].section.mid,
                     audioPayloadTypes: Self.payloadTypes(answered[a].codecs),
                     videoPayloadTypes: Self.payloadTypes(answered[v].codecs),
                     audio: OutgoingStreamRewriter(
-                        ssrc: UInt32.random(in: 1...UInt32.max, using: &random), clockRate: 48_000,
+                        ssrc: UInt32.random(in: 1...UInt32.max, using: &random),
+                        clockRate: 48_000,
                         initialSequence: UInt16.random(in: 0...UInt16.max, using: &random),
-                        initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &random)),
+                        initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &random)
+                    ),
                     video: OutgoingStreamRewriter(
-                        ssrc: UInt32.random(in: 1...UInt32.max, using: &random), clockRate: 90_000,
+                        ssrc: UInt32.random(in: 1...UInt32.max, using: &random),
+                        clockRate: 90_000,
                         initialSequence: UInt16.random(in: 0...UInt16.max, using: &random),
-                        initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &random)),
-                    source: nil)
+                        initialTimestamp: UInt32.random(in: 0...UInt32.max, using: &random)
+                    ),
+                    source: nil
+                )
                 if configuration.relayNack { slot.videoCache = RtxCache() }
                 if configuration.audioRepair { slot.audioCache = RtxCache(capacity: RtxCache.audioCapacity) }
             }
@@ -155,14 +209,25 @@ extension RelayCore {
             throw .badOffer("no audio or video section with a codec the relay forwards (Opus, VP8)")
         }
         let writer = AnswerWriter(
-            sessionID: random.next() >> 1, ice: local, fingerprint: identity.fingerprint,
-            candidate: configuration.announcedAddress, tcpCandidate: configuration.announcedTCPAddress,
-            sections: answered)
+            sessionID: random.next() >> 1,
+            ice: local,
+            fingerprint: identity.fingerprint,
+            candidate: configuration.announcedAddress,
+            tcpCandidate: configuration.announcedTCPAddress,
+            sections: answered
+        )
         return Negotiation(
-            remoteUfrag: summary.iceUfrag, remotePassword: summary.icePassword, remoteFingerprint: summary.fingerprint,
-            audio: audio, video: video, slots: slots, answerSDP: writer.text,
-            transportSequenceExtension: transportSequenceExtension, uplinkTransportCC: uplinkTransportCC,
-            downlinkTransportCC: downlinkTransportCC)
+            remoteUfrag: summary.iceUfrag,
+            remotePassword: summary.icePassword,
+            remoteFingerprint: summary.fingerprint,
+            audio: audio,
+            video: video,
+            slots: slots,
+            answerSDP: writer.text,
+            transportSequenceExtension: transportSequenceExtension,
+            uplinkTransportCC: uplinkTransportCC,
+            downlinkTransportCC: downlinkTransportCC
+        )
     }
 
     /// The offered codecs the relay accepts, in the offerer's order.
@@ -175,17 +240,25 @@ extension RelayCore {
 
     /// The offered RED codecs (RFC 2198, `red/48000/2`) whose every block is one of the accepted
     /// Opus payload types (the fmtp `111/111` of RFC 2198 §5 names them).
-    static func redCodecs(_ section: OfferSummary.Section, around accepted: [OfferSummary.Codec]) -> [OfferSummary.Codec] {
+    static func redCodecs(
+        _ section: OfferSummary.Section,
+        around accepted: [OfferSummary.Codec]
+    ) -> [OfferSummary.Codec] {
         let opus = Set(accepted.filter { $0.name.lowercased() == "opus" }.map(\.payloadType))
         return section.codecs.filter { codec in
-            guard codec.name.lowercased() == "red", codec.clockRate == 48_000, let fmtp = codec.fmtp else { return false }
+            guard codec.name.lowercased() == "red", codec.clockRate == 48_000, let fmtp = codec.fmtp else {
+                return false
+            }
             let blocks = fmtp.split(separator: "/").map { UInt8(String($0.filter { $0 != " " })) }
             return !blocks.isEmpty && blocks.allSatisfy { $0.map(opus.contains) ?? false }
         }
     }
 
     /// The offered RTX codecs whose `apt` (RFC 4588 §8.6) is one of the accepted payload types.
-    static func rtxCodecs(_ section: OfferSummary.Section, repairing accepted: [OfferSummary.Codec]) -> [OfferSummary.Codec] {
+    static func rtxCodecs(
+        _ section: OfferSummary.Section,
+        repairing accepted: [OfferSummary.Codec]
+    ) -> [OfferSummary.Codec] {
         section.codecs.filter { codec in
             guard codec.name.lowercased() == "rtx", let apt = Self.apt(codec) else { return false }
             return accepted.contains { $0.payloadType == apt }
@@ -208,7 +281,12 @@ extension RelayCore {
             if let known = MediaCodec(encodingName: codec.name) { codecs[codec.payloadType] = known }
         }
         let primary = section.fidGroups.first?.0 ?? section.ssrcs.first
-        var stream = PublishedStream(mid: section.mid, ssrc: primary, rtxSSRC: section.fidGroups.first?.1, codecs: codecs)
+        var stream = PublishedStream(
+            mid: section.mid,
+            ssrc: primary,
+            rtxSSRC: section.fidGroups.first?.1,
+            codecs: codecs
+        )
         // With several FID groups and no simulcast rids, the first pair is the stream (the rest are
         // legacy SIM layers the relay does not pick from).
         for codec in accepted where codec.name.lowercased() == "rtx" {
@@ -222,7 +300,8 @@ extension RelayCore {
     /// receives them (`a=rid:<id> recv`, `a=simulcast:recv`) with the MID and rid extensions.
     /// Nil when the offer has no simulcast the relay can take; the sender then sends one stream.
     static func simulcast(
-        _ section: OfferSummary.Section, into stream: inout PublishedStream
+        _ section: OfferSummary.Section,
+        into stream: inout PublishedStream
     ) -> (rids: [String], extensions: [SDPExtMap])? {
         let rids = Array(section.simulcastSendRids.prefix(RelayCoreConfiguration.maxSimulcastEncodings))
         guard rids.count >= 2, let rid = section.extMaps.first(where: { $0.uri == ridURI }) else { return nil }

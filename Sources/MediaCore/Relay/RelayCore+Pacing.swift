@@ -17,7 +17,9 @@
 extension RelayCore {
     /// The pacer `downlink` feeds, for a receiver that gives transport-cc feedback.
     func makePacer() -> MediaPacer {
-        configuration.downlinkPacing.makePacer(slotSize: OutgoingDatagrams.defaultSlotSize - SrtpContext.maxTrailerLength)
+        configuration.downlinkPacing.makePacer(
+            slotSize: OutgoingDatagrams.defaultSlotSize - SrtpContext.maxTrailerLength
+        )
     }
 
     /// Sends one RTP packet of video (or a retransmission of it) towards `receiver`: through its
@@ -26,15 +28,22 @@ extension RelayCore {
     /// `slot` is the receive slot it belongs to (a paused slot's queued video is dropped).
     /// Returns whether it was queued or sent.
     mutating func sendVideo(
-        _ queue: MediaPacer.Queue, slot: Int, transportSequenceAt: Int?, to receiver: Participant,
-        now: ContinuousClock.Instant, into output: inout OutgoingDatagrams, _ write: (UnsafeMutableRawBufferPointer) -> Int
+        _ queue: MediaPacer.Queue,
+        slot: Int,
+        transportSequenceAt: Int?,
+        to receiver: Participant,
+        now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams,
+        _ write: (UnsafeMutableRawBufferPointer) -> Int
     ) -> Bool {
         if receiver.pacer != nil, receiver.isMediaReady {
             var written = 0
-            let queued = receiver.pacer?.enqueue(queue, tag: UInt64(slot), transportSequenceAt: transportSequenceAt, now: now) { buffer in
-                written = write(buffer)
-                return written
-            } ?? false
+            let queued =
+                receiver.pacer?.enqueue(queue, tag: UInt64(slot), transportSequenceAt: transportSequenceAt, now: now) {
+                    buffer in
+                    written = write(buffer)
+                    return written
+                } ?? false
             if queued {
                 guard written > 0 else { return false }
                 counters.packetsPaced += 1
@@ -49,12 +58,17 @@ extension RelayCore {
     /// Sends one RTP packet towards `receiver` at once, its transport-wide number (at
     /// `transportSequenceAt`, if any) taken now.
     mutating func sendNow(
-        to receiver: Participant, transportSequenceAt: Int?, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams,
+        to receiver: Participant,
+        transportSequenceAt: Int?,
+        now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams,
         _ write: (UnsafeMutableRawBufferPointer) -> Int
     ) -> Bool {
         sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
             let length = write(buffer)
-            if length > 0, let at = transportSequenceAt, let number = receiver.downlink?.packetSent(size: length, now: now) {
+            if length > 0, let at = transportSequenceAt,
+                let number = receiver.downlink?.packetSent(size: length, now: now)
+            {
                 Self.stampTransportSequence(number, at: at, in: buffer)
             }
             return length
@@ -64,17 +78,27 @@ extension RelayCore {
     /// Sends what `receiver`'s pacer lets leave now; the rest waits for the next packet, feedback
     /// or tick. Stops when the output batch is full (the worker flushes it and the rest goes next
     /// time).
-    mutating func drainPacer(of receiver: Participant, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
+    mutating func drainPacer(
+        of receiver: Participant,
+        now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
+    ) {
         guard receiver.pacer?.isEmpty == false else { return }
         // Dropped into an outage: the receiver is owed a keyframe once its feedback is back.
-        defer { counters.videoDroppedUnreachable += receiver.outage.noteVideoDropped(total: receiver.pacer?.staleVideoDropped ?? 0) }
+        defer {
+            counters.videoDroppedUnreachable += receiver.outage.noteVideoDropped(
+                total: receiver.pacer?.staleVideoDropped ?? 0
+            )
+        }
         while output.count < output.capacity {
             let window = receiver.downlink?.pacerWindow(configuration.downlinkPacing, now: now)
             guard let entry = receiver.pacer?.next(now: now, window: window) else { return }
             let sent = sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
                 guard let bytes = receiver.pacer?.bytes(of: entry), bytes.count <= buffer.count else { return 0 }
                 buffer.copyMemory(from: bytes)
-                if let at = entry.transportSequenceAt, let number = receiver.downlink?.packetSent(size: bytes.count, now: now) {
+                if let at = entry.transportSequenceAt,
+                    let number = receiver.downlink?.packetSent(size: bytes.count, now: now)
+                {
                     Self.stampTransportSequence(number, at: at, in: buffer)
                 }
                 return bytes.count
@@ -91,7 +115,10 @@ extension RelayCore {
         guard receiver.outage.takeKeyframeOwed() else { return }
         for index in receiver.slots.indices where !receiver.slots[index].videoPaused {
             guard let source = receiver.slots[index].source else { continue }
-            keyframes.request(KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding), reason: .outageEnded)
+            keyframes.request(
+                KeyframeRequest(source: source, encoding: receiver.slots[index].targetEncoding),
+                reason: .outageEnded
+            )
         }
     }
 

@@ -8,18 +8,26 @@ extension RelayCore {
             for encoding in participant.video?.encodings.indices ?? 0..<0 {
                 // Most encodings, most ticks, have no hole and owe no keyframe request: one in-place
                 // read says so before anything else is looked at.
-                let owes = participant.video?.read(encoding) { ($0.pointee.nack?.missing ?? 0) > 0 || $0.pointee.nack?.keyframeNeeded == true }
+                let owes = participant.video?.read(encoding) {
+                    ($0.pointee.nack?.missing ?? 0) > 0 || $0.pointee.nack?.keyframeNeeded == true
+                }
                 guard owes == true else { continue }
                 sendNack(participant, encoding: encoding, now: now, into: &output)
             }
         }
     }
 
-    private mutating func sendNack(_ participant: Participant, encoding: Int, now: ContinuousClock.Instant, into output: inout OutgoingDatagrams) {
+    private mutating func sendNack(
+        _ participant: Participant,
+        encoding: Int,
+        now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
+    ) {
         guard participant.isMediaReady, participant.video?.read(encoding, { $0.pointee.nack != nil }) == true,
             let mediaSSRC = participant.video?.read(encoding, { $0.pointee.ssrc }) ?? nil
         else { return }
-        let count = participant.video?.encodings[encoding].nack?.due(now: now, rtt: participant.rtt, into: &nackScratch) ?? 0
+        let count =
+            participant.video?.encodings[encoding].nack?.due(now: now, rtt: participant.rtt, into: &nackScratch) ?? 0
         if participant.video?.read(encoding, { $0.pointee.nack?.keyframeNeeded }) == true {
             participant.video?.encodings[encoding].nack?.keyframeRequested()
             keyframes.request(KeyframeRequest(source: participant.id, encoding: encoding), reason: .repairGaveUp)
@@ -29,12 +37,21 @@ extension RelayCore {
     }
 
     /// Sends `participant` one generic NACK for the first `sequences` numbers in `nackScratch`.
-    mutating func sendNack(for mediaSSRC: UInt32, sequences count: Int, to participant: Participant, into output: inout OutgoingDatagrams) {
+    mutating func sendNack(
+        for mediaSSRC: UInt32,
+        sequences count: Int,
+        to participant: Participant,
+        into output: inout OutgoingDatagrams
+    ) {
         let sequences = nackScratch
         let senderSSRC = participant.rtcpSSRC
         let appended = sendProtected(to: participant, rtcp: true, into: &output) { buffer in
             sequences.withUnsafeBufferPointer { lost in
-                let nack = RTCPGenericNack(senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, lost: Span(_unsafeElements: lost))
+                let nack = RTCPGenericNack(
+                    senderSSRC: senderSSRC,
+                    mediaSSRC: mediaSSRC,
+                    lost: Span(_unsafeElements: lost)
+                )
                 guard nack.encodedSize <= buffer.count else { return 0 }
                 var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
                 nack.encode(into: &out)
@@ -51,7 +68,9 @@ extension RelayCore {
     /// resending with the original SSRC and sequence number (no RTX is negotiated towards receivers).
     /// Audio has its own deadline (RelayCore+Audio).
     mutating func answerNack(
-        _ nack: borrowing RTCPGenericNackView, from receiver: Participant, now: ContinuousClock.Instant,
+        _ nack: borrowing RTCPGenericNackView,
+        from receiver: Participant,
+        now: ContinuousClock.Instant,
         into output: inout OutgoingDatagrams
     ) {
         let mediaSSRC = nack.mediaSSRC
@@ -63,7 +82,9 @@ extension RelayCore {
             let cache = receiver.slots[slot].videoCache
         else { return }
         var lost = nack.lostSequenceNumbers
-        while let sequence = lost.next() { resend(sequence, from: cache, to: receiver, videoSlot: slot, now: now, into: &output) }
+        while let sequence = lost.next() {
+            resend(sequence, from: cache, to: receiver, videoSlot: slot, now: now, into: &output)
+        }
     }
 
     /// Resends `sequence` from `cache` if it is held (for `retention`, by default the cache's own)
@@ -71,8 +92,13 @@ extension RelayCore {
     /// ahead of new video; audio at once. Returns whether it went out (or was queued).
     @discardableResult
     mutating func resend(
-        _ sequence: UInt16, from cache: RtxCache, to receiver: Participant, retention: Duration? = nil, videoSlot: Int? = nil,
-        now: ContinuousClock.Instant, into output: inout OutgoingDatagrams
+        _ sequence: UInt16,
+        from cache: RtxCache,
+        to receiver: Participant,
+        retention: Duration? = nil,
+        videoSlot: Int? = nil,
+        now: ContinuousClock.Instant,
+        into output: inout OutgoingDatagrams
     ) -> Bool {
         let suppressedBefore = cache.suppressed
         guard let stored = cache.retransmission(of: sequence, now: now, rtt: receiver.rtt, retention: retention) else {
@@ -88,7 +114,8 @@ extension RelayCore {
         // A retransmission is a new packet on the wire: it gets a new transport-wide number.
         var renumberAt: Int?
         if receiver.downlink != nil, let id = receiver.transportSequenceExtension,
-            let view = try? RTPPacketView(validating: stored.bytes), let range = view.extensionRange(id: id), range.count == 2
+            let view = try? RTPPacketView(validating: stored.bytes), let range = view.extensionRange(id: id),
+            range.count == 2
         {
             renumberAt = range.lowerBound
         }
@@ -99,7 +126,15 @@ extension RelayCore {
         }
         let sent =
             if let videoSlot {
-                sendVideo(.retransmission, slot: videoSlot, transportSequenceAt: renumberAt, to: receiver, now: now, into: &output, write)
+                sendVideo(
+                    .retransmission,
+                    slot: videoSlot,
+                    transportSequenceAt: renumberAt,
+                    to: receiver,
+                    now: now,
+                    into: &output,
+                    write
+                )
             } else {
                 sendNow(to: receiver, transportSequenceAt: renumberAt, now: now, into: &output, write)
             }

@@ -6,11 +6,19 @@ extension RelayCore {
     static let cname: [UInt8] = Array("visit-relay".utf8)
 
     /// Records an inbound RTP packet in its stream's reception statistics.
-    func recordReception(_ header: RtpHeaderSummary, audio: Bool, encoding: Int, in sender: Participant, now: ContinuousClock.Instant) {
+    func recordReception(
+        _ header: RtpHeaderSummary,
+        audio: Bool,
+        encoding: Int,
+        in sender: Participant,
+        now: ContinuousClock.Instant
+    ) {
         let origin = now  // jitter uses differences only: any origin will do
         // In place (a modify access), without reading the encoding out of its array first.
         func record(_ encoding: inout PublishedEncoding, clockRate: UInt32) {
-            if encoding.statistics == nil { encoding.statistics = ReceiveStatistics(clockRate: clockRate, origin: origin) }
+            if encoding.statistics == nil {
+                encoding.statistics = ReceiveStatistics(clockRate: clockRate, origin: origin)
+            }
             encoding.statistics?.record(sequence: header.sequence, timestamp: header.timestamp, arrival: now)
         }
         if audio {
@@ -32,12 +40,17 @@ extension RelayCore {
             var blocks: [RTCPReportBlock] = []
             if participant.audio != nil, var block = Self.reportBlock(for: &participant.audio!.encodings[0], now: now) {
                 if configuration.audioRepair {
-                    block.fractionLost = Self.endToEndLoss(uplink: block.fractionLost, downlink: worstAudioLoss(towardsReceiversOf: participant))
+                    block.fractionLost = Self.endToEndLoss(
+                        uplink: block.fractionLost,
+                        downlink: worstAudioLoss(towardsReceiversOf: participant)
+                    )
                 }
                 blocks.append(block)
             }
             for index in participant.video?.encodings.indices ?? 0..<0 {
-                if let block = Self.reportBlock(for: &participant.video!.encodings[index], now: now) { blocks.append(block) }
+                if let block = Self.reportBlock(for: &participant.video!.encodings[index], now: now) {
+                    blocks.append(block)
+                }
             }
             var senders: [(ssrc: UInt32, rtpTimestamp: UInt32, packets: UInt32, octets: UInt32)] = []
             for slot in participant.slots {
@@ -45,7 +58,12 @@ extension RelayCore {
                     guard let last = stream.lastSent else { continue }
                     let (seconds, attoseconds) = (now - last.at).components
                     let elapsed = (Double(seconds) + Double(attoseconds) / 1e18) * Double(stream.clockRate)
-                    senders.append((stream.ssrc, last.timestamp &+ UInt32(truncatingIfNeeded: Int64(elapsed)), stream.packetsSent, stream.octetsSent))
+                    senders.append(
+                        (
+                            stream.ssrc, last.timestamp &+ UInt32(truncatingIfNeeded: Int64(elapsed)),
+                            stream.packetsSent, stream.octetsSent
+                        )
+                    )
                 }
             }
             let ntp = self.ntp(at: now)
@@ -88,24 +106,49 @@ extension RelayCore {
             dlsr = UInt32(clamping: Int64((Double(seconds) + Double(attoseconds) / 1e18) * 65_536))
         }
         return RTCPReportBlock(
-            ssrc: ssrc, fractionLost: fraction, cumulativeLost: statistics.cumulativeLost,
-            extendedHighestSequence: statistics.extendedHighestSequence, jitter: statistics.jitter,
-            lastSR: lsr, delaySinceLastSR: dlsr)
+            ssrc: ssrc,
+            fractionLost: fraction,
+            cumulativeLost: statistics.cumulativeLost,
+            extendedHighestSequence: statistics.extendedHighestSequence,
+            jitter: statistics.jitter,
+            lastSR: lsr,
+            delaySinceLastSR: dlsr
+        )
     }
 
     /// One compound packet: an SR per stream we send (the first with the report blocks), or an RR
     /// when we send nothing yet, then SDES with our CNAME. Returns its length, 0 if it does not fit.
     static func writeReports(
-        senders: [(ssrc: UInt32, rtpTimestamp: UInt32, packets: UInt32, octets: UInt32)], blocks: [RTCPReportBlock],
-        ntp: UInt64, rtcpSSRC: UInt32, into buffer: UnsafeMutableRawBufferPointer
+        senders: [(ssrc: UInt32, rtpTimestamp: UInt32, packets: UInt32, octets: UInt32)],
+        blocks: [RTCPReportBlock],
+        ntp: UInt64,
+        rtcpSSRC: UInt32,
+        into buffer: UnsafeMutableRawBufferPointer
     ) -> Int {
         let none: [RTCPReportBlock] = []
         var size = 0
         if senders.isEmpty {
             size += RTCPReceiverReport(ssrc: rtcpSSRC, reportBlocks: blocks.span).encodedSize
         } else {
-            size += RTCPSenderReport(ssrc: 0, ntpTimestamp: 0, rtpTimestamp: 0, packetCount: 0, octetCount: 0, reportBlocks: blocks.span).encodedSize
-            size += (senders.count - 1) * RTCPSenderReport(ssrc: 0, ntpTimestamp: 0, rtpTimestamp: 0, packetCount: 0, octetCount: 0, reportBlocks: none.span).encodedSize
+            size +=
+                RTCPSenderReport(
+                    ssrc: 0,
+                    ntpTimestamp: 0,
+                    rtpTimestamp: 0,
+                    packetCount: 0,
+                    octetCount: 0,
+                    reportBlocks: blocks.span
+                ).encodedSize
+            size +=
+                (senders.count - 1)
+                * RTCPSenderReport(
+                    ssrc: 0,
+                    ntpTimestamp: 0,
+                    rtpTimestamp: 0,
+                    packetCount: 0,
+                    octetCount: 0,
+                    reportBlocks: none.span
+                ).encodedSize
         }
         let sdes = RTCPSourceDescription(ssrc: senders.first?.ssrc ?? rtcpSSRC, cname: cname.span)
         size += sdes.encodedSize
@@ -116,8 +159,12 @@ extension RelayCore {
         }
         for (index, sender) in senders.enumerated() {
             RTCPSenderReport(
-                ssrc: sender.ssrc, ntpTimestamp: ntp, rtpTimestamp: sender.rtpTimestamp, packetCount: sender.packets,
-                octetCount: sender.octets, reportBlocks: index == 0 ? blocks.span : none.span
+                ssrc: sender.ssrc,
+                ntpTimestamp: ntp,
+                rtpTimestamp: sender.rtpTimestamp,
+                packetCount: sender.packets,
+                octetCount: sender.octets,
+                reportBlocks: index == 0 ? blocks.span : none.span
             ).encode(into: &out)
         }
         sdes.encode(into: &out)

@@ -20,8 +20,12 @@ extension RelayCore {
                     let rest = Span(_unsafeElements: UnsafeBufferPointer(rebasing: all[offset..<count]))
                     return sendProtected(to: participant, rtcp: true, into: &output) { buffer in
                         let feedback = RTCPTransportFeedback(
-                            senderSSRC: senderSSRC, mediaSSRC: mediaSSRC, feedbackPacketCount: packetCount, arrivals: rest,
-                            maxSize: min(RTCPTransportFeedback.defaultMaxSize, buffer.count))
+                            senderSSRC: senderSSRC,
+                            mediaSSRC: mediaSSRC,
+                            feedbackPacketCount: packetCount,
+                            arrivals: rest,
+                            maxSize: min(RTCPTransportFeedback.defaultMaxSize, buffer.count)
+                        )
                         consumed = feedback.consumedCount
                         guard feedback.encodedSize <= buffer.count else { return 0 }
                         var out = OutputRawSpan(buffer: buffer, initializedCount: 0)

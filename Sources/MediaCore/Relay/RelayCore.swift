@@ -30,13 +30,19 @@ public struct RelayCore: ~Copyable {
     /// `seed` makes SSRCs, credentials and sequence starts repeatable in tests; the daemon passes
     /// a random seed. `firstParticipantID` lets several workers hand out distinct ids.
     public init(
-        configuration: RelayCoreConfiguration, identity: DtlsIdentity, seed: UInt64, firstParticipantID: UInt64 = 1
+        configuration: RelayCoreConfiguration,
+        identity: DtlsIdentity,
+        seed: UInt64,
+        firstParticipantID: UInt64 = 1
     ) {
         self.configuration = configuration
         self.identity = identity
         var random = SplitMix64(seed: seed)
         self.unknownSources = SourceRateLimiter(
-            rate: configuration.unknownSourceRate, burst: configuration.unknownSourceBurst, seed: random.next())
+            rate: configuration.unknownSourceRate,
+            burst: configuration.unknownSourceBurst,
+            seed: random.next()
+        )
         self.random = random
         self.nextParticipant = firstParticipantID
     }
@@ -49,7 +55,10 @@ public struct RelayCore: ~Copyable {
     /// MESSAGE-INTEGRITY, so the daemon draws them from the system's cryptographic generator. When nil
     /// (tests), they come from the core's seeded generator.
     public mutating func join(
-        room: String, role: ParticipantRole, offer: String, credentials: IceCredentials? = nil,
+        room: String,
+        role: ParticipantRole,
+        offer: String,
+        credentials: IceCredentials? = nil,
         now: ContinuousClock.Instant
     ) throws(JoinError) -> JoinResult {
         let members = rooms[room] ?? []
@@ -60,7 +69,11 @@ public struct RelayCore: ~Copyable {
         let credentials = credentials ?? IceCredentials.random(using: &random)
         let id = ParticipantID(rawValue: nextParticipant)
         let negotiation = try negotiate(
-            offer: offer, local: credentials, receiveSlots: configuration.maxParticipantsPerRoom - 1, now: now)
+            offer: offer,
+            local: credentials,
+            receiveSlots: configuration.maxParticipantsPerRoom - 1,
+            now: now
+        )
         let dtls: DtlsEndpoint
         do {
             dtls = try DtlsEndpoint(role: .server, identity: identity, remoteFingerprint: negotiation.remoteFingerprint)
@@ -69,12 +82,23 @@ public struct RelayCore: ~Copyable {
         }
         nextParticipant += 1
         let participant = Participant(
-            id: id, room: room, role: role, joinedAt: now,
-            ice: IceLiteAgent(local: credentials, remoteUfrag: negotiation.remoteUfrag, consentTimeout: configuration.consentTimeout),
-            remoteIcePassword: negotiation.remotePassword, dtls: dtls,
-            audio: negotiation.audio, video: negotiation.video, slots: negotiation.slots,
+            id: id,
+            room: room,
+            role: role,
+            joinedAt: now,
+            ice: IceLiteAgent(
+                local: credentials,
+                remoteUfrag: negotiation.remoteUfrag,
+                consentTimeout: configuration.consentTimeout
+            ),
+            remoteIcePassword: negotiation.remotePassword,
+            dtls: dtls,
+            audio: negotiation.audio,
+            video: negotiation.video,
+            slots: negotiation.slots,
             rtcpSSRC: UInt32.random(in: 1...UInt32.max, using: &random),
-            lifetime: SessionLifetimeStateMachine(answeredAt: now, connectTimeout: configuration.connectTimeout))
+            lifetime: SessionLifetimeStateMachine(answeredAt: now, connectTimeout: configuration.connectTimeout)
+        )
         _ = participant.dtls.start(now: now)
         participant.transportSequenceExtension = negotiation.transportSequenceExtension
         if negotiation.uplinkTransportCC { participant.transportFeedback = TransportFeedbackGenerator(origin: now) }
@@ -92,12 +116,20 @@ public struct RelayCore: ~Copyable {
 
     /// Answers an ICE restart offer (new ufrag/pwd) for an existing participant.
     public mutating func restartIce(
-        _ id: ParticipantID, offer: String, credentials: IceCredentials? = nil, now: ContinuousClock.Instant
+        _ id: ParticipantID,
+        offer: String,
+        credentials: IceCredentials? = nil,
+        now: ContinuousClock.Instant
     ) throws(JoinError) -> String {
         guard let participant = participants[id] else { throw .unknownParticipant(id) }
         let credentials = credentials ?? IceCredentials.random(using: &random)
         let negotiation = try negotiate(
-            offer: offer, local: credentials, receiveSlots: participant.slots.count, existing: participant, now: now)
+            offer: offer,
+            local: credentials,
+            receiveSlots: participant.slots.count,
+            existing: participant,
+            now: now
+        )
         byUfrag[participant.ice.local.ufrag] = nil
         byUfrag[credentials.ufrag] = id
         participant.ice.restart(local: credentials, remoteUfrag: negotiation.remoteUfrag, now: now)
@@ -154,9 +186,14 @@ public struct RelayCore: ~Copyable {
         guard let participant = participants[id] else { return nil }
         let slots = participant.slots.map { slot in
             RoomSlot(
-                slot: slot.index, audioMid: slot.audioMid, videoMid: slot.videoMid, participant: slot.source,
-                role: slot.source.flatMap { participants[$0]?.role }, videoPaused: slot.videoPaused,
-                camera: slot.source.flatMap { participants[$0] }.map { $0.video != nil } ?? false)
+                slot: slot.index,
+                audioMid: slot.audioMid,
+                videoMid: slot.videoMid,
+                participant: slot.source,
+                role: slot.source.flatMap { participants[$0]?.role },
+                videoPaused: slot.videoPaused,
+                camera: slot.source.flatMap { participants[$0] }.map { $0.video != nil } ?? false
+            )
         }
         return RoomView(room: participant.room, participant: id, role: participant.role, slots: slots)
     }
@@ -221,7 +258,9 @@ public struct RelayCore: ~Copyable {
     /// outbound context. Returns false if the participant cannot receive yet, the batch is full, or
     /// nothing was written.
     mutating func sendProtected(
-        to participant: Participant, rtcp: Bool, into output: inout OutgoingDatagrams,
+        to participant: Participant,
+        rtcp: Bool,
+        into output: inout OutgoingDatagrams,
         _ write: (UnsafeMutableRawBufferPointer) -> Int
     ) -> Bool {
         guard participant.srtpOutbound != nil, let destination = participant.ice.selectedAddress else { return false }
@@ -242,7 +281,9 @@ public struct RelayCore: ~Copyable {
             }
         }
         if !appended { counters.drop(.outputFull) }
-        if appended && wrote { participant.traffic.bytesOut &+= UInt64(output.datagram(at: output.count - 1).bytes.count) }
+        if appended && wrote {
+            participant.traffic.bytesOut &+= UInt64(output.datagram(at: output.count - 1).bytes.count)
+        }
         return appended && wrote
     }
 

@@ -63,7 +63,10 @@ public struct RelayCoreConfiguration: Sendable {
     /// The defaults of the three above, which `bwe-sim` runs with too.
     public static let defaultAudioShareBps: UInt64 = 40_000
     public static let defaultVideoPauseThresholds = VideoPauseHysteresis.Thresholds(
-        floorBps: 50_000, resumeBps: 100_000, hold: .seconds(1))
+        floorBps: 50_000,
+        resumeBps: 100_000,
+        hold: .seconds(1)
+    )
     var videoPauseThresholds: VideoPauseHysteresis.Thresholds {
         .init(floorBps: Double(videoFloorBps), resumeBps: Double(videoResumeBps), hold: videoResumeHold)
     }
@@ -155,7 +158,12 @@ public struct RoomSlot: Sendable, Equatable {
     public var camera: Bool = true
 
     public init(
-        slot: Int, audioMid: String, videoMid: String, participant: ParticipantID?, role: ParticipantRole?, videoPaused: Bool,
+        slot: Int,
+        audioMid: String,
+        videoMid: String,
+        participant: ParticipantID?,
+        role: ParticipantRole?,
+        videoPaused: Bool,
         camera: Bool = true
     ) {
         self.slot = slot

@@ -164,7 +164,9 @@ public struct TransportAddress: Hashable, Sendable, CustomStringConvertible {
                     guard let v4 = parseIPv4(piece) else { return nil }
                     out += [UInt16(v4 >> 16), UInt16(v4 & 0xFFFF)]
                 } else {
-                    guard (1...4).contains(piece.count), piece.allSatisfy(\.isHexDigit), let group = UInt16(piece, radix: 16) else {
+                    guard (1...4).contains(piece.count), piece.allSatisfy(\.isHexDigit),
+                        let group = UInt16(piece, radix: 16)
+                    else {
                         return nil
                     }
                     out.append(group)

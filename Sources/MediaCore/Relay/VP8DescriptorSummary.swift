@@ -33,7 +33,11 @@ struct VP8DescriptorSummary {
 
     /// Writes a rewritten picture ID (keeping the field's width) and TL0PICIDX into a copy of the
     /// packet whose payload starts at `payloadStart`.
-    func write(_ picture: (pictureID: UInt16?, tl0PicIdx: UInt8?), payloadStart: Int, into packet: UnsafeMutableRawBufferPointer) {
+    func write(
+        _ picture: (pictureID: UInt16?, tl0PicIdx: UInt8?),
+        payloadStart: Int,
+        into packet: UnsafeMutableRawBufferPointer
+    ) {
         if let offset = pictureIDOffset, let id = picture.pictureID {
             let at = payloadStart + offset
             if longPictureID {

@@ -21,7 +21,10 @@ public struct VP8PictureIDRewriter: Sendable, Equatable {
     /// The picture ID and TL0PICIDX to write for a packet of `sourceSSRC` carrying `pictureID` (15
     /// bits wide when `longPictureID`) and `tl0PicIdx` (either may be absent from the descriptor).
     public mutating func map(
-        sourceSSRC: UInt32, pictureID: UInt16?, longPictureID: Bool = true, tl0PicIdx: UInt8?
+        sourceSSRC: UInt32,
+        pictureID: UInt16?,
+        longPictureID: Bool = true,
+        tl0PicIdx: UInt8?
     ) -> (pictureID: UInt16?, tl0PicIdx: UInt8?) {
         if self.sourceSSRC != sourceSSRC {
             self.sourceSSRC = sourceSSRC

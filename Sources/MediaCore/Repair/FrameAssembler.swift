@@ -42,7 +42,11 @@ public struct FrameAssembler: Sendable {
     /// Records a packet. Returns true if it completed a frame.
     @discardableResult
     public mutating func insert(
-        sequence: UInt16, timestamp: UInt32, frameStart: Bool, frameEnd: Bool, keyframe: Bool
+        sequence: UInt16,
+        timestamp: UInt32,
+        frameStart: Bool,
+        frameEnd: Bool,
+        keyframe: Bool
     ) -> Bool {
         let extended = extend(sequence)
         if let top = highest {
@@ -55,7 +59,13 @@ public struct FrameAssembler: Sendable {
         highest = max(highest ?? extended, extended)
         let index = Int(extended) & (entries.count - 1)
         if entries[index].sequence == extended { return false }  // duplicate
-        entries[index] = Entry(sequence: extended, timestamp: timestamp, frameStart: frameStart, frameEnd: frameEnd, keyframe: keyframe)
+        entries[index] = Entry(
+            sequence: extended,
+            timestamp: timestamp,
+            frameStart: frameStart,
+            frameEnd: frameEnd,
+            keyframe: keyframe
+        )
         if keyframe && frameStart {
             keyframes += 1
             if lastKeyframeStart.map({ extended > $0 }) ?? true { lastKeyframeStart = extended }

@@ -40,7 +40,9 @@ public final class RtxCache {
     public func store(_ packet: UnsafeRawBufferPointer, sequence: UInt16, now: ContinuousClock.Instant) {
         guard packet.count <= Self.slotSize else { return }
         let index = Int(sequence) & (capacity - 1)
-        let slot = UnsafeMutableRawBufferPointer(rebasing: storage[(index * Self.slotSize)..<((index + 1) * Self.slotSize)])
+        let slot = UnsafeMutableRawBufferPointer(
+            rebasing: storage[(index * Self.slotSize)..<((index + 1) * Self.slotSize)]
+        )
         slot.copyMemory(from: packet)
         lengths[index] = packet.count
         sequences[index] = sequence
@@ -53,13 +55,18 @@ public final class RtxCache {
     public func stored(_ sequence: UInt16) -> UnsafeRawBufferPointer? {
         let index = Int(sequence) & (capacity - 1)
         guard sequences[index] == sequence, lengths[index] > 0 else { return nil }
-        return UnsafeRawBufferPointer(rebasing: storage[(index * Self.slotSize)..<(index * Self.slotSize + lengths[index])])
+        return UnsafeRawBufferPointer(
+            rebasing: storage[(index * Self.slotSize)..<(index * Self.slotSize + lengths[index])]
+        )
     }
 
     /// The stored packet for `sequence` if it may be resent now: still retained, and not resent
     /// within the last `rtt`. Marks it resent.
     public func retransmission(
-        of sequence: UInt16, now: ContinuousClock.Instant, rtt: Duration, retention: Duration? = nil
+        of sequence: UInt16,
+        now: ContinuousClock.Instant,
+        rtt: Duration,
+        retention: Duration? = nil
     ) -> UnsafeRawBufferPointer? {
         let index = Int(sequence) & (capacity - 1)
         let keep = retention ?? max(rtt * 3, .seconds(1))
@@ -73,6 +80,8 @@ public final class RtxCache {
         }
         resentAt[index] = now
         served += 1
-        return UnsafeRawBufferPointer(rebasing: storage[(index * Self.slotSize)..<(index * Self.slotSize + lengths[index])])
+        return UnsafeRawBufferPointer(
+            rebasing: storage[(index * Self.slotSize)..<(index * Self.slotSize + lengths[index])]
+        )
     }
 }

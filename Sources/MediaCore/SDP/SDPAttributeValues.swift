@@ -20,8 +20,14 @@ extension SDPSsrcGroup {
 
 extension SDPCandidate {
     public init(
-        foundation: String, component: UInt8 = 1, transport: String, priority: UInt32, address: String, port: UInt16,
-        type: String = "host", tcpType: String? = nil
+        foundation: String,
+        component: UInt8 = 1,
+        transport: String,
+        priority: UInt32,
+        address: String,
+        port: UInt16,
+        type: String = "host",
+        tcpType: String? = nil
     ) {
         self.foundation = foundation
         self.component = component
@@ -36,7 +42,8 @@ extension SDPCandidate {
     /// `<foundation> <component> <transport> <priority> <address> <port> typ <type>[ tcptype <t>]`
     /// (RFC 8839 §5.1, RFC 6544 §4.5).
     public var attributeValue: String {
-        "\(foundation) \(component) \(transport) \(priority) \(address) \(port) typ \(type)" + (tcpType.map { " tcptype \($0)" } ?? "")
+        "\(foundation) \(component) \(transport) \(priority) \(address) \(port) typ \(type)"
+            + (tcpType.map { " tcptype \($0)" } ?? "")
     }
 }
 
@@ -48,7 +55,8 @@ extension SDPFingerprint {
 
     /// `<hash-func> <XX:XX:...>` with upper-case hex (RFC 8122 §5).
     public var attributeValue: String {
-        hashFunction + " " + bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16, uppercase: true) }.joined(separator: ":")
+        hashFunction + " "
+            + bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16, uppercase: true) }.joined(separator: ":")
     }
 }
 

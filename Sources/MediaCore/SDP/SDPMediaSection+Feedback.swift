@@ -44,9 +44,19 @@ extension SDPMediaSection {
             let parts = value.split(separator: " ", maxSplits: 2)
             guard parts.count >= 2 else { return nil }
             let pt: UInt8?
-            if parts[0] == "*" { pt = nil } else if let number = UInt8(parts[0]), number < 128 { pt = number } else { return nil }
+            if parts[0] == "*" {
+                pt = nil
+            } else if let number = UInt8(parts[0]), number < 128 {
+                pt = number
+            } else {
+                return nil
+            }
             if let payloadType, let pt, pt != payloadType { return nil }
-            return SDPRtcpFeedback(payloadType: pt, type: String(parts[1]), parameter: parts.count > 2 ? String(parts[2]) : nil)
+            return SDPRtcpFeedback(
+                payloadType: pt,
+                type: String(parts[1]),
+                parameter: parts.count > 2 ? String(parts[2]) : nil
+            )
         }
     }
 

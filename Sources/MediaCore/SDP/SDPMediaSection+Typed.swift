@@ -46,8 +46,11 @@ extension SDPMediaSection {
             let codec = parts[1].split(separator: "/")
             guard codec.count >= 2, let clock = UInt32(codec[1]) else { return nil }
             return SDPRtpMap(
-                payloadType: pt, codec: String(codec[0]), clockRate: clock,
-                channels: codec.count > 2 ? UInt8(codec[2]) : nil)
+                payloadType: pt,
+                codec: String(codec[0]),
+                clockRate: clock,
+                channels: codec.count > 2 ? UInt8(codec[2]) : nil
+            )
         }
     }
 
@@ -82,7 +85,10 @@ extension SDPMediaSection {
             let head = parts[0].split(separator: "/")
             guard let id = UInt8(head[0]) else { return nil }
             return SDPExtMap(
-                id: id, direction: head.count > 1 ? SDPDirection(rawValue: String(head[1])) : nil, uri: String(parts[1]))
+                id: id,
+                direction: head.count > 1 ? SDPDirection(rawValue: String(head[1])) : nil,
+                uri: String(parts[1])
+            )
         }
     }
 

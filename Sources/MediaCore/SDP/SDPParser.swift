@@ -45,7 +45,11 @@ public struct SDPParser: Sendable {
                 current = try Self.parseMediaLine(value, line: number, text: String(line))
             case UInt8(ascii: "a"):
                 let attribute = Self.parseAttribute(value)
-                if current != nil { current!.attributes.append(attribute) } else { session.attributes.append(attribute) }
+                if current != nil {
+                    current!.attributes.append(attribute)
+                } else {
+                    session.attributes.append(attribute)
+                }
             case UInt8(ascii: "c"):
                 if current != nil { current!.connection = value } else { session.connection = value }
             case UInt8(ascii: "b"):
@@ -72,6 +76,10 @@ public struct SDPParser: Sendable {
             throw .malformedLine(line: line, text: text)
         }
         return SDPMediaSection(
-            kind: String(fields[0]), port: port, proto: String(fields[2]), formats: fields.dropFirst(3).map(String.init))
+            kind: String(fields[0]),
+            port: port,
+            proto: String(fields[2]),
+            formats: fields.dropFirst(3).map(String.init)
+        )
     }
 }

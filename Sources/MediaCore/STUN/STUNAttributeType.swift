@@ -22,7 +22,8 @@ public enum STUNAttributeType {
     static func isKnownRequired(_ type: UInt16) -> Bool {
         switch type {
         case mappedAddress, username, messageIntegrity, errorCode, unknownAttributes, realm, nonce,
-             messageIntegritySHA256, xorMappedAddress, priority, useCandidate: true
+            messageIntegritySHA256, xorMappedAddress, priority, useCandidate:
+            true
         default: false
         }
     }

@@ -66,18 +66,26 @@ public struct STUNMessage: Sendable {
             Self.store(integrityLength, h, 2)
             sink.hmac?.update(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(h)[0..<20]))
         }
-        if var username { username.withUTF8 { sink.attribute(STUNAttributeType.username, UnsafeRawBufferPointer($0), into: &out) } }
-        if var software { software.withUTF8 { sink.attribute(STUNAttributeType.software, UnsafeRawBufferPointer($0), into: &out) } }
+        if var username {
+            username.withUTF8 { sink.attribute(STUNAttributeType.username, UnsafeRawBufferPointer($0), into: &out) }
+        }
+        if var software {
+            software.withUTF8 { sink.attribute(STUNAttributeType.software, UnsafeRawBufferPointer($0), into: &out) }
+        }
         if var error {
             var head: UInt32 = UInt32(error.code / 100) << 8 | UInt32(error.code % 100)
             head = head.bigEndian
             error.reason.withUTF8 { reason in
-                withUnsafeBytes(of: head) { sink.attribute(STUNAttributeType.errorCode, $0, extra: UnsafeRawBufferPointer(reason), into: &out) }
+                withUnsafeBytes(of: head) {
+                    sink.attribute(STUNAttributeType.errorCode, $0, extra: UnsafeRawBufferPointer(reason), into: &out)
+                }
             }
         }
         if let xorMappedAddress { sink.xorAddress(xorMappedAddress, transactionID: transactionID, into: &out) }
         if let priority { sink.attribute(STUNAttributeType.priority, value: priority, into: &out) }
-        if useCandidate { sink.attribute(STUNAttributeType.useCandidate, UnsafeRawBufferPointer(start: nil, count: 0), into: &out) }
+        if useCandidate {
+            sink.attribute(STUNAttributeType.useCandidate, UnsafeRawBufferPointer(start: nil, count: 0), into: &out)
+        }
         if let iceControlling { sink.attribute(STUNAttributeType.iceControlling, value: iceControlling, into: &out) }
         if let iceControlled { sink.attribute(STUNAttributeType.iceControlled, value: iceControlled, into: &out) }
         if var hmac = sink.hmac {
@@ -110,7 +118,9 @@ public struct STUNMessage: Sendable {
         }
 
         mutating func attribute(
-            _ type: UInt16, _ value: UnsafeRawBufferPointer, extra: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
+            _ type: UInt16,
+            _ value: UnsafeRawBufferPointer,
+            extra: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
             into out: inout OutputRawSpan
         ) {
             let length = value.count + extra.count
@@ -119,14 +129,20 @@ public struct STUNMessage: Sendable {
             emit(value, into: &out)
             emit(extra, into: &out)
             let zeros: UInt32 = 0
-            withUnsafeBytes(of: zeros) { emit(UnsafeRawBufferPointer(rebasing: $0[0..<((4 - length % 4) % 4)]), into: &out) }
+            withUnsafeBytes(of: zeros) {
+                emit(UnsafeRawBufferPointer(rebasing: $0[0..<((4 - length % 4) % 4)]), into: &out)
+            }
         }
 
         mutating func attribute(_ type: UInt16, value: some FixedWidthInteger, into out: inout OutputRawSpan) {
             withUnsafeBytes(of: value.bigEndian) { attribute(type, $0, into: &out) }
         }
 
-        mutating func xorAddress(_ address: STUNAddress, transactionID: STUNTransactionID, into out: inout OutputRawSpan) {
+        mutating func xorAddress(
+            _ address: STUNAddress,
+            transactionID: STUNTransactionID,
+            into out: inout OutputRawSpan
+        ) {
             var value: (UInt64, UInt64, UInt32) = (0, 0, 0)
             withUnsafeMutableBytes(of: &value) { v in
                 Self.storeAddressHead(address, v)
@@ -140,7 +156,11 @@ public struct STUNMessage: Sendable {
                 }
             }
             withUnsafeBytes(of: &value) {
-                attribute(STUNAttributeType.xorMappedAddress, UnsafeRawBufferPointer(rebasing: $0[0..<address.valueLength]), into: &out)
+                attribute(
+                    STUNAttributeType.xorMappedAddress,
+                    UnsafeRawBufferPointer(rebasing: $0[0..<address.valueLength]),
+                    into: &out
+                )
             }
         }
 

@@ -37,7 +37,9 @@ public struct STUNMessageView: ~Escapable {
         let cookie = Self.u32(bytes, 4)
         guard cookie == Self.magicCookie else { throw .badMagicCookie(cookie) }
         let declared = Int(Self.u16(bytes, 2))
-        guard declared + Self.headerSize == count else { throw .lengthMismatch(declared: declared, available: count - Self.headerSize) }
+        guard declared + Self.headerSize == count else {
+            throw .lengthMismatch(declared: declared, available: count - Self.headerSize)
+        }
         guard declared % 4 == 0 else { throw .unalignedLength(declared) }
 
         var integrity: Int?
@@ -47,15 +49,22 @@ public struct STUNMessageView: ~Escapable {
             guard offset + 4 <= count else { throw .truncated(needed: offset + 4, available: count) }
             let type = Self.u16(bytes, offset)
             let length = Int(Self.u16(bytes, offset + 2))
-            guard offset + 4 + (length + 3) & ~3 <= count else { throw .attributeOverrun(type: type, offset: offset, length: length) }
+            guard offset + 4 + (length + 3) & ~3 <= count else {
+                throw .attributeOverrun(type: type, offset: offset, length: length)
+            }
             if fingerprint != nil { throw .attributeAfterFingerprint(type: type) }
-            if let fixed = STUNAttributeType.fixedLength(type), fixed != length { throw .badAttributeLength(type: type, length: length) }
+            if let fixed = STUNAttributeType.fixedLength(type), fixed != length {
+                throw .badAttributeLength(type: type, length: length)
+            }
             switch type {
             case STUNAttributeType.messageIntegrity where integrity == nil: integrity = offset
             case STUNAttributeType.fingerprint: fingerprint = offset
             case STUNAttributeType.xorMappedAddress, STUNAttributeType.mappedAddress:
                 let family = length >= 2 ? bytes.unsafeLoad(fromByteOffset: offset + 5, as: UInt8.self) : 0
-                guard (family == STUNAddress.familyIPv4 && length == 8) || (family == STUNAddress.familyIPv6 && length == 20) else {
+                guard
+                    (family == STUNAddress.familyIPv4 && length == 8)
+                        || (family == STUNAddress.familyIPv6 && length == 20)
+                else {
                     throw .badAddress(family: family, length: length)
                 }
             case STUNAttributeType.errorCode:
@@ -68,9 +77,10 @@ public struct STUNMessageView: ~Escapable {
         }
         if let fingerprint {
             let found = Self.u32(bytes, fingerprint + 4)
-            let expected = bytes.withUnsafeBytes { raw in
-                Crc32.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<fingerprint]))
-            } ^ Self.fingerprintXor
+            let expected =
+                bytes.withUnsafeBytes { raw in
+                    Crc32.checksum(UnsafeRawBufferPointer(rebasing: raw[0..<fingerprint]))
+                } ^ Self.fingerprintXor
             guard found == expected else { throw .fingerprintMismatch(expected: expected, found: found) }
         }
         self.bytes = bytes
@@ -133,9 +143,13 @@ public struct STUNMessageView: ~Escapable {
     /// USE-CANDIDATE (RFC 8445 §7.1.2): the controlling agent nominates this pair.
     public var useCandidate: Bool { valueRange(of: STUNAttributeType.useCandidate) != nil }
     /// ICE-CONTROLLING's tie-breaker (RFC 8445 §7.1.3).
-    public var iceControlling: UInt64? { valueRange(of: STUNAttributeType.iceControlling).map { Self.u64(bytes, $0.lowerBound) } }
+    public var iceControlling: UInt64? {
+        valueRange(of: STUNAttributeType.iceControlling).map { Self.u64(bytes, $0.lowerBound) }
+    }
     /// ICE-CONTROLLED's tie-breaker.
-    public var iceControlled: UInt64? { valueRange(of: STUNAttributeType.iceControlled).map { Self.u64(bytes, $0.lowerBound) } }
+    public var iceControlled: UInt64? {
+        valueRange(of: STUNAttributeType.iceControlled).map { Self.u64(bytes, $0.lowerBound) }
+    }
 
     /// XOR-MAPPED-ADDRESS (§14.2), un-XORed with the magic cookie and transaction ID.
     public var xorMappedAddress: STUNAddress? {
@@ -146,7 +160,11 @@ public struct STUNMessageView: ~Escapable {
             return .ipv4(Self.u32(bytes, v + 4) ^ Self.magicCookie, port: port)
         }
         // IPv6: XORed with the cookie followed by the transaction ID, i.e. header bytes 4..<20.
-        return .ipv6(high: Self.u64(bytes, v + 4) ^ Self.u64(bytes, 4), low: Self.u64(bytes, v + 12) ^ Self.u64(bytes, 12), port: port)
+        return .ipv6(
+            high: Self.u64(bytes, v + 4) ^ Self.u64(bytes, 4),
+            low: Self.u64(bytes, v + 12) ^ Self.u64(bytes, 12),
+            port: port
+        )
     }
 
     /// MAPPED-ADDRESS (§14.1), as old servers send it.
@@ -161,7 +179,9 @@ public struct STUNMessageView: ~Escapable {
     }
 
     /// ERROR-CODE's number, 300...699 (§14.8), e.g. 487 Role Conflict (RFC 8445 §7.3.1.1).
-    public var errorCode: UInt16? { valueRange(of: STUNAttributeType.errorCode).map { Self.errorCode(bytes, $0.lowerBound) } }
+    public var errorCode: UInt16? {
+        valueRange(of: STUNAttributeType.errorCode).map { Self.errorCode(bytes, $0.lowerBound) }
+    }
     /// ERROR-CODE's reason phrase (UTF-8).
     public var errorReason: RawSpan? {
         @_lifetime(copy self) get {
@@ -195,7 +215,9 @@ public struct STUNMessageView: ~Escapable {
     /// HMAC-SHA1 of `message[0..<integrityOffset]` with the header length patched to end just after
     /// a MESSAGE-INTEGRITY attribute at `integrityOffset`; the MAC goes to `mac[0..<20]`.
     static func authenticate(
-        _ message: UnsafeRawBufferPointer, upTo integrityOffset: Int, key: UnsafeRawBufferPointer,
+        _ message: UnsafeRawBufferPointer,
+        upTo integrityOffset: Int,
+        key: UnsafeRawBufferPointer,
         into mac: UnsafeMutableRawBufferPointer
     ) {
         var hmac = HmacSha1(key: key)

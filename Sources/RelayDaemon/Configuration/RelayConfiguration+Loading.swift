@@ -10,26 +10,42 @@ extension RelayConfiguration {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ConfigurationError(source: .file(path: path, line: Self.line(of: error)), key: nil, message: "YAML syntax: \(Self.problem(of: error))")
+            throw ConfigurationError(
+                source: .file(path: path, line: Self.line(of: error)),
+                key: nil,
+                message: "YAML syntax: \(Self.problem(of: error))"
+            )
         } catch {
             throw ConfigurationError(source: .file(path: path, line: 1), key: nil, message: "\(error)")
         }
         guard let root else { return }  // an empty file: the defaults
         guard let sections = root.mapping else {
-            throw ConfigurationError(source: .file(path: path, line: root.mark?.line ?? 1), key: nil, message: "expected a mapping of sections (http:, media:, ...)")
+            throw ConfigurationError(
+                source: .file(path: path, line: root.mark?.line ?? 1),
+                key: nil,
+                message: "expected a mapping of sections (http:, media:, ...)"
+            )
         }
         for (sectionNode, body) in sections {
             let section = sectionNode.string ?? ""
             let sectionLine = sectionNode.mark?.line ?? 1
             if body.null != nil { continue }  // a section whose keys are all commented out
             guard let entries = body.mapping else {
-                throw ConfigurationError(source: .file(path: path, line: sectionLine), key: section, message: "expected a mapping of keys under \"\(section):\"")
+                throw ConfigurationError(
+                    source: .file(path: path, line: sectionLine),
+                    key: section,
+                    message: "expected a mapping of keys under \"\(section):\""
+                )
             }
             for (keyNode, valueNode) in entries {
                 let dotted = "\(section).\(keyNode.string ?? "")"
                 let line = keyNode.mark?.line ?? sectionLine
                 guard let key = ConfigurationKey.named(dotted) else {
-                    throw ConfigurationError(source: .file(path: path, line: line), key: dotted, message: "unknown key\(Self.suggestion(for: dotted))")
+                    throw ConfigurationError(
+                        source: .file(path: path, line: line),
+                        key: dotted,
+                        message: "unknown key\(Self.suggestion(for: dotted))"
+                    )
                 }
                 let value: ConfigurationKey.Value
                 switch valueNode {
@@ -38,18 +54,30 @@ extension RelayConfiguration {
                     var items: [String] = []
                     for item in sequence {
                         guard let text = item.scalar?.string else {
-                            throw ConfigurationError(source: .file(path: path, line: item.mark?.line ?? line), key: dotted, message: "list items must be plain values")
+                            throw ConfigurationError(
+                                source: .file(path: path, line: item.mark?.line ?? line),
+                                key: dotted,
+                                message: "list items must be plain values"
+                            )
                         }
                         items.append(text)
                     }
                     value = .list(items)
                 default:
-                    throw ConfigurationError(source: .file(path: path, line: line), key: dotted, message: "expected a value or a list, got a mapping")
+                    throw ConfigurationError(
+                        source: .file(path: path, line: line),
+                        key: dotted,
+                        message: "expected a value or a list, got a mapping"
+                    )
                 }
                 do {
                     try key.apply(&self, value)
                 } catch {
-                    throw ConfigurationError(source: .file(path: path, line: valueNode.mark?.line ?? line), key: dotted, message: error.message)
+                    throw ConfigurationError(
+                        source: .file(path: path, line: valueNode.mark?.line ?? line),
+                        key: dotted,
+                        message: error.message
+                    )
                 }
             }
         }
@@ -62,12 +90,20 @@ extension RelayConfiguration {
         for (variable, text) in environment.sorted(by: { $0.key < $1.key }) where variable.hasPrefix("VISITRELAY_") {
             if Self.ignoredEnvironment.contains(variable) { continue }
             guard let key = known[variable] else {
-                throw ConfigurationError(source: .environment(variable: variable), key: nil, message: "not a configuration key")
+                throw ConfigurationError(
+                    source: .environment(variable: variable),
+                    key: nil,
+                    message: "not a configuration key"
+                )
             }
             do {
                 try key.apply(&self, .scalar(text))
             } catch {
-                throw ConfigurationError(source: .environment(variable: variable), key: key.path, message: error.message)
+                throw ConfigurationError(
+                    source: .environment(variable: variable),
+                    key: key.path,
+                    message: error.message
+                )
             }
         }
     }
@@ -82,25 +118,38 @@ extension RelayConfiguration {
         }
         for (key, items) in [("media.announce", announce), ("media.announce_tcp", announceTCP)] {
             for item in items where Self.transportAddress(item) == nil {
-                throw fail(key, "\"\(item)\" is not an IP address and port (a.b.c.d:port or [IPv6]:port); browsers get it as their candidate")
+                throw fail(
+                    key,
+                    "\"\(item)\" is not an IP address and port (a.b.c.d:port or [IPv6]:port); browsers get it as their candidate"
+                )
             }
         }
         if !announce.isEmpty && announce.count != workers {
-            throw fail("media.announce", "media.announce needs one address per worker (\(workers)), got \(announce.count)")
+            throw fail(
+                "media.announce",
+                "media.announce needs one address per worker (\(workers)), got \(announce.count)"
+            )
         }
         if !announceTCP.isEmpty && announceTCP.count != workers {
-            throw fail("media.announce_tcp", "media.announce_tcp needs one address per worker (\(workers)), got \(announceTCP.count)")
+            throw fail(
+                "media.announce_tcp",
+                "media.announce_tcp needs one address per worker (\(workers)), got \(announceTCP.count)"
+            )
         }
         // A wildcard bind announces nothing a browser can reach (it used to announce 0.0.0.0, or
         // 127.0.0.1 for an address the candidate parser did not read): the operator must say which
         // address browsers use.
         if udp.isWildcard && announce.isEmpty {
-            throw fail("media.announce", "media.udp \(udp) binds every address: set media.announce to the address browsers reach (one host:port per worker)")
+            throw fail(
+                "media.announce",
+                "media.udp \(udp) binds every address: set media.announce to the address browsers reach (one host:port per worker)"
+            )
         }
         if let tcp = tcpListen, tcp.isWildcard && announceTCP.isEmpty {
             throw fail(
                 "media.announce_tcp",
-                "media.tcp \(tcp)\(self.tcp == .sameAsUDP ? " (the media.udp address)" : "") binds every address: set media.announce_tcp to the address browsers reach (one host:port per worker), or media.tcp: off")
+                "media.tcp \(tcp)\(self.tcp == .sameAsUDP ? " (the media.udp address)" : "") binds every address: set media.announce_tcp to the address browsers reach (one host:port per worker), or media.tcp: off"
+            )
         }
         if !turnURLs.isEmpty && turnSecretFile == nil {
             throw fail("turn.secret_file", "turn.urls needs turn.secret_file")
@@ -108,10 +157,14 @@ extension RelayConfiguration {
         if tokenSecretFile == nil && tokenPublicKeyFile == nil && !httpListen.isLoopback {
             throw fail(
                 "tokens.hs256_secret_file",
-                "http.listen \(httpListen) is not loopback: set tokens.hs256_secret_file or tokens.es256_public_key_file (tokenless joins are for loopback only)")
+                "http.listen \(httpListen) is not loopback: set tokens.hs256_secret_file or tokens.es256_public_key_file (tokenless joins are for loopback only)"
+            )
         }
         if (tlsCertificateFile == nil) != (tlsKeyFile == nil) {
-            throw fail(tlsCertificateFile == nil ? "http.tls_certificate" : "http.tls_key", "http.tls_certificate and http.tls_key go together")
+            throw fail(
+                tlsCertificateFile == nil ? "http.tls_certificate" : "http.tls_key",
+                "http.tls_certificate and http.tls_key go together"
+            )
         }
         if turnURLs.isEmpty && turnSecretFile != nil {
             throw fail("turn.urls", "turn.secret_file is set but turn.urls is empty")
@@ -147,7 +200,8 @@ extension RelayConfiguration {
     }
 
     static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         var previous = Array(0...b.count)
         for i in 1...max(a.count, 1) where !a.isEmpty {
             var current = [i] + [Int](repeating: 0, count: b.count)
@@ -164,7 +218,9 @@ extension RelayConfiguration {
     /// Defaults, then the file at `path` (if any), then the environment, then command-line
     /// overrides `(option, key, value)`; then the cross-key checks.
     static func load(
-        path: String?, environment: [String: String], overrides: [(String, String, ConfigurationKey.Value)] = []
+        path: String?,
+        environment: [String: String],
+        overrides: [(String, String, ConfigurationKey.Value)] = []
     ) throws(ConfigurationError) -> RelayConfiguration {
         var configuration = RelayConfiguration()
         if let path {
@@ -172,7 +228,11 @@ extension RelayConfiguration {
             do {
                 text = try String(contentsOfFile: path, encoding: .utf8)
             } catch {
-                throw ConfigurationError(source: .commandLine(option: "--config"), key: nil, message: "cannot read \(path): \(error.localizedDescription)")
+                throw ConfigurationError(
+                    source: .commandLine(option: "--config"),
+                    key: nil,
+                    message: "cannot read \(path): \(error.localizedDescription)"
+                )
             }
             try configuration.apply(yaml: text, path: path)
         }
@@ -194,12 +254,22 @@ extension RelayConfiguration {
         guard let adminTokenFile else { return nil }
         let token: String
         do {
-            token = try String(contentsOfFile: adminTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            token = try String(contentsOfFile: adminTokenFile, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
         } catch {
-            throw ConfigurationError(source: .commandLine(option: "configuration"), key: "admin.token_file", message: "cannot read \(adminTokenFile): \(error.localizedDescription)")
+            throw ConfigurationError(
+                source: .commandLine(option: "configuration"),
+                key: "admin.token_file",
+                message: "cannot read \(adminTokenFile): \(error.localizedDescription)"
+            )
         }
         guard token.utf8.count >= 24 else {
-            throw ConfigurationError(source: .commandLine(option: "configuration"), key: "admin.token_file", message: "the admin token must have at least 24 characters")
+            throw ConfigurationError(
+                source: .commandLine(option: "configuration"),
+                key: "admin.token_file",
+                message: "the admin token must have at least 24 characters"
+            )
         }
         return token
     }
@@ -211,20 +281,32 @@ extension RelayConfiguration {
             do {
                 return try String(contentsOfFile: path, encoding: .utf8)
             } catch {
-                throw ConfigurationError(source: .commandLine(option: "configuration"), key: key, message: "cannot read \(path): \(error.localizedDescription)")
+                throw ConfigurationError(
+                    source: .commandLine(option: "configuration"),
+                    key: key,
+                    message: "cannot read \(path): \(error.localizedDescription)"
+                )
             }
         }
-        let secret = try read(tokenSecretFile, key: "tokens.hs256_secret_file")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let secret = try read(tokenSecretFile, key: "tokens.hs256_secret_file")?.trimmingCharacters(
+            in: .whitespacesAndNewlines
+        )
         if let secret, secret.utf8.count < 32 {
             throw ConfigurationError(
-                source: .commandLine(option: "configuration"), key: "tokens.hs256_secret_file", message: "the HS256 secret must have at least 32 bytes")
+                source: .commandLine(option: "configuration"),
+                key: "tokens.hs256_secret_file",
+                message: "the HS256 secret must have at least 32 bytes"
+            )
         }
         let pem = try read(tokenPublicKeyFile, key: "tokens.es256_public_key_file")
         do {
             return try await JoinTokenVerifier.make(hs256Secret: secret, es256PublicKeyPEM: pem)
         } catch {
             throw ConfigurationError(
-                source: .commandLine(option: "configuration"), key: "tokens.es256_public_key_file", message: "not an ES256 (P-256) public key in PEM: \(error)")
+                source: .commandLine(option: "configuration"),
+                key: "tokens.es256_public_key_file",
+                message: "not an ES256 (P-256) public key in PEM: \(error)"
+            )
         }
     }
 
@@ -233,15 +315,22 @@ extension RelayConfiguration {
         guard !turnURLs.isEmpty, let turnSecretFile else { return nil }
         let secret: String
         do {
-            secret = try String(contentsOfFile: turnSecretFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            secret = try String(contentsOfFile: turnSecretFile, encoding: .utf8).trimmingCharacters(
+                in: .whitespacesAndNewlines
+            )
         } catch {
             throw ConfigurationError(
-                source: .commandLine(option: "configuration"), key: "turn.secret_file",
-                message: "cannot read \(turnSecretFile): \(error.localizedDescription)")
+                source: .commandLine(option: "configuration"),
+                key: "turn.secret_file",
+                message: "cannot read \(turnSecretFile): \(error.localizedDescription)"
+            )
         }
         guard secret.count >= 16 else {
             throw ConfigurationError(
-                source: .commandLine(option: "configuration"), key: "turn.secret_file", message: "the secret must have at least 16 characters")
+                source: .commandLine(option: "configuration"),
+                key: "turn.secret_file",
+                message: "the secret must have at least 16 characters"
+            )
         }
         return TurnSettings(urls: turnURLs, secret: secret, lifetimeSeconds: turnTTLSeconds)
     }

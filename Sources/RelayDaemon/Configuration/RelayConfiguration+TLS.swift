@@ -13,7 +13,8 @@ struct TLSIdentity: Sendable {
     /// The leaf certificate's serial number in hex, which the reload log names so an operator can
     /// see the renewed certificate is the one served.
     var serialHex: String {
-        chain.first.map { $0.serialNumber.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined() } ?? ""
+        chain.first.map { $0.serialNumber.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16) }.joined() }
+            ?? ""
     }
 
     /// The override a new TLS connection's handshake takes its certificate and key from.
@@ -33,7 +34,11 @@ extension RelayConfiguration {
     func tlsIdentity() throws(ConfigurationError) -> TLSIdentity? {
         guard let tlsCertificateFile, let tlsKeyFile else { return nil }
         func fail(_ key: String, _ file: String, _ error: any Error) -> ConfigurationError {
-            ConfigurationError(source: .commandLine(option: "configuration"), key: key, message: "cannot use \(file): \(error)")
+            ConfigurationError(
+                source: .commandLine(option: "configuration"),
+                key: key,
+                message: "cannot use \(file): \(error)"
+            )
         }
         let chain: [NIOSSLCertificate]
         do {
@@ -41,7 +46,9 @@ extension RelayConfiguration {
         } catch {
             throw fail("http.tls_certificate", tlsCertificateFile, error)
         }
-        guard !chain.isEmpty else { throw fail("http.tls_certificate", tlsCertificateFile, NIOSSLError.failedToLoadCertificate) }
+        guard !chain.isEmpty else {
+            throw fail("http.tls_certificate", tlsCertificateFile, NIOSSLError.failedToLoadCertificate)
+        }
         let key: NIOSSLPrivateKey
         do {
             key = try NIOSSLPrivateKey(file: tlsKeyFile, format: .pem)
@@ -52,8 +59,10 @@ extension RelayConfiguration {
             _ = try NIOSSLContext(configuration: Self.serverTLS(chain: chain, key: key))
         } catch {
             throw ConfigurationError(
-                source: .commandLine(option: "configuration"), key: "http.tls_key",
-                message: "\(tlsKeyFile) is not the private key of \(tlsCertificateFile): \(error)")
+                source: .commandLine(option: "configuration"),
+                key: "http.tls_key",
+                message: "\(tlsKeyFile) is not the private key of \(tlsCertificateFile): \(error)"
+            )
         }
         return TLSIdentity(chain: chain, key: key, certificateFile: tlsCertificateFile)
     }
@@ -65,7 +74,8 @@ extension RelayConfiguration {
     /// is what makes a reload apply to every new connection while the established ones (a visit's
     /// events WebSocket) keep the certificate they were opened with.
     static func tlsConfiguration(
-        initial: TLSIdentity, current: @escaping @Sendable () -> TLSIdentity?
+        initial: TLSIdentity,
+        current: @escaping @Sendable () -> TLSIdentity?
     ) -> TLSConfiguration {
         var configuration = serverTLS(chain: initial.chain, key: initial.key)
         configuration.sslContextCallback = { _, promise in
@@ -76,7 +86,9 @@ extension RelayConfiguration {
 
     private static func serverTLS(chain: [NIOSSLCertificate], key: NIOSSLPrivateKey) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+            certificateChain: chain.map { .certificate($0) },
+            privateKey: .privateKey(key)
+        )
         configuration.minimumTLSVersion = .tlsv12
         return configuration
     }

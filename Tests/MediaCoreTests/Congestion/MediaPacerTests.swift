@@ -6,7 +6,11 @@ struct MediaPacerTests {
     let start = ContinuousClock.Instant.now
 
     /// Sends everything `pacer` lets go at `now`; returns the entries in the order they went.
-    func drain(_ pacer: inout MediaPacer, at now: ContinuousClock.Instant, window: MediaPacer.CongestionWindow? = nil)
+    func drain(
+        _ pacer: inout MediaPacer,
+        at now: ContinuousClock.Instant,
+        window: MediaPacer.CongestionWindow? = nil
+    )
         -> [MediaPacer.Entry]
     {
         var out: [MediaPacer.Entry] = []
@@ -38,7 +42,9 @@ struct MediaPacerTests {
         while now < start + .milliseconds(300) {
             now += .milliseconds(10)
             sentBy += drain(&pacer, at: now).count
-            if now == start + .milliseconds(100) { #expect(sentBy <= 17, "1,500 + 100 ms x 150 bytes, and one into debt") }
+            if now == start + .milliseconds(100) {
+                #expect(sentBy <= 17, "1,500 + 100 ms x 150 bytes, and one into debt")
+            }
         }
         let empty = pacer.isEmpty
         #expect(sentBy == 30 && empty)
@@ -80,7 +86,11 @@ struct MediaPacerTests {
         let (stale, audioLeft) = (pacer.staleAudioDropped, pacer.count(of: .audio))
         #expect(stale == 1 && audioLeft == 0)
         // The window opens (feedback came): video goes.
-        #expect(drain(&pacer, at: start + .milliseconds(250), window: .init(bytesInFlight: 0, windowBytes: 5_000)).map(\.tag) == [1])
+        #expect(
+            drain(&pacer, at: start + .milliseconds(250), window: .init(bytesInFlight: 0, windowBytes: 5_000)).map(
+                \.tag
+            ) == [1]
+        )
     }
 
     @Test("what waits leaves within the queue bound even when the rate is far too low for it")
@@ -150,7 +160,9 @@ struct MediaPacerTests {
         #expect(drain(&pacer, at: start + .milliseconds(500), window: stuck).map(\.tag) == [2])
     }
 
-    @Test("with a window hold limit, video that has waited that long for a full window goes anyway, in order, at the pacing rate")
+    @Test(
+        "with a window hold limit, video that has waited that long for a full window goes anyway, in order, at the pacing rate"
+    )
     func windowHoldLimit() {
         var configuration = MediaPacer.Configuration()
         configuration.windowHoldLimit = .milliseconds(250)
@@ -163,7 +175,10 @@ struct MediaPacerTests {
         _ = pacer.enqueue(.video, size: 1_000, tag: 3, now: start + .milliseconds(100))
         #expect(drain(&pacer, at: start + .milliseconds(200), window: full).isEmpty, "the window holds them")
         #expect(drain(&pacer, at: start + .milliseconds(259), window: full).isEmpty, "2 has waited 249 ms")
-        #expect(drain(&pacer, at: start + .milliseconds(260), window: full).map(\.tag) == [2], "2 has waited 250 ms; 3, 160 ms")
+        #expect(
+            drain(&pacer, at: start + .milliseconds(260), window: full).map(\.tag) == [2],
+            "2 has waited 250 ms; 3, 160 ms"
+        )
         #expect(drain(&pacer, at: start + .milliseconds(350), window: full).map(\.tag) == [3])
         // Without the limit (a sender whose encoder follows the estimate) the window holds video
         // until the 500 ms keepalive.
@@ -175,7 +190,9 @@ struct MediaPacerTests {
         #expect(drain(&holding, at: start + .milliseconds(400), window: full).isEmpty)
     }
 
-    @Test("towards an unreachable receiver the window holds video despite the hold limit, and what waited past the queue's limit is dropped")
+    @Test(
+        "towards an unreachable receiver the window holds video despite the hold limit, and what waited past the queue's limit is dropped"
+    )
     func unreachableDropsStaleVideo() {
         var configuration = MediaPacer.Configuration()
         configuration.windowHoldLimit = .milliseconds(250)

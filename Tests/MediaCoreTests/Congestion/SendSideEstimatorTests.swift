@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 @Suite("Send-side estimator parts")
 struct SendSideEstimatorTests {
@@ -62,7 +63,13 @@ struct SendSideEstimatorTests {
         var rate = AimdRateControl(parameters: Self.parameters)
         rate.update(usage: .overusing, acknowledged: 1_000_000, rttMs: 100, nowMs: 0)
         #expect(rate.bitrate == 300_000, "never above the current rate on overuse")
-        var high = AimdRateControl(parameters: { var p = Self.parameters; p.startBitrate = 2_000_000; return p }())
+        var high = AimdRateControl(
+            parameters: {
+                var p = Self.parameters
+                p.startBitrate = 2_000_000
+                return p
+            }()
+        )
         high.update(usage: .overusing, acknowledged: 1_000_000, rttMs: 100, nowMs: 0)
         #expect(high.bitrate == 850_000)
         high.update(usage: .overusing, acknowledged: 800_000, rttMs: 100, nowMs: 50)
@@ -70,7 +77,13 @@ struct SendSideEstimatorTests {
         high.update(usage: .overusing, acknowledged: 800_000, rttMs: 100, nowMs: 150)
         #expect(high.bitrate == 680_000)
         // A bounded decrease (rural4G takes at most half per step).
-        var bounded = AimdRateControl(parameters: { var p = SendSideEstimatorParameters.rural4G; p.startBitrate = 2_000_000; return p }())
+        var bounded = AimdRateControl(
+            parameters: {
+                var p = SendSideEstimatorParameters.rural4G
+                p.startBitrate = 2_000_000
+                return p
+            }()
+        )
         bounded.update(usage: .overusing, acknowledged: 200_000, rttMs: 100, nowMs: 0)
         #expect(bounded.bitrate == 1_000_000)
     }
@@ -106,7 +119,10 @@ struct SendSideEstimatorTests {
                 guard feedback, ms % 100 == 90 else { continue }
                 estimator.beginFeedback()
                 for packet in pending {
-                    estimator.addReport(sequence: packet.sequence, arrivalTimeUs: lost(packet.sentMs) ? nil : Int64(packet.sentMs + 40) * 1000)
+                    estimator.addReport(
+                        sequence: packet.sequence,
+                        arrivalTimeUs: lost(packet.sentMs) ? nil : Int64(packet.sentMs + 40) * 1000
+                    )
                 }
                 estimator.endFeedback(now: origin + .milliseconds(ms + 50))
                 pending.removeAll()
@@ -116,7 +132,10 @@ struct SendSideEstimatorTests {
         let before = estimator.targetBitrate
         run(from: 3_000, to: 13_000, lost: { _ in true }, feedback: false)  // the link is out: nothing comes back
         run(from: 13_000, to: 15_000, lost: { $0 < 13_000 }, feedback: true)
-        #expect(estimator.lastLossFraction < 0.05, "the outage's packets counted as loss: \(estimator.lastLossFraction)")
+        #expect(
+            estimator.lastLossFraction < 0.05,
+            "the outage's packets counted as loss: \(estimator.lastLossFraction)"
+        )
         #expect(estimator.targetBitrate >= 0.9 * before, "the rate fell from \(before) to \(estimator.targetBitrate)")
     }
 }

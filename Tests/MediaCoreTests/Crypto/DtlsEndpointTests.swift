@@ -20,7 +20,8 @@ struct DtlsEndpointTests {
     func handshake(relayIsClient: Bool) throws {
         var pair = try DtlsPair(
             clientIdentity: relayIsClient ? Self.relay : Self.browser,
-            serverIdentity: relayIsClient ? Self.browser : Self.relay)
+            serverIdentity: relayIsClient ? Self.browser : Self.relay
+        )
         pair.start()
         Self.run(&pair)
         let connected = pair.bothConnected
@@ -82,7 +83,10 @@ struct DtlsEndpointTests {
             var serverIndex = 0
             var clientIndex = 0
             pair.deliver { toServer, _ in
-                if toServer { defer { serverIndex += 1 }; return verdicts[serverIndex] }
+                if toServer {
+                    defer { serverIndex += 1 }
+                    return verdicts[serverIndex]
+                }
                 defer { clientIndex += 1 }
                 return verdicts[serverCount + clientIndex]
             }
@@ -114,7 +118,10 @@ struct DtlsEndpointTests {
                 guard pair.advanceToNextTimer() else { break }
             }
             pair.deliver { toServer, _ in
-                if !toServer && !droppedOnce { droppedOnce = true; return true }
+                if !toServer && !droppedOnce {
+                    droppedOnce = true
+                    return true
+                }
                 return false
             }
         }
@@ -125,9 +132,15 @@ struct DtlsEndpointTests {
     @Test("retransmission backs off and gives up when nothing answers")
     func retransmissionLimit() throws {
         var client = try DtlsEndpoint(
-            role: .client, identity: Self.browser, remoteFingerprint: Self.relay.fingerprint,
-            retransmit: .init(initialTimeout: .milliseconds(100), maximumTimeout: .milliseconds(400),
-                              maximumRetransmissions: 3))
+            role: .client,
+            identity: Self.browser,
+            remoteFingerprint: Self.relay.fingerprint,
+            retransmit: .init(
+                initialTimeout: .milliseconds(100),
+                maximumTimeout: .milliseconds(400),
+                maximumRetransmissions: 3
+            )
+        )
         var now = ContinuousClock.now
         _ = client.start(now: now)
         let hello = client.takeOutgoing()
@@ -156,9 +169,11 @@ struct DtlsEndpointTests {
     func fingerprintMismatch(serverChecks: Bool) throws {
         let stranger = try DtlsIdentity(commonName: "stranger")
         var pair = try DtlsPair(
-            clientIdentity: Self.browser, serverIdentity: Self.relay,
+            clientIdentity: Self.browser,
+            serverIdentity: Self.relay,
             clientExpects: serverChecks ? nil : stranger.fingerprint,
-            serverExpects: serverChecks ? stranger.fingerprint : nil)
+            serverExpects: serverChecks ? stranger.fingerprint : nil
+        )
         pair.start()
         Self.run(&pair, rounds: 10)
         let connected = pair.bothConnected

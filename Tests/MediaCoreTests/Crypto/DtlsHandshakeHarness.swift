@@ -15,24 +15,38 @@ struct DtlsPair: ~Copyable {
     var sentByServer = 0
 
     init(
-        clientIdentity: DtlsIdentity, serverIdentity: DtlsIdentity,
-        clientExpects: DtlsFingerprint? = nil, serverExpects: DtlsFingerprint? = nil,
+        clientIdentity: DtlsIdentity,
+        serverIdentity: DtlsIdentity,
+        clientExpects: DtlsFingerprint? = nil,
+        serverExpects: DtlsFingerprint? = nil,
         mtu: Int = DtlsEndpoint.defaultMTU
     ) throws {
         let client = try DtlsEndpoint(
-            role: .client, identity: clientIdentity,
-            remoteFingerprint: clientExpects ?? serverIdentity.fingerprint, mtu: mtu)
+            role: .client,
+            identity: clientIdentity,
+            remoteFingerprint: clientExpects ?? serverIdentity.fingerprint,
+            mtu: mtu
+        )
         let server = try DtlsEndpoint(
-            role: .server, identity: serverIdentity,
-            remoteFingerprint: serverExpects ?? clientIdentity.fingerprint, mtu: mtu)
+            role: .server,
+            identity: serverIdentity,
+            remoteFingerprint: serverExpects ?? clientIdentity.fingerprint,
+            mtu: mtu
+        )
         self.client = client
         self.server = server
         now = ContinuousClock.now
     }
 
     mutating func collect() {
-        while let d = client.takeOutgoing() { toServer.append(d); sentByClient += 1 }
-        while let d = server.takeOutgoing() { toClient.append(d); sentByServer += 1 }
+        while let d = client.takeOutgoing() {
+            toServer.append(d)
+            sentByClient += 1
+        }
+        while let d = server.takeOutgoing() {
+            toClient.append(d)
+            sentByServer += 1
+        }
     }
 
     mutating func start() {

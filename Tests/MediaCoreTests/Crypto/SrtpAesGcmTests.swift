@@ -11,10 +11,18 @@ struct SrtpAesGcmTests {
 
     /// An RTP packet with `csrcs` CSRCs, an optional one-word RFC 8285 extension block and optional
     /// 4 bytes of padding, followed by trailer room.
-    static func packet(ssrc: UInt32, sequence: UInt16, csrcs: Int = 0, extended: Bool = false, padded: Bool = false,
-                       payload: Int = 300) -> (bytes: [UInt8], length: Int) {
-        var bytes: [UInt8] = [0x80 | (padded ? 0x20 : 0) | (extended ? 0x10 : 0) | UInt8(csrcs), 96,
-                              UInt8(sequence >> 8), UInt8(sequence & 0xFF), 0, 1, 0x5F, 0x90]
+    static func packet(
+        ssrc: UInt32,
+        sequence: UInt16,
+        csrcs: Int = 0,
+        extended: Bool = false,
+        padded: Bool = false,
+        payload: Int = 300
+    ) -> (bytes: [UInt8], length: Int) {
+        var bytes: [UInt8] = [
+            0x80 | (padded ? 0x20 : 0) | (extended ? 0x10 : 0) | UInt8(csrcs), 96,
+            UInt8(sequence >> 8), UInt8(sequence & 0xFF), 0, 1, 0x5F, 0x90,
+        ]
         bytes += withUnsafeBytes(of: ssrc.bigEndian, Array.init)
         for index in 0..<csrcs { bytes += [0, 0, 0, UInt8(index + 1)] }
         if extended { bytes += [0xBE, 0xDE, 0x00, 0x01, 0x10, 0xAA, 0x00, 0x00] }
@@ -25,7 +33,10 @@ struct SrtpAesGcmTests {
         return (bytes, length)
     }
 
-    static func context(_ direction: SrtpContext.Direction, _ rtp: SrtpContext.RTPImplementation = .preferOwn) throws -> SrtpContext {
+    static func context(
+        _ direction: SrtpContext.Direction,
+        _ rtp: SrtpContext.RTPImplementation = .preferOwn
+    ) throws -> SrtpContext {
         try SrtpContext(profile: profile, keyAndSalt: key, direction: direction, rtp: rtp)
     }
 
@@ -40,14 +51,22 @@ struct SrtpAesGcmTests {
             for step in 0..<24 {
                 let sequence = UInt16(truncatingIfNeeded: 65_520 + step)  // wraps after 16 packets: ROC 0 -> 1
                 let shape = step % 4
-                let (plain, length) = Self.packet(ssrc: ssrc, sequence: sequence, csrcs: shape == 1 ? 2 : 0,
-                                                  extended: shape == 2, padded: shape == 3)
+                let (plain, length) = Self.packet(
+                    ssrc: ssrc,
+                    sequence: sequence,
+                    csrcs: shape == 1 ? 2 : 0,
+                    extended: shape == 2,
+                    padded: shape == 3
+                )
                 var ours = plain
                 var theirs = plain
                 let ourLength = try ownOut.protectRTP(&ours, length: length)
                 let theirLength = try libOut.protectRTP(&theirs, length: length)
                 #expect(ourLength == length + 16 && theirLength == ourLength)
-                #expect(ours[0..<ourLength] == theirs[0..<theirLength], "ssrc \(ssrc) sequence \(sequence) shape \(shape)")
+                #expect(
+                    ours[0..<ourLength] == theirs[0..<theirLength],
+                    "ssrc \(ssrc) sequence \(sequence) shape \(shape)"
+                )
                 let opened = try libIn.unprotectRTP(&ours, length: ourLength)
                 let openedOwn = try ownIn.unprotectRTP(&theirs, length: theirLength)
                 #expect(opened == length && openedOwn == length)

@@ -18,10 +18,11 @@ struct SrtpContextTests {
     }
 
     /// An RTCP receiver report (RFC 3550 §6.4.2) with no report blocks, plus trailer room.
-    static let rtcpPacket: [UInt8] = [
-        0x80, 201, 0x00, 0x01,  // V=2, RC=0, PT=RR, length=1
-        0x12, 0x34, 0x56, 0x78,  // SSRC of sender
-    ] + [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
+    static let rtcpPacket: [UInt8] =
+        [
+            0x80, 201, 0x00, 0x01,  // V=2, RC=0, PT=RR, length=1
+            0x12, 0x34, 0x56, 0x78,  // SSRC of sender
+        ] + [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
 
     static func keyPair(_ profile: SrtpProfile) throws -> SrtpKeyingMaterial {
         let relay = try DtlsIdentity(commonName: "relay", srtpProfiles: [profile])
@@ -102,7 +103,11 @@ struct SrtpContextTests {
             _ = try receiver.unprotectRTP(&packet, length: length)
         }
         #expect(throws: SrtpError.badKeyLength(expected: 28, actual: 30)) {
-            _ = try SrtpContext(profile: .aeadAes128Gcm, keyAndSalt: [UInt8](repeating: 0, count: 30), direction: .inbound)
+            _ = try SrtpContext(
+                profile: .aeadAes128Gcm,
+                keyAndSalt: [UInt8](repeating: 0, count: 30),
+                direction: .inbound
+            )
         }
         var small = [UInt8](repeating: 0, count: 1210)
         #expect(throws: SrtpError.bufferTooSmall(needed: 1220, available: 1210)) {

@@ -67,9 +67,15 @@ struct IceLiteAgentTests {
         let r9 = agent.handleAuthenticatedRequest(from: Self.a, useCandidate: true, now: t0 + .seconds(41))
         #expect(r9 == .none)
         // An ICE restart revives it.
-        agent.restart(local: IceCredentials(ufrag: "lcl2", pwd: "abcdefghijklmnopqrstuv"), remoteUfrag: "rmt2", now: t0 + .seconds(42))
+        agent.restart(
+            local: IceCredentials(ufrag: "lcl2", pwd: "abcdefghijklmnopqrstuv"),
+            remoteUfrag: "rmt2",
+            now: t0 + .seconds(42)
+        )
         #expect(agent.expectedUsername == "lcl2:rmt2")
-        let r10 = agent.handleAuthenticatedRequest(from: Self.b, useCandidate: true, now: t0 + .seconds(43)) == .selected(Self.b)
+        let r10 =
+            agent.handleAuthenticatedRequest(from: Self.b, useCandidate: true, now: t0 + .seconds(43))
+            == .selected(Self.b)
         #expect(r10)
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MediaCore
 
 func vp8Fields(_ payload: [UInt8]) throws(VP8ParseError) -> (UInt16?, UInt8?, UInt8?, Bool, Int) {
@@ -8,12 +9,12 @@ func vp8Fields(_ payload: [UInt8]) throws(VP8ParseError) -> (UInt16?, UInt8?, UI
 
 @Test func vp8DescriptorFieldsAndRewrite() throws {
     var payload: [UInt8] = [
-        0x90,        // X=1 N=0 S=1 PID=0
-        0xE0,        // I=1 L=1 T=1 K=0
+        0x90,  // X=1 N=0 S=1 PID=0
+        0xE0,  // I=1 L=1 T=1 K=0
         0x81, 0x23,  // M=1, 15-bit picture id 0x0123
-        0x42,        // TL0PICIDX 0x42
-        0x60,        // TID=1 Y=1 KEYIDX=0
-        0x10,        // VP8 payload header: P=0 -> keyframe
+        0x42,  // TL0PICIDX 0x42
+        0x60,  // TID=1 Y=1 KEYIDX=0
+        0x10,  // VP8 payload header: P=0 -> keyframe
     ]
     let (pid, tl0, tid, key, len) = try vp8Fields(payload)
     #expect(pid == 0x0123 && tl0 == 0x42 && tid == 1 && key && len == 6)
@@ -52,5 +53,7 @@ func h264Summary(_ payload: [UInt8]) throws(H264ParseError) -> (key: Bool, nals:
     #expect(fu.key && fu.fuType == 5 && fu.start)
     let fuMid = try h264Summary([0x7C, 0x05, 0xAA])  // FU-A continuation
     #expect(!fuMid.key && !fuMid.start)
-    #expect(throws: H264ParseError.truncated(needed: 6, available: 4)) { _ = try h264Summary([0x78, 0x00, 0x03, 0x67]) }
+    #expect(throws: H264ParseError.truncated(needed: 6, available: 4)) {
+        _ = try h264Summary([0x78, 0x00, 0x03, 0x67])
+    }
 }

@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 @Suite("RED payloads (RFC 2198)")
 struct REDPayloadTests {
@@ -9,17 +10,26 @@ struct REDPayloadTests {
         let storage = blocks.map { $0.2 }
         return storage.withUnsafeBufferPointer { _ in
             var pointers: [UnsafeMutableRawBufferPointer] = []
-            defer { pointers.forEach { $0.deallocate() } }
+            defer { for pointer in pointers { pointer.deallocate() } }
             var redundancy: [REDWriter.Redundancy] = []
             for block in blocks {
                 let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: block.2.count, alignment: 1)
                 copy.copyBytes(from: block.2)
                 pointers.append(copy)
-                redundancy.append(.init(payloadType: block.0, timestampOffset: block.1, bytes: UnsafeRawBufferPointer(copy)))
+                redundancy.append(
+                    .init(payloadType: block.0, timestampOffset: block.1, bytes: UnsafeRawBufferPointer(copy))
+                )
             }
             let length = redundancy.withUnsafeBufferPointer { list in
                 primary.withUnsafeBytes { primaryBytes in
-                    out.withUnsafeMutableBytes { REDWriter.write(redundant: list, primaryPayloadType: primaryType, primary: primaryBytes, into: $0) }
+                    out.withUnsafeMutableBytes {
+                        REDWriter.write(
+                            redundant: list,
+                            primaryPayloadType: primaryType,
+                            primary: primaryBytes,
+                            into: $0
+                        )
+                    }
                 }
             }
             return length.map { Array(out[0..<$0]) }
@@ -30,17 +40,21 @@ struct REDPayloadTests {
     func layout() throws {
         let written = written([(111, 1920, [1, 2, 3]), (111, 960, [4, 5])], primary: [6, 7, 8, 9])
         let bytes = try #require(written)
-        #expect(bytes == [
-            0xEF, 0x1E, 0x00, 0x03,  // F, PT 111, offset 1920 (14 bits), length 3 (10 bits)
-            0xEF, 0x0F, 0x00, 0x02,  // offset 960, length 2
-            0x6F,  // F = 0, PT 111
-            1, 2, 3, 4, 5, 6, 7, 8, 9,
-        ])
+        #expect(
+            bytes == [
+                0xEF, 0x1E, 0x00, 0x03,  // F, PT 111, offset 1920 (14 bits), length 3 (10 bits)
+                0xEF, 0x0F, 0x00, 0x02,  // offset 960, length 2
+                0x6F,  // F = 0, PT 111
+                1, 2, 3, 4, 5, 6, 7, 8, 9,
+            ]
+        )
     }
 
     @Test("round trip: the view reads back what the writer wrote", arguments: [0, 1, 2, 5])
     func roundTrip(count: Int) throws {
-        let blocks = (0..<count).map { i in (UInt8(111), UInt32(960 * (count - i)), [UInt8](repeating: UInt8(i), count: 20 + i)) }
+        let blocks = (0..<count).map { i in
+            (UInt8(111), UInt32(960 * (count - i)), [UInt8](repeating: UInt8(i), count: 20 + i))
+        }
         let written = written(blocks, primary: [0xAA, 0xBB])
         let bytes = try #require(written)
         try bytes.withUnsafeBytes { raw in
@@ -62,7 +76,9 @@ struct REDPayloadTests {
         let bytes = try #require(largest)
         try bytes.withUnsafeBytes { raw in
             let block = try REDPayloadView(validating: raw.bytes).redundant(0)
-            #expect(block.timestampOffset == REDWriter.maxTimestampOffset && block.range.count == REDWriter.maxBlockLength)
+            #expect(
+                block.timestampOffset == REDWriter.maxTimestampOffset && block.range.count == REDWriter.maxBlockLength
+            )
         }
         let tooOld = written([(111, REDWriter.maxTimestampOffset + 1, [1])], primary: [1])
         let tooLong = written([(111, 960, big + [7])], primary: [1])
@@ -133,7 +149,8 @@ struct OpusInbandFECTests {
         #expect(OpusInbandFEC.present(packet: ([0xFC, 0xFF] as [UInt8]).span.bytes) == nil)  // config 31: CELT
         #expect(OpusInbandFEC.present(packet: ([0x0A, 0xFF, 0xFF] as [UInt8]).span.bytes) == nil)  // code 2
         #expect(OpusInbandFEC.present(packet: ([0x08] as [UInt8]).span.bytes) == nil)
-        #expect(OpusInbandFEC.present(packet: ([0x08, 0x40] as [UInt8]).span.bytes) == true)  // SILK 20 ms: VAD 0, LBRR 1
+        // SILK 20 ms: VAD 0, LBRR 1
+        #expect(OpusInbandFEC.present(packet: ([0x08, 0x40] as [UInt8]).span.bytes) == true)
         #expect(OpusInbandFEC.present(packet: ([0x08, 0x80] as [UInt8]).span.bytes) == false)  // VAD 1, LBRR 0
         #expect(OpusInbandFEC.present(packet: ([0x18, 0x10] as [UInt8]).span.bytes) == true)  // SILK 60 ms: 3 VAD, LBRR
     }

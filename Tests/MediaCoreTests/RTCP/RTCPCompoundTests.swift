@@ -69,14 +69,25 @@ import Testing
 
     @Test func reencodesSRPlusSDES() {
         let block = RTCPReportBlock(
-            ssrc: 0xAABB_CCDD, fractionLost: 25, cumulativeLost: -2, extendedHighestSequence: 0x1_0005,
-            jitter: 32, lastSR: 0x2C80_4000, delaySinceLastSR: 0x8000)
+            ssrc: 0xAABB_CCDD,
+            fractionLost: 25,
+            cumulativeLost: -2,
+            extendedHighestSequence: 0x1_0005,
+            jitter: 32,
+            lastSR: 0x2C80_4000,
+            delaySinceLastSR: 0x8000
+        )
         let blocks = [block]
         let cname = Array("abcdef".utf8)
         let bytes = rtcpEncode(capacity: 128) { out in
             let sr = RTCPSenderReport(
-                ssrc: 0x1122_3344, ntpTimestamp: 0xE68B_2C80_4000_0000, rtpTimestamp: 123_456, packetCount: 1000,
-                octetCount: 1_000_000, reportBlocks: blocks.span)
+                ssrc: 0x1122_3344,
+                ntpTimestamp: 0xE68B_2C80_4000_0000,
+                rtpTimestamp: 123_456,
+                packetCount: 1000,
+                octetCount: 1_000_000,
+                reportBlocks: blocks.span
+            )
             sr.encode(into: &out)
             RTCPSourceDescription(ssrc: 0x1122_3344, cname: cname.span).encode(into: &out)
         }
@@ -143,7 +154,9 @@ import Testing
             _ = try RTCPSenderReportView(validating: rtcpBytes([0x80, 0xC8, 0x00, 0x01, 0, 0, 0, 1]).span.bytes)
         }
         #expect(throws: RTCPParseError.badSDESChunk(offset: 4)) {
-            _ = try RTCPSourceDescriptionView(validating: rtcpBytes([0x81, 0xCA, 0x00, 0x02, 0, 0, 0, 1, 1, 9, 0x61, 0]).span.bytes)
+            _ = try RTCPSourceDescriptionView(
+                validating: rtcpBytes([0x81, 0xCA, 0x00, 0x02, 0, 0, 0, 1, 1, 9, 0x61, 0]).span.bytes
+            )
         }
     }
 
@@ -157,10 +170,20 @@ import Testing
     }
 
     @Test func reportBlockClampsCumulativeLost() throws {
-        let blocks = [RTCPReportBlock(
-            ssrc: 9, fractionLost: 0, cumulativeLost: -10_000_000, extendedHighestSequence: 0, jitter: 0,
-            lastSR: 0, delaySinceLastSR: 0)]
-        let bytes = rtcpEncode(capacity: 64) { RTCPReceiverReport(ssrc: 3, reportBlocks: blocks.span).encode(into: &$0) }
+        let blocks = [
+            RTCPReportBlock(
+                ssrc: 9,
+                fractionLost: 0,
+                cumulativeLost: -10_000_000,
+                extendedHighestSequence: 0,
+                jitter: 0,
+                lastSR: 0,
+                delaySinceLastSR: 0
+            )
+        ]
+        let bytes = rtcpEncode(capacity: 64) {
+            RTCPReceiverReport(ssrc: 3, reportBlocks: blocks.span).encode(into: &$0)
+        }
         var it = try RTCPReceiverReportView(validating: bytes.span.bytes).reportBlocks
         #expect(it.next()?.cumulativeLost == -0x80_0000)
     }

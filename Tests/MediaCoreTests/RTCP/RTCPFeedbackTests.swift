@@ -50,7 +50,9 @@ import Testing
 
     @Test func firRoundTrip() throws {
         let entries = [RTCPFullIntraRequestEntry(ssrc: 7, sequenceNumber: 3), .init(ssrc: 8, sequenceNumber: 255)]
-        let bytes = rtcpEncode(capacity: 64) { RTCPFullIntraRequest(senderSSRC: 1, entries: entries.span).encode(into: &$0) }
+        let bytes = rtcpEncode(capacity: 64) {
+            RTCPFullIntraRequest(senderSSRC: 1, entries: entries.span).encode(into: &$0)
+        }
         #expect(Array(bytes.prefix(4)) == [0x84, 0xCE, 0x00, 0x06])
         let view = try RTCPFullIntraRequestView(validating: bytes.span.bytes)
         #expect(view.entryCount == 2 && view.entry(0) == entries[0] && view.entry(1) == entries[1])

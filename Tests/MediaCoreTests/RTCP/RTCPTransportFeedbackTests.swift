@@ -20,8 +20,12 @@ import Testing
             var rest = arrivals.span
             while !rest.isEmpty {
                 let fb = RTCPTransportFeedback(
-                    senderSSRC: 1, mediaSSRC: 2, feedbackPacketCount: UInt8(truncatingIfNeeded: packets),
-                    arrivals: rest, maxSize: maxSize)
+                    senderSSRC: 1,
+                    mediaSSRC: 2,
+                    feedbackPacketCount: UInt8(truncatingIfNeeded: packets),
+                    arrivals: rest,
+                    maxSize: maxSize
+                )
                 #expect(fb.encodedSize <= maxSize && fb.encodedSize % 4 == 0)
                 fb.encode(into: &out)
                 packets += 1
@@ -39,7 +43,10 @@ import Testing
         for (i, a) in arrivals.enumerated() {
             if i > 0 {
                 var s = arrivals[i - 1].sequenceNumber &+ 1
-                while s != a.sequenceNumber { expected.append((s, nil)); s &+= 1 }
+                while s != a.sequenceNumber {
+                    expected.append((s, nil))
+                    s &+= 1
+                }
             }
             expected.append((a.sequenceNumber, a.isReceived ? a.arrivalTimeUs / 250 * 250 : nil))
         }
@@ -125,20 +132,26 @@ import Testing
     @Test func errors() {
         // status count 20 but one run-length chunk of 3 and nothing else
         #expect(throws: RTCPParseError.missingChunks(statusCount: 20, decoded: 3)) {
-            _ = try RTCPTransportFeedbackView(validating: rtcpBytes([
-                0x8F, 0xCD, 0, 5, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 20, 0, 0, 0, 0, 0x20, 0x03,
-            ]).span.bytes)
+            _ = try RTCPTransportFeedbackView(
+                validating: rtcpBytes([
+                    0x8F, 0xCD, 0, 5, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 20, 0, 0, 0, 0, 0x20, 0x03,
+                ]).span.bytes
+            )
         }
         // 3 small deltas needed, 2 present
         #expect(throws: RTCPParseError.missingDeltas(needed: 3, available: 2)) {
-            _ = try RTCPTransportFeedbackView(validating: rtcpBytes([
-                0x8F, 0xCD, 0, 5, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0, 0x20, 0x03, 1, 2,
-            ]).span.bytes)
+            _ = try RTCPTransportFeedbackView(
+                validating: rtcpBytes([
+                    0x8F, 0xCD, 0, 5, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0, 0x20, 0x03, 1, 2,
+                ]).span.bytes
+            )
         }
         #expect(throws: RTCPParseError.reservedStatusSymbol(index: 0)) {
-            _ = try RTCPTransportFeedbackView(validating: rtcpBytes([
-                0x8F, 0xCD, 0, 5, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x01,
-            ]).span.bytes)
+            _ = try RTCPTransportFeedbackView(
+                validating: rtcpBytes([
+                    0x8F, 0xCD, 0, 5, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x01,
+                ]).span.bytes
+            )
         }
     }
 }

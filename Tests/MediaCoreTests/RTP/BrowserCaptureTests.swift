@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 /// RTP and SRTCP datagrams Chromium sent visit-relay, captured off `lo` by
 /// `scripts/capture-fixtures.py`. SRTP leaves the RTP header in the clear and SRTCP its first 8 bytes.
@@ -20,7 +21,9 @@ struct BrowserCaptureTests {
             var datagram = captured
             datagram[0] &= ~0x20
             let view = try RTPPacketView(validating: datagram.span.bytes)
-            let ssrc = view.ssrc, sequence = view.sequenceNumber, timestamp = view.timestamp
+            let ssrc = view.ssrc
+            let sequence = view.sequenceNumber
+            let timestamp = view.timestamp
             payloadTypes.insert(view.payloadType)
             #expect(view.csrcCount == 0)
             // The relay's answer negotiated transport-wide-cc as id 3 (Chromium's offer): every packet
@@ -39,8 +42,10 @@ struct BrowserCaptureTests {
             last[ssrc] = (sequence, timestamp)
             #expect(view.payloadLength >= 10, "SRTP: encrypted payload and a tag")
         }
-        #expect(payloadTypes.isSuperset(of: [96, 111]) && payloadTypes.isSubset(of: [96, 97, 111]),
-                "VP8, Opus and VP8's RTX (padding probes) as the relay's answer negotiated them")
+        #expect(
+            payloadTypes.isSuperset(of: [96, 111]) && payloadTypes.isSubset(of: [96, 97, 111]),
+            "VP8, Opus and VP8's RTX (padding probes) as the relay's answer negotiated them"
+        )
         #expect(last.count >= 2, "an audio and a video SSRC from each Chromium")
     }
 
@@ -52,10 +57,17 @@ struct BrowserCaptureTests {
         for datagram in datagrams {
             #expect(DatagramKind(firstByte: datagram[0], secondByte: datagram[1]) == .stun)
             let message = try STUNMessageView(validating: datagram.span.bytes)  // checks FINGERPRINT
-            let type = message.messageType, priority = message.priority, controlling = message.iceControlling
-            let names = message.iceUsername, integrity = message.integrityOffset, fingerprint = message.fingerprintOffset
+            let type = message.messageType
+            let priority = message.priority
+            let controlling = message.iceControlling
+            let names = message.iceUsername
+            let integrity = message.integrityOffset
+            let fingerprint = message.fingerprintOffset
             #expect(type == .bindingRequest)
-            #expect(priority != nil && controlling != nil, "Chromium is the controlling agent against an ICE-lite relay")
+            #expect(
+                priority != nil && controlling != nil,
+                "Chromium is the controlling agent against an ICE-lite relay"
+            )
             #expect(names.map { !$0.receiver.isEmpty && !$0.sender.isEmpty } == true)
             #expect(integrity != nil && fingerprint == datagram.count - 8)
             if message.useCandidate { nominated = true }

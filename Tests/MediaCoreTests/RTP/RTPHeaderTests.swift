@@ -1,11 +1,18 @@
 import Testing
+
 @testable import MediaCore
 
 @Test(arguments: [0, 1, 0x7FFF, 0x8000, 0xFFFE, 0xFFFF])
 func headerRoundTripAndRTX(seq: Int) throws {
     let header = RTPHeader(
-        marker: true, payloadType: 96, sequenceNumber: UInt16(seq), timestamp: 0xFFFF_FFF0, ssrc: 0xAABB_CCDD,
-        csrcs: [7], extensions: [(id: 3, value: [0x00, 0x09]), (id: 4, value: [0x30])])
+        marker: true,
+        payloadType: 96,
+        sequenceNumber: UInt16(seq),
+        timestamp: 0xFFFF_FFF0,
+        ssrc: 0xAABB_CCDD,
+        csrcs: [7],
+        extensions: [(id: 3, value: [0x00, 0x09]), (id: 4, value: [0x30])]
+    )
     let packet = header.encoded(payload: [0x90, 0x10, 0x02])
     #expect(packet.count == header.encodedSize + 3)
     try withView(packet) { v in
@@ -34,7 +41,10 @@ func headerRoundTripAndRTX(seq: Int) throws {
     let packet = RTPHeader(payloadType: 97, sequenceNumber: 1, timestamp: 0, ssrc: 1).encoded(payload: [0x01])
     let out = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
     let small = UnsafeMutableRawBufferPointer.allocate(byteCount: 13, alignment: 1)
-    defer { out.deallocate(); small.deallocate() }
+    defer {
+        out.deallocate()
+        small.deallocate()
+    }
     #expect(throws: RTX.Error.payloadTooShort(length: 1)) {
         _ = try withView(packet) { v in
             try RTX.unwrap(v, originalPayloadType: 96, originalSSRC: 2, into: out)

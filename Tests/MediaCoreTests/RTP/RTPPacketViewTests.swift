@@ -1,4 +1,5 @@
 import Testing
+
 @testable import MediaCore
 
 /// Chromium-shaped VP8 packet: one-byte extensions abs-send-time (id 2), transport-cc (id 3),
@@ -9,12 +10,12 @@ let chromeVP8: [UInt8] = [
     0xCA, 0xFE, 0xBA, 0xBE,  // SSRC
     0xBE, 0xDE, 0x00, 0x04,  // one-byte profile, 4 words
     0x22, 0x12, 0x34, 0x56,  // id 2 len 3: abs-send-time 0x123456
-    0x31, 0x00, 0x07,        // id 3 len 2: transport-cc seq 7
-    0x40, 0x30,              // id 4 len 1: mid "0"
-    0xA0, 0x68,              // id 10 len 1: rid "h"
+    0x31, 0x00, 0x07,  // id 3 len 2: transport-cc seq 7
+    0x40, 0x30,  // id 4 len 1: mid "0"
+    0xA0, 0x68,  // id 10 len 1: rid "h"
     0x00, 0x00, 0x00, 0x00, 0x00,  // padding to the 4-word boundary
-    0x90, 0x80, 0x05,        // VP8 descriptor X=1 S=1, I=1, picture id 5
-    0x10, 0x02, 0x00,        // VP8 payload header (keyframe)
+    0x90, 0x80, 0x05,  // VP8 descriptor X=1 S=1, I=1, picture id 5
+    0x10, 0x02, 0x00,  // VP8 payload header (keyframe)
 ]
 
 /// Chromium-shaped Opus packet: audio level (id 1), marker set, padding 2 bytes.
@@ -22,8 +23,8 @@ let chromeOpus: [UInt8] = [
     0xA0, 0xEF, 0xFF, 0xFF,  // V=2 P=1 X=0 CC=0, M=1 PT=111, seq 65535
     0x00, 0x00, 0x03, 0xC0,  // timestamp 960
     0x11, 0x22, 0x33, 0x44,  // SSRC
-    0xFC, 0xFF, 0xFE,        // Opus payload (TOC 0xFC)
-    0x00, 0x02,              // padding, count 2
+    0xFC, 0xFF, 0xFE,  // Opus payload (TOC 0xFC)
+    0x00, 0x02,  // padding, count 2
 ]
 
 func withView<R>(_ bytes: [UInt8], _ body: (borrowing RTPPacketView) throws -> R) throws -> R {

@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 /// Audio packets as a browser sends them: Opus with a timestamp advancing 20 ms (960 ticks) a
 /// packet, plain or as RED (RFC 2198) carrying the packets before it, and receiver reports.
@@ -8,14 +9,17 @@ extension RelayTestClient {
         let ssrc = audioSSRC
         return [
             0x80, payloadType, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
-            UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
+            UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF),
+            UInt8(timestamp & 0xFF),
             UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
         ]
     }
 
     /// Opus packet number `n` of a stream starting at sequence 1000, timestamp 48 000.
     func opus(_ n: Int, payload: [UInt8]) throws -> [UInt8] {
-        try protected(opusHeader(sequence: 1000 &+ UInt16(n), timestamp: 48_000 + 960 * UInt32(n), payloadType: 111) + payload)
+        try protected(
+            opusHeader(sequence: 1000 &+ UInt16(n), timestamp: 48_000 + 960 * UInt32(n), payloadType: 111) + payload
+        )
     }
 
     /// Packet `n` as RED (PT 63): each of `earlier` (payloads of packets n-k…n-1) then the primary.
@@ -23,16 +27,25 @@ extension RelayTestClient {
         var headers: [UInt8] = []
         for (index, block) in earlier.enumerated() {
             let offset = UInt32(960 * (earlier.count - index))
-            headers += [0x80 | 111, UInt8(offset >> 6), UInt8((offset << 2) & 0xFF) | UInt8(block.count >> 8), UInt8(block.count & 0xFF)]
+            headers += [
+                0x80 | 111, UInt8(offset >> 6), UInt8((offset << 2) & 0xFF) | UInt8(block.count >> 8),
+                UInt8(block.count & 0xFF),
+            ]
         }
         let body = headers + [111] + earlier.flatMap { $0 } + payload
-        return try protected(opusHeader(sequence: 1000 &+ UInt16(n), timestamp: 48_000 + 960 * UInt32(n), payloadType: 63) + body)
+        return try protected(
+            opusHeader(sequence: 1000 &+ UInt16(n), timestamp: 48_000 + 960 * UInt32(n), payloadType: 63) + body
+        )
     }
 
     /// A receiver report (RFC 3550 §6.4.2) with one block on `ssrc`, `fraction` lost in 1/256.
     func receiverReport(on ssrc: UInt32, fractionLost fraction: UInt8) throws -> [UInt8] {
-        func word(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
-        let packet: [UInt8] = [0x81, 201, 0, 7] + word(0x0BAD_F00D) + word(ssrc) + [fraction, 0, 0, 1] + word(1000) + word(0) + word(0) + word(0)
+        func word(_ v: UInt32) -> [UInt8] {
+            [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+        }
+        let packet: [UInt8] =
+            [0x81, 201, 0, 7] + word(0x0BAD_F00D) + word(ssrc) + [fraction, 0, 0, 1] + word(1000) + word(0) + word(0)
+            + word(0)
         return try protected(packet, rtcp: true)
     }
 }
@@ -42,12 +55,26 @@ struct AudioRepairTests {
     static let relayIdentity = RelayCoreTests.relayIdentity
 
     /// A citizen and a staff member; the staff offers RED and NACK for Opus only if `staffRepair`.
-    func visit(_ harness: inout RelayHarness, ports: (UInt16, UInt16), staffRepair: Bool) throws -> (RelayTestClient, RelayTestClient) {
+    func visit(
+        _ harness: inout RelayHarness,
+        ports: (UInt16, UInt16),
+        staffRepair: Bool
+    ) throws -> (RelayTestClient, RelayTestClient) {
         let fingerprint = harness.core.identity.fingerprint
         let citizen = try RelayTestClient(port: ports.0, relayFingerprint: fingerprint, seed: 1)
         let staff = try RelayTestClient(port: ports.1, relayFingerprint: fingerprint, seed: 2)
-        _ = try harness.connect(citizen, room: "audio", role: .citizen, offer: citizen.offer(slots: 2, red: true, audioNack: true))
-        _ = try harness.connect(staff, room: "audio", role: .staff, offer: staff.offer(slots: 2, red: staffRepair, audioNack: staffRepair))
+        _ = try harness.connect(
+            citizen,
+            room: "audio",
+            role: .citizen,
+            offer: citizen.offer(slots: 2, red: true, audioNack: true)
+        )
+        _ = try harness.connect(
+            staff,
+            room: "audio",
+            role: .staff,
+            offer: staff.offer(slots: 2, red: staffRepair, audioNack: staffRepair)
+        )
         return (citizen, staff)
     }
 
@@ -67,7 +94,10 @@ struct AudioRepairTests {
             #expect(!section.contains("red/48000") && !section.contains("a=rtcp-fb:111 nack"))
         }
         // Off, nothing of it is negotiated.
-        var configuration = RelayCoreConfiguration(announcedAddress: RelayHarness.relayAddress, maxParticipantsPerRoom: 3)
+        var configuration = RelayCoreConfiguration(
+            announcedAddress: RelayHarness.relayAddress,
+            maxParticipantsPerRoom: 3
+        )
         configuration.audioRepair = false
         var off = RelayHarness(identity: Self.relayIdentity, configuration: configuration)
         let (plain, _) = try visit(&off, ports: (51_003, 51_004), staffRepair: true)
@@ -84,7 +114,10 @@ struct AudioRepairTests {
         try harness.send(citizen.red(3, payload: [0xA3], earlier: [[0xA2, 2]]), from: citizen)
         let audio = staff.received.filter { $0.payloadType == 111 }
         #expect(audio.map(\.payload) == [[0xA0], [0xA1, 1], [0xA2, 2], [0xA3]])
-        #expect(audio.map { $0.sequence &- audio[0].sequence } == [0, 1, 2, 3], "the repeat takes the lost packet's number")
+        #expect(
+            audio.map { $0.sequence &- audio[0].sequence } == [0, 1, 2, 3],
+            "the repeat takes the lost packet's number"
+        )
         #expect(!staff.received.contains { $0.payloadType == 63 })
         #expect(harness.core.counters.audioRecoveredByRedundancy == 1)
         // A lost packet RED brought is not asked for again.
@@ -111,7 +144,10 @@ struct AudioRepairTests {
         let (citizen, staff) = try visit(&harness, ports: (51_021, 51_022), staffRepair: false)
         // A block header claiming 1000 bytes in a 9-byte payload.
         let bad = try citizen.protected(
-            citizen.opusHeader(sequence: 1001, timestamp: 48_960, payloadType: 63) + [0xEF, 0x0F, 0x03, 0xE8, 111, 1, 2, 3, 4])
+            citizen.opusHeader(sequence: 1001, timestamp: 48_960, payloadType: 63) + [
+                0xEF, 0x0F, 0x03, 0xE8, 111, 1, 2, 3, 4,
+            ]
+        )
         try harness.send(bad, from: citizen)
         #expect(harness.core.counters.dropped(.redMalformed) == 1)
         try harness.send(citizen.opus(2, payload: [0xA2]), from: citizen)
@@ -167,7 +203,10 @@ struct AudioRepairTests {
         #expect(staff.received.isEmpty)
         #expect(harness.core.counters.audioRetransmissionsSent == 1)
         // Counted as audio's, apart from the video cache's misses.
-        #expect(harness.core.counters.audioRetransmissionsUnavailable == 1 && harness.core.counters.retransmissionsUnavailable == 0)
+        #expect(
+            harness.core.counters.audioRetransmissionsUnavailable == 1
+                && harness.core.counters.retransmissionsUnavailable == 0
+        )
     }
 
     @Test("the relay NACKs an audio sender that offered NACK, while the retransmission can still be played")
@@ -206,7 +245,10 @@ struct AudioRepairTests {
         // 1 − (1 − 51/256)(1 − 64/256) = 102/256.
         #expect(block.fractionLost == RelayCore.endToEndLoss(uplink: 51, downlink: 64))
         #expect(RelayCore.endToEndLoss(uplink: 51, downlink: 64) == 102)
-        #expect(RelayCore.endToEndLoss(uplink: 0, downlink: 0) == 0 && RelayCore.endToEndLoss(uplink: 255, downlink: 255) == 255)
+        #expect(
+            RelayCore.endToEndLoss(uplink: 0, downlink: 0) == 0
+                && RelayCore.endToEndLoss(uplink: 255, downlink: 255) == 255
+        )
     }
 
     @Test("Opus DTX (fewer packets, sequence numbers contiguous) is not reported as loss")
@@ -215,7 +257,11 @@ struct AudioRepairTests {
         let (citizen, _) = try visit(&harness, ports: (51_071, 51_072), staffRepair: false)
         // Contiguous numbers, timestamps 400 ms apart: DTX.
         for n in 0..<5 {
-            let header = citizen.opusHeader(sequence: 1000 + UInt16(n), timestamp: 48_000 + 19_200 * UInt32(n), payloadType: 111)
+            let header = citizen.opusHeader(
+                sequence: 1000 + UInt16(n),
+                timestamp: 48_000 + 19_200 * UInt32(n),
+                payloadType: 111
+            )
             try harness.send(citizen.protected(header + [0xF8]), from: citizen)
         }
         citizen.receivedRTCP.removeAll()
@@ -233,7 +279,9 @@ struct AudioRepairTests {
                 if rtcp.header.packetType == RTCPPacketType.senderReport, let report = try? RTCPSenderReportView(rtcp) {
                     var blocks = report.reportBlocks
                     while let block = blocks.next() { if block.ssrc == ssrc { found = block } }
-                } else if rtcp.header.packetType == RTCPPacketType.receiverReport, let report = try? RTCPReceiverReportView(rtcp) {
+                } else if rtcp.header.packetType == RTCPPacketType.receiverReport,
+                    let report = try? RTCPReceiverReportView(rtcp)
+                {
                     var blocks = report.reportBlocks
                     while let block = blocks.next() { if block.ssrc == ssrc { found = block } }
                 }

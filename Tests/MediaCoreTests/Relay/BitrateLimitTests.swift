@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 @Suite("Bitrate limits through REMB")
 struct BitrateLimitTests {

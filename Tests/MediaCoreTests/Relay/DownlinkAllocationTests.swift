@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 /// The allocator towards one receiver, driven by that receiver's real transport-cc feedback: below
 /// the floor its video pauses (audio goes on, padding probes the link), and when the link is good
@@ -12,10 +13,18 @@ struct DownlinkAllocationTests {
 
     /// 100 ms of a visit: citizen sends 10 video packets and 5 audio, `lostTowardsStaff` of them are lost
     /// on the way to staff; then staff reports what arrived.
-    static func step(_ harness: inout RelayHarness, citizen: RelayTestClient, staff: RelayTestClient, lostTowardsStaff: Int) throws {
+    static func step(
+        _ harness: inout RelayHarness,
+        citizen: RelayTestClient,
+        staff: RelayTestClient,
+        lostTowardsStaff: Int
+    ) throws {
         harness.dropTowards[staff.address] = lostTowardsStaff
         for index in 0..<15 {
-            try harness.send(citizen.rtp(video: index % 3 != 0, payload: index % 3 != 0 ? deltaFrame : [1, 2, 3]), from: citizen)
+            try harness.send(
+                citizen.rtp(video: index % 3 != 0, payload: index % 3 != 0 ? deltaFrame : [1, 2, 3]),
+                from: citizen
+            )
             harness.now += .microseconds(6_666)
         }
         harness.dropTowards[staff.address] = 0
@@ -23,7 +32,9 @@ struct DownlinkAllocationTests {
         try harness.tick(.milliseconds(1))
     }
 
-    @Test("a lossy downlink pauses video (audio on, probes sent, the room view says so); a good one resumes it at a keyframe")
+    @Test(
+        "a lossy downlink pauses video (audio on, probes sent, the room view says so); a good one resumes it at a keyframe"
+    )
     func pauseAndResume() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, staff, _, staffID) = try harness.visit(room: "alloc", ports: (55_001, 55_002))
@@ -36,10 +47,16 @@ struct DownlinkAllocationTests {
         #expect(harness.core.counters.videoPauses == 1)
         // Paused: audio still reaches staff, video does not, and padding probes go out on the video stream.
         staff.received.removeAll()
-        for _ in 0..<20 { try Self.step(&harness, citizen: citizen, staff: staff, lostTowardsStaff: 0) ; if harness.core.counters.videoResumes > 0 { break } }
+        for _ in 0..<20 {
+            try Self.step(&harness, citizen: citizen, staff: staff, lostTowardsStaff: 0)
+            if harness.core.counters.videoResumes > 0 { break }
+        }
         let whilePaused = staff.received
         #expect(harness.core.counters.paddingProbesSent > 0)
-        #expect(whilePaused.contains { $0.payloadType == 96 && $0.payload.isEmpty }, "padding-only probes on the paused video stream")
+        #expect(
+            whilePaused.contains { $0.payloadType == 96 && $0.payload.isEmpty },
+            "padding-only probes on the paused video stream"
+        )
         #expect(whilePaused.contains { $0.payloadType == 111 && !$0.payload.isEmpty }, "audio goes on")
         #expect(!whilePaused.contains { $0.payloadType == 96 && $0.payload.count > 100 }, "no video while paused")
         // A good link: the estimate climbs on the probes until video resumes.
@@ -57,8 +74,13 @@ struct DownlinkAllocationTests {
         try harness.send(citizen.rtp(video: true, payload: Self.keyframe), from: citizen)
         try harness.send(citizen.rtp(video: true, payload: Self.deltaFrame), from: citizen)
         let video = staff.received.filter { $0.payloadType == 96 && $0.payload.count > 100 }
-        #expect(video.count == 2 && video.first?.payload.first == 0x10 && video.first?.payload[1] == 0x00, "the keyframe, then the rest")
-        if let lastProbe, let first = video.first?.sequence { #expect(first == lastProbe &+ 1, "sequence numbers continue after the probes") }
+        #expect(
+            video.count == 2 && video.first?.payload.first == 0x10 && video.first?.payload[1] == 0x00,
+            "the keyframe, then the rest"
+        )
+        if let lastProbe, let first = video.first?.sequence {
+            #expect(first == lastProbe &+ 1, "sequence numbers continue after the probes")
+        }
         #expect(video.count == 2 && video[1].sequence == video[0].sequence &+ 1)
     }
 

@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 /// What the browser scenario `hostile_traffic` cannot send: forgeries from a participant's own
 /// address, where the relay gets as far as SRTP. None may be forwarded, none may disturb the visit.
@@ -45,18 +46,26 @@ struct HostileDatagramTests {
             var datagram = seeds[round % seeds.count]
             switch random.next() % 4 {
             case 0:  // flip up to 4 bytes
-                for _ in 0..<(1 + random.next() % 4) { datagram[Int(random.next() % UInt64(datagram.count))] ^= UInt8(truncatingIfNeeded: random.next() | 1) }
+                for _ in 0..<(1 + random.next() % 4) {
+                    datagram[Int(random.next() % UInt64(datagram.count))] ^= UInt8(
+                        truncatingIfNeeded: random.next() | 1
+                    )
+                }
             case 1:  // truncate
                 datagram.removeLast(Int(random.next() % UInt64(datagram.count)))
             case 2:  // extend with junk
                 datagram += (0..<(random.next() % 64)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             default:  // overwrite a length or count field near the front
-                if datagram.count > 4 { datagram[2 + Int(random.next() % 2)] = UInt8(truncatingIfNeeded: random.next()) }
+                if datagram.count > 4 {
+                    datagram[2 + Int(random.next() % 2)] = UInt8(truncatingIfNeeded: random.next())
+                }
             }
             guard !datagram.isEmpty else { continue }
             var buffer = datagram + [UInt8](repeating: 0, count: 64)
             let length = datagram.count
-            buffer.withUnsafeMutableBytes { harness.core.receive($0, length: length, from: citizen.address, now: harness.now, into: &harness.output) }
+            buffer.withUnsafeMutableBytes {
+                harness.core.receive($0, length: length, from: citizen.address, now: harness.now, into: &harness.output)
+            }
             harness.output.removeAll()
             if round % 1000 == 0 { harness.now += .milliseconds(10) }
         }

@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 /// ICE-TCP (RFC 6544) as MediaCore sees it: the same datagrams as UDP, tagged with the TCP
 /// connection they came on, answered on that connection.
@@ -71,7 +72,12 @@ struct IceTcpTests {
 
     @Test("TURN credentials follow coturn's use-auth-secret scheme")
     func turnCredential() {
-        let credential = TurnCredential(secret: "north-sea-secret", label: "citizen-42", nowUnixSeconds: 1_700_000_000, lifetimeSeconds: 3600)
+        let credential = TurnCredential(
+            secret: "north-sea-secret",
+            label: "citizen-42",
+            nowUnixSeconds: 1_700_000_000,
+            lifetimeSeconds: 3600
+        )
         #expect(credential.username == "1700003600:citizen-42")
         // Computed independently with Python: base64(hmac.new(secret, username, sha1).digest()).
         #expect(credential.password == "rNUOxtThns871eSYqH0kPFDHNtQ=")
@@ -82,7 +88,10 @@ struct IceTcpTests {
 
     @Test("base64 matches RFC 4648 §10 test vectors")
     func base64() {
-        let vectors = ["": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=", "foobar": "Zm9vYmFy"]
+        let vectors = [
+            "": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=",
+            "foobar": "Zm9vYmFy",
+        ]
         for (input, expected) in vectors {
             #expect(TurnCredential.base64(Array(input.utf8)) == expected)
         }

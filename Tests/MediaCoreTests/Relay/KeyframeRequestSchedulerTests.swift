@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 @Suite("Keyframe requests: one place, one PLI per encoding per interval, counted by reason")
 struct KeyframeRequestSchedulerTests {

@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 /// Forwarding through each receiver's `MediaPacer` (RelayCore+Pacing), driven by that receiver's
 /// real transport-cc feedback: a keyframe's burst leaves at a bounded multiple of the estimate,
@@ -12,9 +13,14 @@ struct PacedForwardingTests {
     static let burst = 80
 
     /// A visit whose staff side has given feedback for two seconds, so its downlink has an estimate.
-    static func settledVisit(_ harness: inout RelayHarness, ports: (UInt16, UInt16)) throws -> (RelayTestClient, RelayTestClient, ParticipantID) {
+    static func settledVisit(
+        _ harness: inout RelayHarness,
+        ports: (UInt16, UInt16)
+    ) throws -> (RelayTestClient, RelayTestClient, ParticipantID) {
         let (citizen, staff, _, staffID) = try harness.visit(room: "pace-\(ports.0)", ports: ports)
-        for _ in 0..<20 { try DownlinkAllocationTests.step(&harness, citizen: citizen, staff: staff, lostTowardsStaff: 0) }
+        for _ in 0..<20 {
+            try DownlinkAllocationTests.step(&harness, citizen: citizen, staff: staff, lostTowardsStaff: 0)
+        }
         let receiver = try #require(harness.core.participants[staffID])
         _ = try drain(&harness, staff: staff) { receiver.pacer?.isEmpty == true }
         staff.received.removeAll()
@@ -23,7 +29,8 @@ struct PacedForwardingTests {
 
     /// Ticks every 5 ms, staff giving feedback every 10 ms, until `done` or a second has passed;
     /// returns the time taken.
-    static func drain(_ harness: inout RelayHarness, staff: RelayTestClient, until done: () -> Bool) throws -> Duration {
+    static func drain(_ harness: inout RelayHarness, staff: RelayTestClient, until done: () -> Bool) throws -> Duration
+    {
         var steps = 0
         while !done() && steps < 200 {
             try harness.tick(.milliseconds(5))
@@ -49,7 +56,9 @@ struct PacedForwardingTests {
         let downlink = try #require(harness.core.participants[staffID]?.downlink)
         #expect(downlink.hasFeedback)
         let pacingBps = downlink.targetBitrate * downlink.parameters.pacingFactor
-        for _ in 0..<Self.burst { try harness.send(citizen.rtp(video: true, payload: Self.keyframePacket), from: citizen) }
+        for _ in 0..<Self.burst {
+            try harness.send(citizen.rtp(video: true, payload: Self.keyframePacket), from: citizen)
+        }
         let atOnce = Self.keyframeCount(staff)
         #expect(atOnce < Self.burst / 4, "\(atOnce) of \(Self.burst) left at once")
         #expect(harness.core.counters.packetsPaced >= Self.burst)
@@ -76,26 +85,38 @@ struct PacedForwardingTests {
         _ = try Self.drain(&harness, staff: staff) { staff.received.contains { $0.payloadType == 96 } }
         let arrived = try #require(staff.received.last { $0.payloadType == 96 })
         let lost = (ssrc: arrived.ssrc, sequence: arrived.sequence &- 1)
-        #expect(!staff.received.contains { $0.payloadType == 96 && $0.sequence == lost.sequence }, "\(staff.received.map { ($0.payloadType, $0.sequence, $0.payload.count) })")
+        #expect(
+            !staff.received.contains { $0.payloadType == 96 && $0.sequence == lost.sequence },
+            "\(staff.received.map { ($0.payloadType, $0.sequence, $0.payload.count) })"
+        )
         try harness.tick(.milliseconds(200))
         staff.received.removeAll()
-        for _ in 0..<Self.burst { try harness.send(citizen.rtp(video: true, payload: Self.keyframePacket), from: citizen) }
+        for _ in 0..<Self.burst {
+            try harness.send(citizen.rtp(video: true, payload: Self.keyframePacket), from: citizen)
+        }
         try harness.send(citizen.rtp(video: false, payload: [0xF8, 1, 2, 3]), from: citizen)
         #expect(staff.received.contains { $0.payloadType == 111 }, "audio did not wait behind the burst")
         #expect(Self.keyframeCount(staff) < Self.burst)
         try harness.send(staff.nack(mediaSSRC: lost.ssrc, sequences: [lost.sequence]), from: staff)
         _ = try Self.drain(&harness, staff: staff) { Self.keyframeCount(staff) == Self.burst }
         let resent = staff.received.firstIndex { $0.payloadType == 96 && $0.sequence == lost.sequence }
-        let lastOfBurst = staff.received.lastIndex { $0.payloadType == 96 && $0.payload.count == Self.keyframePacket.count }
+        let lastOfBurst = staff.received.lastIndex {
+            $0.payloadType == 96 && $0.payload.count == Self.keyframePacket.count
+        }
         #expect(resent != nil, "the retransmission arrived")
         if let resent, let lastOfBurst { #expect(resent < lastOfBurst, "it went ahead of the video that waited") }
         #expect(harness.core.counters.retransmissionsSent >= 1)
     }
 
-    @Test("when the receiver's feedback is late (silent for less than an outage), its window delays video by at most 250 ms, in order, and never fills the pacer")
+    @Test(
+        "when the receiver's feedback is late (silent for less than an outage), its window delays video by at most 250 ms, in order, and never fills the pacer"
+    )
     func windowDelaysVideoWhenFeedbackIsLate() throws {
         // Late, not gone: the outage rule is pushed out of the way to see the hold limit alone.
-        var configuration = RelayCoreConfiguration(announcedAddress: RelayHarness.relayAddress, maxParticipantsPerRoom: 3)
+        var configuration = RelayCoreConfiguration(
+            announcedAddress: RelayHarness.relayAddress,
+            maxParticipantsPerRoom: 3
+        )
         configuration.downlinkPacing.outageSilence = .seconds(10)
         var harness = RelayHarness(identity: Self.relayIdentity, configuration: configuration)
         let (citizen, staff, staffID) = try Self.settledVisit(&harness, ports: (55_121, 55_122))
@@ -122,7 +143,9 @@ struct PacedForwardingTests {
         #expect(zip(video, video.dropFirst()).allSatisfy { $1 == $0 &+ 1 }, "reordered: \(video)")
     }
 
-    @Test("when the receiver's feedback stops for a second (an outage), video that waited 250 ms is dropped, audio goes one packet per 100 ms, and feedback's return asks the source for a keyframe")
+    @Test(
+        "when the receiver's feedback stops for a second (an outage), video that waited 250 ms is dropped, audio goes one packet per 100 ms, and feedback's return asks the source for a keyframe"
+    )
     func outageHoldsMediaBack() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, staff, staffID) = try Self.settledVisit(&harness, ports: (55_131, 55_132))

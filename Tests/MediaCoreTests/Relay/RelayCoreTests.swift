@@ -1,6 +1,7 @@
 import Foundation
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 @Suite("Relay core end to end, in process")
 struct RelayCoreTests {
@@ -46,14 +47,18 @@ struct RelayCoreTests {
     func reports() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, staff, _, _) = try harness.visit(room: "rtcp", ports: (50_051, 50_052))
-        for i in 0..<10 { try harness.send(citizen.rtp(video: true, payload: [UInt8](repeating: UInt8(i), count: 100)), from: citizen) }
+        for i in 0..<10 {
+            try harness.send(citizen.rtp(video: true, payload: [UInt8](repeating: UInt8(i), count: 100)), from: citizen)
+        }
         citizen.receivedRTCP.removeAll()
         staff.receivedRTCP.removeAll()
         try harness.tick(.seconds(1))
         // The staff gets an SR from the slot's video SSRC: 10 packets of 100 payload bytes... plus headers.
         let videoSSRC = staff.received.last!.ssrc
         let toStaff = try #require(staff.receivedRTCP.first { $0[1] == 200 || $0[1] == 201 })
-        func read32(_ p: [UInt8], _ at: Int) -> UInt32 { UInt32(p[at]) << 24 | UInt32(p[at + 1]) << 16 | UInt32(p[at + 2]) << 8 | UInt32(p[at + 3]) }
+        func read32(_ p: [UInt8], _ at: Int) -> UInt32 {
+            UInt32(p[at]) << 24 | UInt32(p[at + 1]) << 16 | UInt32(p[at + 2]) << 8 | UInt32(p[at + 3])
+        }
         #expect(toStaff[1] == 200, "starts with a sender report")
         #expect(read32(toStaff, 4) == videoSSRC)
         #expect(read32(toStaff, 20) == 10, "sender's packet count")
@@ -86,7 +91,9 @@ struct RelayCoreTests {
         // An authenticated check from the new port (no nomination), after the old one fell silent:
         var check = staff.bindingRequest(useCandidate: false) + [UInt8](repeating: 0, count: 64)
         let checkLength = check.count - 64
-        check.withUnsafeMutableBytes { harness.core.receive($0, length: checkLength, from: moved.address, now: harness.now, into: &harness.output) }
+        check.withUnsafeMutableBytes {
+            harness.core.receive($0, length: checkLength, from: moved.address, now: harness.now, into: &harness.output)
+        }
         try harness.deliver()
         #expect(staff.lastMappedAddress == moved.address, "the response reflects the new port")
         // Media from the citizen now reaches the staff at the new port.
@@ -97,11 +104,16 @@ struct RelayCoreTests {
         #expect(counters.rtpForwarded >= 1)
         // What was in flight to the old port is lost: the staff's source is asked for a keyframe at once.
         try harness.tick()
-        #expect(citizen.receivedRTCP.contains { $0.count >= 12 && $0[1] == 206 && $0[0] & 0x1F == 1 }, "a PLI to the citizen")
+        #expect(
+            citizen.receivedRTCP.contains { $0.count >= 12 && $0[1] == 206 && $0[0] & 0x1F == 1 },
+            "a PLI to the citizen"
+        )
         #expect(harness.core.counters.keyframeRequestsSent(for: .pathMoved) == 1, "counted as the path moving")
     }
 
-    @Test("a handover without a check: authenticated SRTP from the new port moves media at once; forgeries and replays do not")
+    @Test(
+        "a handover without a check: authenticated SRTP from the new port moves media at once; forgeries and replays do not"
+    )
     func handoverBySRTP() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, staff, _, _) = try harness.visit(room: "latch", ports: (50_064, 50_065))
@@ -150,7 +162,9 @@ struct RelayCoreTests {
         #expect(ready == true)
     }
 
-    @Test("consent expires 30 s after the last check: the session ends, the participant is removed and gets nothing more")
+    @Test(
+        "consent expires 30 s after the last check: the session ends, the participant is removed and gets nothing more"
+    )
     func consentExpiry() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, staff, citizenID, staffID) = try harness.visit(room: "ce", ports: (50_071, 50_072))
@@ -252,7 +266,10 @@ struct RelayCoreTests {
         try harness.send(staff.nack(mediaSSRC: got[0].ssrc, sequences: [missing]), from: staff)
         var served = harness.core.counters.retransmissionsSent
         #expect(served == 1)
-        #expect(harness.core.counters.retransmissionsSuppressed == 1 && harness.core.counters.retransmissionsUnavailable == 0)
+        #expect(
+            harness.core.counters.retransmissionsSuppressed == 1
+                && harness.core.counters.retransmissionsUnavailable == 0
+        )
         harness.now += .milliseconds(150)
         try harness.send(staff.nack(mediaSSRC: got[0].ssrc, sequences: [missing]), from: staff)
         served = harness.core.counters.retransmissionsSent
@@ -333,7 +350,9 @@ struct RelayCoreTests {
         harness.core.participants[id]?.sinks.map { "\($0.receiver.id)@\($0.slot)" } ?? []
     }
 
-    @Test("a third participant joins without disturbing the others; leaving empties the slot and every sink list it was in")
+    @Test(
+        "a third participant joins without disturbing the others; leaving empties the slot and every sink list it was in"
+    )
     func thirdJoinsAndLeaves() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let a = try RelayTestClient(port: 50_021, relayFingerprint: Self.relayIdentity.fingerprint, seed: 1)
@@ -385,7 +404,11 @@ struct RelayCoreTests {
     func refusals() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         for port in UInt16(50_031)...50_033 {
-            let client = try RelayTestClient(port: port, relayFingerprint: Self.relayIdentity.fingerprint, seed: UInt32(port))
+            let client = try RelayTestClient(
+                port: port,
+                relayFingerprint: Self.relayIdentity.fingerprint,
+                seed: UInt32(port)
+            )
             _ = try harness.core.join(room: "full", role: .staff, offer: client.offer(slots: 2), now: harness.now)
         }
         let late = try RelayTestClient(port: 50_034, relayFingerprint: Self.relayIdentity.fingerprint, seed: 9)
@@ -402,7 +425,9 @@ struct RelayCoreTests {
         }
     }
 
-    @Test("a participant without a camera (own video inactive) joins with audio; the others' view says its camera is off")
+    @Test(
+        "a participant without a camera (own video inactive) joins with audio; the others' view says its camera is off"
+    )
     func audioOnlyParticipant() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let fingerprint = harness.core.identity.fingerprint

@@ -16,8 +16,12 @@ struct RelayHarness: ~Copyable {
         self.init(
             identity: identity,
             configuration: RelayCoreConfiguration(
-                announcedAddress: Self.relayAddress, announcedTCPAddress: iceTCP ? Self.relayTCPAddress : nil,
-                maxParticipantsPerRoom: 3, relayNack: relayNack))
+                announcedAddress: Self.relayAddress,
+                announcedTCPAddress: iceTCP ? Self.relayTCPAddress : nil,
+                maxParticipantsPerRoom: 3,
+                relayNack: relayNack
+            )
+        )
     }
 
     init(identity: DtlsIdentity, configuration: RelayCoreConfiguration, seed: UInt64 = 42) {
@@ -33,7 +37,9 @@ struct RelayHarness: ~Copyable {
     /// Sends one datagram from `client` and delivers whatever the relay sends in response.
     mutating func send(_ datagram: [UInt8], from client: RelayTestClient) throws {
         var copy = datagram + [UInt8](repeating: 0, count: 64)
-        copy.withUnsafeMutableBytes { core.receive($0, length: datagram.count, from: client.address, now: now, into: &output) }
+        copy.withUnsafeMutableBytes {
+            core.receive($0, length: datagram.count, from: client.address, now: now, into: &output)
+        }
         try deliver()
     }
 
@@ -63,7 +69,10 @@ struct RelayHarness: ~Copyable {
     }
 
     /// A citizen and a staff member joined to `room` and connected, on the given client ports.
-    mutating func visit(room: String, ports: (UInt16, UInt16)) throws
+    mutating func visit(
+        room: String,
+        ports: (UInt16, UInt16)
+    ) throws
         -> (RelayTestClient, RelayTestClient, ParticipantID, ParticipantID)
     {
         let fingerprint = core.identity.fingerprint
@@ -76,7 +85,12 @@ struct RelayHarness: ~Copyable {
 
     /// Joins a client: offer/answer (its own offer unless one is given), ICE check with nomination,
     /// DTLS handshake.
-    mutating func connect(_ client: RelayTestClient, room: String, role: ParticipantRole, offer: String? = nil) throws -> ParticipantID {
+    mutating func connect(
+        _ client: RelayTestClient,
+        room: String,
+        role: ParticipantRole,
+        offer: String? = nil
+    ) throws -> ParticipantID {
         let result = try core.join(room: room, role: role, offer: offer ?? client.offer(slots: 2), now: now)
         client.accept(answer: result.answerSDP)
         clients[client.address] = client

@@ -56,7 +56,12 @@ final class RelayTestClient {
     /// `red` offers RED around Opus (RFC 2198, `red/48000/2` with fmtp `111/111`) as Chromium does;
     /// `audioNack` adds `rtcp-fb nack` for Opus as our web client does.
     func offer(
-        slots: Int, audioPT: UInt8 = 111, videoPT: UInt8 = 96, bundleOnly: Bool = false, red: Bool = false, audioNack: Bool = false
+        slots: Int,
+        audioPT: UInt8 = 111,
+        videoPT: UInt8 = 96,
+        bundleOnly: Bool = false,
+        red: Bool = false,
+        audioNack: Bool = false
     ) -> String {
         var lines = [
             "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
@@ -66,31 +71,43 @@ final class RelayTestClient {
         func section(_ kind: String, mid: Int, direction: String, ssrc: UInt32?) {
             let audio = kind == "audio"
             let port = bundleOnly && mid > 0 ? 0 : 9
-            lines.append("m=\(kind) \(port) UDP/TLS/RTP/SAVPF \(audio ? "\(audioPT)\(red ? " 63" : "") 0" : "\(videoPT) 97 45")")
+            lines.append(
+                "m=\(kind) \(port) UDP/TLS/RTP/SAVPF \(audio ? "\(audioPT)\(red ? " 63" : "") 0" : "\(videoPT) 97 45")"
+            )
             lines += ["c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0"]
             if bundleOnly && mid > 0 { lines.append("a=bundle-only") }
             if !bundleOnly {
-                lines += ["a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)", "a=ice-options:trickle",
-                          "a=fingerprint:\(identity.fingerprint.sdpValue)", "a=setup:actpass"]
+                lines += [
+                    "a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)", "a=ice-options:trickle",
+                    "a=fingerprint:\(identity.fingerprint.sdpValue)", "a=setup:actpass",
+                ]
             }
             lines += [
                 "a=mid:\(mid)", "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
                 "a=\(direction)", "a=rtcp-mux", "a=rtcp-rsize",
             ]
             if audio {
-                lines += ["a=rtpmap:\(audioPT) opus/48000/2", "a=rtcp-fb:\(audioPT) transport-cc",
-                          "a=fmtp:\(audioPT) minptime=10;useinbandfec=1", "a=rtpmap:0 PCMU/8000"]
+                lines += [
+                    "a=rtpmap:\(audioPT) opus/48000/2", "a=rtcp-fb:\(audioPT) transport-cc",
+                    "a=fmtp:\(audioPT) minptime=10;useinbandfec=1", "a=rtpmap:0 PCMU/8000",
+                ]
                 if audioNack { lines.append("a=rtcp-fb:\(audioPT) nack") }
                 if red { lines += ["a=rtpmap:63 red/48000/2", "a=fmtp:63 \(audioPT)/\(audioPT)"] }
             } else {
-                lines += ["a=rtpmap:\(videoPT) VP8/90000", "a=rtcp-fb:\(videoPT) goog-remb", "a=rtcp-fb:\(videoPT) transport-cc",
-                          "a=rtcp-fb:\(videoPT) nack",
-                          "a=rtcp-fb:\(videoPT) nack pli", "a=rtcp-fb:\(videoPT) ccm fir",
-                          "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=\(videoPT)", "a=rtpmap:45 AV1/90000"]
+                lines += [
+                    "a=rtpmap:\(videoPT) VP8/90000", "a=rtcp-fb:\(videoPT) goog-remb",
+                    "a=rtcp-fb:\(videoPT) transport-cc",
+                    "a=rtcp-fb:\(videoPT) nack",
+                    "a=rtcp-fb:\(videoPT) nack pli", "a=rtcp-fb:\(videoPT) ccm fir",
+                    "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=\(videoPT)", "a=rtpmap:45 AV1/90000",
+                ]
             }
             if !audio && direction == "sendonly" && !simulcastRids.isEmpty {
-                lines += ["a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid", "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
-                          "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id"]
+                lines += [
+                    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
+                    "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
+                    "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
+                ]
                 lines += simulcastRids.map { "a=rid:\($0) send" }
                 lines.append("a=simulcast:send " + simulcastRids.joined(separator: ";"))
             } else if let ssrc {
@@ -99,8 +116,13 @@ final class RelayTestClient {
         }
         if bundleOnly {
             // Session-level ICE and DTLS attributes, before the first m= line.
-            lines.insert(contentsOf: ["a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)",
-                                      "a=fingerprint:\(identity.fingerprint.sdpValue)", "a=setup:actpass"], at: 4)
+            lines.insert(
+                contentsOf: [
+                    "a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)",
+                    "a=fingerprint:\(identity.fingerprint.sdpValue)", "a=setup:actpass",
+                ],
+                at: 4
+            )
         }
         section("audio", mid: 0, direction: "sendonly", ssrc: audioSSRC)
         section("video", mid: 1, direction: "sendonly", ssrc: videoSSRC)
@@ -148,8 +170,10 @@ final class RelayTestClient {
         var packet = plain + [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
         var span = packet.mutableSpan
         var bytes = span.mutableBytes
-        let length = rtcp
-            ? try srtpOut!.protectRTCP(&bytes, length: plain.count) : try srtpOut!.protectRTP(&bytes, length: plain.count)
+        let length =
+            rtcp
+            ? try srtpOut!.protectRTCP(&bytes, length: plain.count)
+            : try srtpOut!.protectRTP(&bytes, length: plain.count)
         return Array(packet[0..<length])
     }
 
@@ -160,12 +184,15 @@ final class RelayTestClient {
         let ssrc = video ? videoSSRC : audioSSRC
         transportSequence &+= 1
         let transport = transportSequence
-        let packet: [UInt8] = [
-            0x90, (marker ? 0x80 : 0) | (video ? 96 : 111), UInt8(sequence >> 8), UInt8(sequence & 0xFF),
-            0, 0, 0x10, 0, UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
-            0xBE, 0xDE, 0x00, 0x01,  // one-byte extensions, 1 word
-            0x31, UInt8(transport >> 8), UInt8(transport & 0xFF), 0x00,  // id 3: transport-wide seq, one padding byte
-        ] + payload
+        let packet: [UInt8] =
+            [
+                0x90, (marker ? 0x80 : 0) | (video ? 96 : 111), UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+                0, 0, 0x10, 0, UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF),
+                UInt8(ssrc & 0xFF),
+                0xBE, 0xDE, 0x00, 0x01,  // one-byte extensions, 1 word
+                // id 3: transport-wide sequence number, one padding byte
+                0x31, UInt8(transport >> 8), UInt8(transport & 0xFF), 0x00,
+            ] + payload
         return try protected(packet)
     }
 
@@ -178,14 +205,17 @@ final class RelayTestClient {
         transportSequence &+= 1
         let transport = transportSequence
         let rid = Array(simulcastRids[encoding].utf8)
-        var extensions: [UInt8] = [0x31, UInt8(transport >> 8), UInt8(transport & 0xFF), 0xA0 | UInt8(rid.count - 1)] + rid
+        var extensions: [UInt8] =
+            [0x31, UInt8(transport >> 8), UInt8(transport & 0xFF), 0xA0 | UInt8(rid.count - 1)] + rid
         while extensions.count % 4 != 0 { extensions.append(0) }
-        let packet: [UInt8] = [
-            0x90, (marker ? 0x80 : 0) | 96, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
-            UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF), UInt8(timestamp & 0xFF),
-            UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
-            0xBE, 0xDE, 0x00, UInt8(extensions.count / 4),
-        ] + extensions + payload
+        let packet: [UInt8] =
+            [
+                0x90, (marker ? 0x80 : 0) | 96, UInt8(sequence >> 8), UInt8(sequence & 0xFF),
+                UInt8(timestamp >> 24), UInt8((timestamp >> 16) & 0xFF), UInt8((timestamp >> 8) & 0xFF),
+                UInt8(timestamp & 0xFF),
+                UInt8(ssrc >> 24), UInt8((ssrc >> 16) & 0xFF), UInt8((ssrc >> 8) & 0xFF), UInt8(ssrc & 0xFF),
+                0xBE, 0xDE, 0x00, UInt8(extensions.count / 4),
+            ] + extensions + payload
         return try protected(packet)
     }
 
@@ -197,18 +227,23 @@ final class RelayTestClient {
     var rtxSSRC: UInt32 { videoSSRC + 500 }
     func rtx(original: UInt16, payload: [UInt8]) throws -> [UInt8] {
         rtxSequence &+= 1
-        let packet: [UInt8] = [
-            0x80, 97, UInt8(rtxSequence >> 8), UInt8(rtxSequence & 0xFF), 0, 0, 0x10, 0,
-            UInt8(rtxSSRC >> 24), UInt8((rtxSSRC >> 16) & 0xFF), UInt8((rtxSSRC >> 8) & 0xFF), UInt8(rtxSSRC & 0xFF),
-            UInt8(original >> 8), UInt8(original & 0xFF),
-        ] + payload
+        let packet: [UInt8] =
+            [
+                0x80, 97, UInt8(rtxSequence >> 8), UInt8(rtxSequence & 0xFF), 0, 0, 0x10, 0,
+                UInt8(rtxSSRC >> 24), UInt8((rtxSSRC >> 16) & 0xFF), UInt8((rtxSSRC >> 8) & 0xFF),
+                UInt8(rtxSSRC & 0xFF),
+                UInt8(original >> 8), UInt8(original & 0xFF),
+            ] + payload
         return try protected(packet)
     }
 
     /// A generic NACK (RFC 4585 §6.2.1) from this client for `sequences` of `mediaSSRC`.
     func nack(mediaSSRC: UInt32, sequences: [UInt16]) throws -> [UInt8] {
-        var packet: [UInt8] = [0x81, 205, 0, UInt8(2 + sequences.count), 0, 0, 0, 1,
-                               UInt8(mediaSSRC >> 24), UInt8((mediaSSRC >> 16) & 0xFF), UInt8((mediaSSRC >> 8) & 0xFF), UInt8(mediaSSRC & 0xFF)]
+        var packet: [UInt8] = [
+            0x81, 205, 0, UInt8(2 + sequences.count), 0, 0, 0, 1,
+            UInt8(mediaSSRC >> 24), UInt8((mediaSSRC >> 16) & 0xFF), UInt8((mediaSSRC >> 8) & 0xFF),
+            UInt8(mediaSSRC & 0xFF),
+        ]
         for s in sequences { packet += [UInt8(s >> 8), UInt8(s & 0xFF), 0, 0] }
         return try protected(packet, rtcp: true)
     }
@@ -220,10 +255,17 @@ final class RelayTestClient {
         var arrivals: [RTCPTransportFeedbackArrival] = []
         for (sequence, arrival) in receivedTransport.sorted(by: { Int16(bitPattern: $0.sequence &- $1.sequence) < 0 }) {
             let (seconds, attoseconds) = (arrival - origin).components
-            arrivals.append(RTCPTransportFeedbackArrival(sequenceNumber: sequence, arrivalTimeUs: seconds * 1_000_000 + attoseconds / 1_000_000_000_000))
+            arrivals.append(
+                RTCPTransportFeedbackArrival(
+                    sequenceNumber: sequence,
+                    arrivalTimeUs: seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+                )
+            )
         }
         receivedTransport.removeAll()
-        if let last = lastReportedTransport, let first = arrivals.first?.sequenceNumber, Int16(bitPattern: first &- last) > 1 {
+        if let last = lastReportedTransport, let first = arrivals.first?.sequenceNumber,
+            Int16(bitPattern: first &- last) > 1
+        {
             arrivals.insert(RTCPTransportFeedbackArrival(sequenceNumber: last &+ 1, arrivalTimeUs: nil), at: 0)
         }
         guard let newest = arrivals.last?.sequenceNumber else { throw RelayTestClientError.nothingToReport }
@@ -232,7 +274,11 @@ final class RelayTestClient {
         let plainLength = arrivals.withUnsafeBufferPointer { all in
             packet.withUnsafeMutableBytes { buffer in
                 let feedback = RTCPTransportFeedback(
-                    senderSSRC: audioSSRC, mediaSSRC: 1, feedbackPacketCount: feedbackCount, arrivals: Span(_unsafeElements: all))
+                    senderSSRC: audioSSRC,
+                    mediaSSRC: 1,
+                    feedbackPacketCount: feedbackCount,
+                    arrivals: Span(_unsafeElements: all)
+                )
                 var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
                 feedback.encode(into: &out)
                 return out.finalize(for: buffer)
@@ -277,9 +323,19 @@ final class RelayTestClient {
             let view = try RTPPacketView(validating: packet.span.bytes.extracting(0..<length))
             let header = RtpHeaderSummary(view)
             if let transport = view.transportWideSequenceNumber(id: 3) { receivedTransport.append((transport, now)) }
-            received.append((header.ssrc, header.sequence, header.payloadType, Array(packet[header.headerLength..<(length - header.paddingLength)])))
+            received.append(
+                (
+                    header.ssrc, header.sequence, header.payloadType,
+                    Array(packet[header.headerLength..<(length - header.paddingLength)])
+                )
+            )
             if header.payloadType == 96 {
-                videoLog.append((header.ssrc, header.sequence, header.timestamp, Array(packet[header.headerLength..<(length - header.paddingLength)])))
+                videoLog.append(
+                    (
+                        header.ssrc, header.sequence, header.timestamp,
+                        Array(packet[header.headerLength..<(length - header.paddingLength)])
+                    )
+                )
             }
         case .rtcp:
             var packet = datagram

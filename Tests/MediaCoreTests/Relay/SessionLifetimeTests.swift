@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 @Suite("Session lifetime: dead sessions end by themselves")
 struct SessionLifetimeTests {
@@ -49,12 +50,17 @@ struct SessionLifetimeTests {
 
     @Test("four captured Chromium offers that never connect fill a 4-seat room; the seats are free 30 s later")
     func neverConnectedFreesSeats() throws {
-        var configuration = RelayCoreConfiguration(announcedAddress: RelayHarness.relayAddress, maxParticipantsPerRoom: 4)
+        var configuration = RelayCoreConfiguration(
+            announcedAddress: RelayHarness.relayAddress,
+            maxParticipantsPerRoom: 4
+        )
         configuration.connectTimeout = .seconds(30)
         var harness = RelayHarness(identity: Self.relayIdentity, configuration: configuration)
         let offer = try BrowserFixtures.text("chromium-audio-video-offer.sdp")
         var ids: [ParticipantID] = []
-        for _ in 0..<4 { ids.append(try harness.core.join(room: "full", role: .citizen, offer: offer, now: harness.now).participant) }
+        for _ in 0..<4 {
+            ids.append(try harness.core.join(room: "full", role: .citizen, offer: offer, now: harness.now).participant)
+        }
         #expect(throws: JoinError.roomFull(room: "full", limit: 4)) {
             try harness.core.join(room: "full", role: .citizen, offer: offer, now: harness.now)
         }

@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 /// Simulcast through the relay (RFC 8853, rids per RFC 8851): a staff member sends two encodings,
 /// the relay forwards each receiver the one its share carries, switches at keyframes and keeps the
@@ -24,7 +25,9 @@ struct SimulcastTests {
         mutating func payload(encoding: Int) -> [UInt8] {
             let keyframe = frame % 25 == 0
             let id = pictureIDs[encoding]
-            var bytes: [UInt8] = [0x90, 0xC0, 0x80 | UInt8(id >> 8), UInt8(id & 0xFF), tl0[encoding], keyframe ? 0x00 : 0x01]
+            var bytes: [UInt8] = [
+                0x90, 0xC0, 0x80 | UInt8(id >> 8), UInt8(id & 0xFF), tl0[encoding], keyframe ? 0x00 : 0x01,
+            ]
             bytes += [UInt8](repeating: UInt8(encoding), count: Self.sizes[encoding] - bytes.count)
             pictureIDs[encoding] = (id &+ 1) & 0x7FFF
             tl0[encoding] &+= 1  // every frame is a base-layer frame
@@ -38,13 +41,23 @@ struct SimulcastTests {
     }
 
     /// Sends `duration` of both encodings from `staff`, ticking the relay every 10 ms.
-    static func run(_ harness: inout RelayHarness, staff: RelayTestClient, source: inout Source, for duration: Duration) throws {
+    static func run(
+        _ harness: inout RelayHarness,
+        staff: RelayTestClient,
+        source: inout Source,
+        for duration: Duration
+    ) throws {
         var elapsed: Duration = .zero
         while elapsed < duration {
             for encoding in 0..<2 {
                 try harness.send(
-                    staff.simulcastRTP(encoding: encoding, timestamp: source.timestamps[encoding], payload: source.payload(encoding: encoding)),
-                    from: staff)
+                    staff.simulcastRTP(
+                        encoding: encoding,
+                        timestamp: source.timestamps[encoding],
+                        payload: source.payload(encoding: encoding)
+                    ),
+                    from: staff
+                )
                 source.timestamps[encoding] &+= 900
             }
             source.frame += 1
@@ -53,9 +66,14 @@ struct SimulcastTests {
         }
     }
 
-    @Test("each receiver gets the encoding its share carries; lifting a limit switches up at a keyframe with the stream continuous")
+    @Test(
+        "each receiver gets the encoding its share carries; lifting a limit switches up at a keyframe with the stream continuous"
+    )
     func choiceAndSwitch() throws {
-        var configuration = RelayCoreConfiguration(announcedAddress: RelayHarness.relayAddress, maxParticipantsPerRoom: 3)
+        var configuration = RelayCoreConfiguration(
+            announcedAddress: RelayHarness.relayAddress,
+            maxParticipantsPerRoom: 3
+        )
         configuration.downlinkEstimation = false  // shares from operator limits alone: no feedback to model
         var harness = RelayHarness(identity: Self.relayIdentity, configuration: configuration)
         let fingerprint = harness.core.identity.fingerprint
@@ -119,14 +137,18 @@ struct SimulcastTests {
         let highSSRC = staff.videoSSRC + 100
         let plis = staff.receivedRTCP.filter { packet in
             packet.count >= 12 && packet[1] == 206 && packet[0] & 0x1F == 1
-                && UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11]) == highSSRC
+                && UInt32(packet[8]) << 24 | UInt32(packet[9]) << 16 | UInt32(packet[10]) << 8 | UInt32(packet[11])
+                    == highSSRC
         }
         #expect(!plis.isEmpty, "a PLI for the encoding switched to")
     }
 
     @Test("an encoding the sender stops is left at once for one that still flows")
     func stoppedEncoding() throws {
-        var configuration = RelayCoreConfiguration(announcedAddress: RelayHarness.relayAddress, maxParticipantsPerRoom: 3)
+        var configuration = RelayCoreConfiguration(
+            announcedAddress: RelayHarness.relayAddress,
+            maxParticipantsPerRoom: 3
+        )
         configuration.downlinkEstimation = false
         var harness = RelayHarness(identity: Self.relayIdentity, configuration: configuration)
         let fingerprint = harness.core.identity.fingerprint
@@ -142,19 +164,27 @@ struct SimulcastTests {
         let before = citizen.videoLog.count
         for _ in 0..<100 {
             try harness.send(
-                staff.simulcastRTP(encoding: 0, timestamp: source.timestamps[0], payload: source.payload(encoding: 0)), from: staff)
+                staff.simulcastRTP(encoding: 0, timestamp: source.timestamps[0], payload: source.payload(encoding: 0)),
+                from: staff
+            )
             source.timestamps[0] &+= 900
             source.frame += 1
             try harness.tick(.milliseconds(10))
         }
         let after = citizen.videoLog[before...].map { Self.decode($0.payload).encoding }
         #expect(after.contains(0), "the low encoding reaches the citizen within a second")
-        #expect(after.count >= 20, "video was off for at most the 0.5 s it takes to see the encoding stopped and the next keyframe")
+        #expect(
+            after.count >= 20,
+            "video was off for at most the 0.5 s it takes to see the encoding stopped and the next keyframe"
+        )
     }
 
     @Test("a simulcast offer is declined when the relay has simulcast off: one stream, REMB caps as before")
     func simulcastOff() throws {
-        var configuration = RelayCoreConfiguration(announcedAddress: RelayHarness.relayAddress, maxParticipantsPerRoom: 3)
+        var configuration = RelayCoreConfiguration(
+            announcedAddress: RelayHarness.relayAddress,
+            maxParticipantsPerRoom: 3
+        )
         configuration.simulcast = false
         var harness = RelayHarness(identity: Self.relayIdentity, configuration: configuration)
         let staff = try RelayTestClient(port: 56_021, relayFingerprint: harness.core.identity.fingerprint, seed: 2)
@@ -172,14 +202,23 @@ struct VP8PictureIDRewriterTests {
         var rewriter = VP8PictureIDRewriter()
         #expect(rewriter.map(sourceSSRC: 1, pictureID: 500, tl0PicIdx: 7) == (500, 7))
         #expect(rewriter.map(sourceSSRC: 1, pictureID: 501, tl0PicIdx: 8) == (501, 8))
-        #expect(rewriter.map(sourceSSRC: 1, pictureID: 499, tl0PicIdx: 6) == (499, 6), "a late packet maps by the same offset")
+        #expect(
+            rewriter.map(sourceSSRC: 1, pictureID: 499, tl0PicIdx: 6) == (499, 6),
+            "a late packet maps by the same offset"
+        )
         #expect(rewriter.map(sourceSSRC: 2, pictureID: 32_767, tl0PicIdx: 255) == (502, 9), "the new source follows on")
         #expect(rewriter.map(sourceSSRC: 2, pictureID: 0, tl0PicIdx: 0) == (503, 10), "its own wrap is hidden")
         rewriter.detachSource()
-        #expect(rewriter.map(sourceSSRC: 2, pictureID: 100, tl0PicIdx: nil) == (504, nil), "after a detach, a new epoch")
+        #expect(
+            rewriter.map(sourceSSRC: 2, pictureID: 100, tl0PicIdx: nil) == (504, nil),
+            "after a detach, a new epoch"
+        )
         var short = VP8PictureIDRewriter()
         #expect(short.map(sourceSSRC: 1, pictureID: 127, longPictureID: false, tl0PicIdx: nil).pictureID == 127)
-        #expect(short.map(sourceSSRC: 1, pictureID: 0, longPictureID: false, tl0PicIdx: nil).pictureID == 0, "7-bit wrap")
+        #expect(
+            short.map(sourceSSRC: 1, pictureID: 0, longPictureID: false, tl0PicIdx: nil).pictureID == 0,
+            "7-bit wrap"
+        )
         #expect(short.map(sourceSSRC: 3, pictureID: 60, longPictureID: false, tl0PicIdx: nil).pictureID == 1)
     }
 }

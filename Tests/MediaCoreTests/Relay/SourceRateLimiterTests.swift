@@ -1,10 +1,13 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 @Suite("Per-source rate limit")
 struct SourceRateLimiterTests {
     static let origin = ContinuousClock.now
-    static func address(_ port: UInt16, ip: UInt32 = 0xC000_0207) -> TransportAddress { TransportAddress(ipv4: ip, port: port) }
+    static func address(_ port: UInt16, ip: UInt32 = 0xC000_0207) -> TransportAddress {
+        TransportAddress(ipv4: ip, port: port)
+    }
 
     @Test("a quiet source gets its burst at once, then the rate")
     func burstThenRate() {

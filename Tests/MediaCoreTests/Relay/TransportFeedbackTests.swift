@@ -1,11 +1,15 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 @Suite("Transport-wide congestion control feedback")
 struct TransportFeedbackTests {
     static let relayIdentity = try! DtlsIdentity(commonName: "relay")
 
-    func take(_ generator: inout TransportFeedbackGenerator, at now: ContinuousClock.Instant) -> [RTCPTransportFeedbackArrival] {
+    func take(
+        _ generator: inout TransportFeedbackGenerator,
+        at now: ContinuousClock.Instant
+    ) -> [RTCPTransportFeedbackArrival] {
         var scratch: [RTCPTransportFeedbackArrival] = []
         _ = generator.takeArrivals(now: now, into: &scratch)
         return scratch
@@ -55,8 +59,14 @@ struct TransportFeedbackTests {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, _, _, _) = try harness.visit(room: "twcc", ports: (53_001, 53_002))
         let answer = try SDPParser().parse(citizen.answer)
-        #expect(answer.media[0].extMaps.map(\.id) == [3] && answer.media[1].extMaps.map(\.id) == [3], "the sender's sections")
-        #expect(answer.media[2].extMaps.map(\.id) == [3], "and on what the relay sends: the receiver's feedback drives its estimator")
+        #expect(
+            answer.media[0].extMaps.map(\.id) == [3] && answer.media[1].extMaps.map(\.id) == [3],
+            "the sender's sections"
+        )
+        #expect(
+            answer.media[2].extMaps.map(\.id) == [3],
+            "and on what the relay sends: the receiver's feedback drives its estimator"
+        )
         #expect(answer.media[1].rtcpFeedback(for: 96).contains { $0.type == "transport-cc" })
         citizen.receivedRTCP.removeAll()
         var sent: [UInt16] = []
@@ -85,21 +95,35 @@ struct TransportFeedbackTests {
         var harness = RelayHarness(identity: Self.relayIdentity)
         harness.core = RelayCore(
             configuration: RelayCoreConfiguration(
-                announcedAddress: RelayHarness.relayAddress, transportFeedback: false, downlinkEstimation: false),
-            identity: Self.relayIdentity, seed: 1)
+                announcedAddress: RelayHarness.relayAddress,
+                transportFeedback: false,
+                downlinkEstimation: false
+            ),
+            identity: Self.relayIdentity,
+            seed: 1
+        )
         let client = try RelayTestClient(port: 53_010, relayFingerprint: Self.relayIdentity.fingerprint, seed: 3)
-        let answer = try SDPParser().parse(try harness.core.join(room: "off", role: .staff, offer: client.offer(slots: 1), now: harness.now).answerSDP)
-        #expect(answer.media.allSatisfy { $0.extMaps.isEmpty && !$0.rtcpFeedback().contains { $0.type == "transport-cc" } })
+        let answer = try SDPParser().parse(
+            try harness.core.join(room: "off", role: .staff, offer: client.offer(slots: 1), now: harness.now).answerSDP
+        )
+        #expect(
+            answer.media.allSatisfy { $0.extMaps.isEmpty && !$0.rtcpFeedback().contains { $0.type == "transport-cc" } }
+        )
     }
 
-    @Test("towards a receiver: forwarded packets carry the relay's own transport-wide numbers, its feedback feeds the estimator, and the sender is capped by REMB at that estimate")
+    @Test(
+        "towards a receiver: forwarded packets carry the relay's own transport-wide numbers, its feedback feeds the estimator, and the sender is capped by REMB at that estimate"
+    )
     func downlinkEstimation() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, staff, citizenID, staffID) = try harness.visit(room: "down", ports: (53_021, 53_022))
         staff.received.removeAll()
         staff.receivedTransport.removeAll()
         for index in 0..<40 {
-            try harness.send(citizen.rtp(video: index % 4 != 0, payload: [UInt8](repeating: 7, count: 900)), from: citizen)
+            try harness.send(
+                citizen.rtp(video: index % 4 != 0, payload: [UInt8](repeating: 7, count: 900)),
+                from: citizen
+            )
             harness.now += .milliseconds(10)
         }
         // The relay numbered what it sent staff itself: 1, 2, 3 ... whatever the citizen's numbers were.

@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 @Suite("How many repeats RED carries towards a receiver")
 struct AudioRedundancyPolicyTests {

@@ -6,23 +6,48 @@ struct FrameAssemblerTests {
     /// Inserts a frame of `count` packets starting at `first`, in the given order of offsets.
     @discardableResult
     static func frame(
-        _ assembler: inout FrameAssembler, first: UInt16, count: Int, timestamp: UInt32, keyframe: Bool,
-        order: [Int]? = nil, skip: Set<Int> = []
+        _ assembler: inout FrameAssembler,
+        first: UInt16,
+        count: Int,
+        timestamp: UInt32,
+        keyframe: Bool,
+        order: [Int]? = nil,
+        skip: Set<Int> = []
     ) -> [Bool] {
         (order ?? Array(0..<count)).filter { !skip.contains($0) }.map { offset in
             assembler.insert(
-                sequence: first &+ UInt16(offset), timestamp: timestamp, frameStart: offset == 0,
-                frameEnd: offset == count - 1, keyframe: keyframe && offset == 0)
+                sequence: first &+ UInt16(offset),
+                timestamp: timestamp,
+                frameStart: offset == 0,
+                frameEnd: offset == count - 1,
+                keyframe: keyframe && offset == 0
+            )
         }
     }
 
-    @Test("a frame completes when its last missing packet arrives, in any order, across the wrap", arguments: [0, 0xFFFE, 0xFFFF, 0x7FFF])
+    @Test(
+        "a frame completes when its last missing packet arrives, in any order, across the wrap",
+        arguments: [0, 0xFFFE, 0xFFFF, 0x7FFF]
+    )
     func completion(first: Int) {
         var assembler = FrameAssembler()
-        let completed = Self.frame(&assembler, first: UInt16(first), count: 4, timestamp: 3000, keyframe: false, order: [0, 3, 1, 2])
+        let completed = Self.frame(
+            &assembler,
+            first: UInt16(first),
+            count: 4,
+            timestamp: 3000,
+            keyframe: false,
+            order: [0, 3, 1, 2]
+        )
         #expect(completed == [false, false, false, true])
         #expect(assembler.completeFrames == 1)
-        let duplicate = assembler.insert(sequence: UInt16(first), timestamp: 3000, frameStart: true, frameEnd: false, keyframe: false)
+        let duplicate = assembler.insert(
+            sequence: UInt16(first),
+            timestamp: 3000,
+            frameStart: true,
+            frameEnd: false,
+            keyframe: false
+        )
         #expect(!duplicate && assembler.completeFrames == 1)
     }
 

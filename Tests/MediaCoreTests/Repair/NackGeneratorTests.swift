@@ -5,7 +5,10 @@ import Testing
 struct NackGeneratorTests {
     static let rtt: Duration = .milliseconds(100)
 
-    @Test("a hole across the 16-bit wrap is requested after the minimum wait", arguments: [0xFFFD, 0xFFFE, 0xFFFF, 0, 0x7FFF])
+    @Test(
+        "a hole across the 16-bit wrap is requested after the minimum wait",
+        arguments: [0xFFFD, 0xFFFE, 0xFFFF, 0, 0x7FFF]
+    )
     func holeAcrossWrap(start: Int) {
         let t0 = ContinuousClock.now
         var generator = NackGenerator(now: t0)
@@ -112,7 +115,10 @@ struct RtxCacheTests {
         #expect(cache.retransmission(of: UInt16(sequence), now: t0 + .milliseconds(50), rtt: rtt) == nil)
         #expect(cache.suppressed == 1)
         #expect(cache.retransmission(of: UInt16(sequence), now: t0 + .milliseconds(95), rtt: rtt) != nil)
-        #expect(cache.retransmission(of: UInt16(sequence), now: t0 + .milliseconds(1100), rtt: rtt) == nil, "older than max(3×RTT, 1 s)")
+        #expect(
+            cache.retransmission(of: UInt16(sequence), now: t0 + .milliseconds(1100), rtt: rtt) == nil,
+            "older than max(3×RTT, 1 s)"
+        )
         #expect(cache.retransmission(of: UInt16(sequence) &+ 1, now: t0, rtt: rtt) == nil)
         #expect(cache.unavailable == 2 && cache.served == 2)
     }
@@ -122,9 +128,15 @@ struct RtxCacheTests {
         let cache = RtxCache()
         let t0 = ContinuousClock.now
         [UInt8](repeating: 1, count: 20).withUnsafeBytes { cache.store($0, sequence: 5, now: t0) }
-        [UInt8](repeating: 2, count: 20).withUnsafeBytes { cache.store($0, sequence: 5 + UInt16(RtxCache.videoCapacity), now: t0) }
+        [UInt8](repeating: 2, count: 20).withUnsafeBytes {
+            cache.store($0, sequence: 5 + UInt16(RtxCache.videoCapacity), now: t0)
+        }
         #expect(cache.retransmission(of: 5, now: t0, rtt: .milliseconds(50)) == nil)
-        #expect(cache.retransmission(of: 5 + UInt16(RtxCache.videoCapacity), now: t0, rtt: .milliseconds(50)).map(Array.init) == [UInt8](repeating: 2, count: 20))
+        #expect(
+            cache.retransmission(of: 5 + UInt16(RtxCache.videoCapacity), now: t0, rtt: .milliseconds(50)).map(
+                Array.init
+            ) == [UInt8](repeating: 2, count: 20)
+        )
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 /// Offers captured from headless Chromium and Firefox ESR by `scripts/capture-fixtures.py`.
 enum BrowserFixtures {
@@ -39,16 +40,26 @@ struct BrowserOfferTests {
         #expect(sdp.bundleMids == sdp.media.compactMap(\.mid) && sdp.media.count == 2)
         #expect(sdp.media.map(\.kind) == ["audio", "video"])
         for (index, section) in sdp.media.enumerated() {
-            #expect(sdp.resolvedValue(of: "ice-ufrag", media: index) != nil && sdp.resolvedValue(of: "ice-pwd", media: index) != nil)
-            #expect(sdp.fingerprint(media: index)?.hashFunction == "sha-256" && sdp.fingerprint(media: index)?.bytes.count == 32)
+            #expect(
+                sdp.resolvedValue(of: "ice-ufrag", media: index) != nil
+                    && sdp.resolvedValue(of: "ice-pwd", media: index) != nil
+            )
+            #expect(
+                sdp.fingerprint(media: index)?.hashFunction == "sha-256"
+                    && sdp.fingerprint(media: index)?.bytes.count == 32
+            )
             #expect(sdp.resolvedValue(of: "setup", media: index) == "actpass")
             #expect(section.values(of: "rtcp-mux").count == 1 && section.direction == .sendrecv)
             let candidates = section.candidates
             if index == 0 || name.hasPrefix("chromium") {  // Firefox puts candidates on the first section only (bundle)
-                #expect(candidates.contains { $0.type == "host" && $0.transport == "udp" && $0.component == 1 }, "\(name) m=\(section.kind)")
+                #expect(
+                    candidates.contains { $0.type == "host" && $0.transport == "udp" && $0.component == 1 },
+                    "\(name) m=\(section.kind)"
+                )
             }
         }
-        let audio = sdp.media[0], video = sdp.media[1]
+        let audio = sdp.media[0]
+        let video = sdp.media[1]
         let opus = try #require(audio.rtpMaps.first { $0.codec.lowercased() == "opus" })
         #expect(opus.clockRate == 48_000 && opus.channels == 2)
         #expect(audio.extMaps.contains { $0.uri == "urn:ietf:params:rtp-hdrext:ssrc-audio-level" })
@@ -60,7 +71,11 @@ struct BrowserOfferTests {
         #expect(video.extMaps.contains { $0.uri == "urn:ietf:params:rtp-hdrext:sdes:mid" })
         // RTX for VP8: an rtx rtpmap whose apt points at VP8.
         let rtx = video.rtpMaps.filter { $0.codec.lowercased() == "rtx" }
-        #expect(rtx.contains { pt in video.formatParameters(for: pt.payloadType).contains { $0 == ("apt", "\(vp8.payloadType)") } })
+        #expect(
+            rtx.contains { pt in
+                video.formatParameters(for: pt.payloadType).contains { $0 == ("apt", "\(vp8.payloadType)") }
+            }
+        )
     }
 
     @Test("simulcast offers name three rids to send; the others none", arguments: offers)
@@ -86,8 +101,11 @@ struct BrowserOfferTests {
         let offer = try BrowserFixtures.text("\(name)-offer.sdp")
         let summary = try OfferSummary.parse(offer)
         #expect(summary.sections.count == 2)
-        var core = RelayCore(configuration: RelayCoreConfiguration(announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000)),
-                             identity: try DtlsIdentity(commonName: "relay"), seed: 1)
+        var core = RelayCore(
+            configuration: RelayCoreConfiguration(announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000)),
+            identity: try DtlsIdentity(commonName: "relay"),
+            seed: 1
+        )
         let result = try core.join(room: "fixture", role: .citizen, offer: offer, now: .now)
         let answer = try SDPParser().parse(result.answerSDP)
         #expect(answer.media.count == 2 && answer.bundleMids == ["0", "1"])
@@ -121,12 +139,23 @@ struct SafariShapedOfferTests {
         let sdp = try SDPParser().parse(offer)
         #expect(sdp.media[0].candidates.map(\.type) == ["host", "srflx"])
         #expect(sdp.media[1].ssrcGroups == [SDPSsrcGroup(semantics: "FID", ssrcs: [3_340_281_177, 1_949_628_401])])
-        var core = RelayCore(configuration: RelayCoreConfiguration(announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000)),
-                             identity: try DtlsIdentity(commonName: "relay"), seed: 1)
-        let answer = try SDPParser().parse(try core.join(room: "ipad", role: .citizen, offer: offer, now: .now).answerSDP)
-        #expect(answer.media[0].rtpMaps.map(\.codec) == ["red", "opus"], "RED around Opus first (issue: audio repair); no G.722, PCMU or DTMF")
+        var core = RelayCore(
+            configuration: RelayCoreConfiguration(announcedAddress: TransportAddress(ipv4: 0x7F00_0001, port: 40_000)),
+            identity: try DtlsIdentity(commonName: "relay"),
+            seed: 1
+        )
+        let answer = try SDPParser().parse(
+            try core.join(room: "ipad", role: .citizen, offer: offer, now: .now).answerSDP
+        )
+        #expect(
+            answer.media[0].rtpMaps.map(\.codec) == ["red", "opus"],
+            "RED around Opus first (issue: audio repair); no G.722, PCMU or DTMF"
+        )
         let video = answer.media[1].rtpMaps
-        #expect(video.map(\.codec) == ["VP8", "rtx"] && video.map(\.payloadType) == [100, 101], "Safari's payload types kept")
+        #expect(
+            video.map(\.codec) == ["VP8", "rtx"] && video.map(\.payloadType) == [100, 101],
+            "Safari's payload types kept"
+        )
         #expect(answer.media[1].formatParameterText(for: 101) == "apt=100", "RTX for VP8")
         #expect(answer.media[1].values(of: "rtcp-rsize").count == 1, "rtcp-rsize echoed")
     }

@@ -82,7 +82,9 @@ let chromiumShapedOffer = """
     }
 
     @Test func sessionLevelIceAppliesToEverySection() throws {
-        let sdp = try SDPParser().parse("v=0\no=-\ns=-\nt=0 0\na=ice-ufrag:u\nm=audio 9 RTP/AVP 0\nm=video 9 RTP/AVP 96\na=ice-ufrag:v\n")
+        let sdp = try SDPParser().parse(
+            "v=0\no=-\ns=-\nt=0 0\na=ice-ufrag:u\nm=audio 9 RTP/AVP 0\nm=video 9 RTP/AVP 96\na=ice-ufrag:v\n"
+        )
         #expect(sdp.resolvedValue(of: "ice-ufrag", media: 0) == "u")
         #expect(sdp.resolvedValue(of: "ice-ufrag", media: 1) == "v")
     }

@@ -1,5 +1,6 @@
-@testable import MediaCore
 import Testing
+
+@testable import MediaCore
 
 @Suite("STUN messages (RFC 8489) as ICE uses them")
 struct STUNMessageTests {
@@ -117,14 +118,23 @@ struct STUNMessageTests {
         #expect(message.transactionID == Self.sampleTransaction)
         #expect(message.priority == 0x6e00_01ff)
         #expect(message.iceControlled == 0x932f_f9b1_5126_3b36 && message.iceControlling == nil)
-        do { let result = message.useCandidate; #expect(!result) }
+        do {
+            let result = message.useCandidate
+            #expect(!result)
+        }
         let usernameParts = message.iceUsername
         let names = try #require(usernameParts)
         #expect(Array(Self.sampleRequest[names.receiver]) == Array("evtj".utf8))
         #expect(Array(Self.sampleRequest[names.sender]) == Array("h6vY".utf8))
         #expect(message.integrityOffset == 76 && message.fingerprintOffset == 100)
-        do { let result = message.verifyIntegrity(password: Self.samplePassword); #expect(result) }
-        do { let result = message.verifyIntegrity(password: "VOkJxbRl1RmTxUk/WvJxBu"); #expect(!result) }
+        do {
+            let result = message.verifyIntegrity(password: Self.samplePassword)
+            #expect(result)
+        }
+        do {
+            let result = message.verifyIntegrity(password: "VOkJxbRl1RmTxUk/WvJxBu")
+            #expect(!result)
+        }
         #expect(message.firstUnknownRequiredAttribute == nil)
     }
 
@@ -133,11 +143,17 @@ struct STUNMessageTests {
         let v4 = try STUNMessageView(validating: Self.sampleIPv4Response.span.bytes)
         #expect(v4.messageType == .bindingSuccess && v4.transactionID == Self.sampleTransaction)
         #expect(v4.xorMappedAddress == .ipv4(0xC000_0201, port: 32853))
-        do { let result = v4.verifyIntegrity(password: Self.samplePassword); #expect(result) }
+        do {
+            let result = v4.verifyIntegrity(password: Self.samplePassword)
+            #expect(result)
+        }
 
         let v6 = try STUNMessageView(validating: Self.sampleIPv6Response.span.bytes)
         #expect(v6.xorMappedAddress == .ipv6(high: 0x2001_0db8_1234_5678, low: 0x0011_2233_4455_6677, port: 32853))
-        do { let result = v6.verifyIntegrity(password: Self.samplePassword); #expect(result) }
+        do {
+            let result = v6.verifyIntegrity(password: Self.samplePassword)
+            #expect(result)
+        }
     }
 
     @Test("the message type interleaves class bits with the method (RFC 8489 §5)")
@@ -158,17 +174,26 @@ struct STUNMessageTests {
     func roundTrip(ipv6: Bool) throws {
         var message = STUNMessage(type: .bindingSuccess, transactionID: Self.sampleTransaction)
         message.software = "test vector"
-        message.xorMappedAddress = ipv6 ? .ipv6(high: 0x2001_0db8_1234_5678, low: 0x0011_2233_4455_6677, port: 32853) : .ipv4(0xC000_0201, port: 32853)
+        message.xorMappedAddress =
+            ipv6
+            ? .ipv6(high: 0x2001_0db8_1234_5678, low: 0x0011_2233_4455_6677, port: 32853)
+            : .ipv4(0xC000_0201, port: 32853)
         message.integrityPassword = Self.samplePassword
         let bytes = Self.encode(message)
         // The RFC 5769 responses differ only in padding (spaces there, zeros here) and what covers it.
         let sample = ipv6 ? Self.sampleIPv6Response : Self.sampleIPv4Response
         #expect(bytes.count == sample.count)
         #expect(Array(bytes[0..<35]) == Array(sample[0..<35]))
-        #expect(Array(bytes[36..<(ipv6 ? 60 : 48)]) == Array(sample[36..<(ipv6 ? 60 : 48)]), "XOR-MAPPED-ADDRESS as in RFC 5769")
+        #expect(
+            Array(bytes[36..<(ipv6 ? 60 : 48)]) == Array(sample[36..<(ipv6 ? 60 : 48)]),
+            "XOR-MAPPED-ADDRESS as in RFC 5769"
+        )
         let view = try STUNMessageView(validating: bytes.span.bytes)
         #expect(view.xorMappedAddress == message.xorMappedAddress && view.transactionID == Self.sampleTransaction)
-        do { let result = view.verifyIntegrity(password: Self.samplePassword); #expect(result) }
+        do {
+            let result = view.verifyIntegrity(password: Self.samplePassword)
+            #expect(result)
+        }
 
         var request = STUNMessage(type: .bindingRequest, transactionID: STUNTransactionID(1, 2, 3))
         request.username = "abcd:efghi"
@@ -181,7 +206,10 @@ struct STUNMessageTests {
         #expect(parsed.messageType == .bindingRequest && parsed.useCandidate && parsed.priority == 1_853_766_143)
         #expect(parsed.iceControlling == 0xFEDC_BA98_7654_3210 && parsed.iceControlled == nil)
         #expect(parsed.iceUsername.map { Array(requestBytes[$0.sender]) } == Array("efghi".utf8))
-        do { let result = parsed.verifyIntegrity(password: "a-password-of-22-chars"); #expect(result) }
+        do {
+            let result = parsed.verifyIntegrity(password: "a-password-of-22-chars")
+            #expect(result)
+        }
     }
 
     @Test("an error response carries its code and reason (487 Role Conflict, RFC 8445 §7.3.1.1)")
@@ -190,7 +218,8 @@ struct STUNMessageTests {
         message.error = (487, "Role Conflict")
         let bytes = Self.encode(message)
         let view = try STUNMessageView(validating: bytes.span.bytes)
-        let type = view.messageType, code = view.errorCode
+        let type = view.messageType
+        let code = view.errorCode
         #expect(type == .bindingError && code == 487)
         var text: String?
         if let reason = view.errorReason { text = reason.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } }
@@ -219,7 +248,8 @@ struct STUNMessageTests {
         #expect(Self.parse(priority) == .badAttributeLength(type: 0x0024, length: 8))
         var tampered = request
         tampered[30] ^= 1  // inside SOFTWARE: the CRC no longer matches what FINGERPRINT says
-        let expected = tampered.withUnsafeBytes { Crc32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<100])) } ^ 0x5354_554E
+        let expected =
+            tampered.withUnsafeBytes { Crc32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<100])) } ^ 0x5354_554E
         #expect(Self.parse(tampered) == .fingerprintMismatch(expected: expected, found: 0xe57a_3bcf))
         var afterFingerprint = request + [0x80, 0x22, 0x00, 0x00]
         afterFingerprint[3] += 4
@@ -227,7 +257,14 @@ struct STUNMessageTests {
         var family = Self.sampleIPv4Response
         family[41] = 0x03
         #expect(Self.parse(family) == .badAddress(family: 0x03, length: 8))
-        var code = Self.encode({ var m = STUNMessage(type: .bindingError, transactionID: Self.sampleTransaction); m.error = (487, "x"); m.fingerprint = false; return m }())
+        var code = Self.encode(
+            {
+                var m = STUNMessage(type: .bindingError, transactionID: Self.sampleTransaction)
+                m.error = (487, "x")
+                m.fingerprint = false
+                return m
+            }()
+        )
         code[26] = 0x02  // class 2: 287
         #expect(Self.parse(code) == .badErrorCode(287))
     }
@@ -245,7 +282,10 @@ struct STUNMessageTests {
             var tampered = bytes
             tampered[index] ^= 0x40
             guard let view = try? STUNMessageView(validating: tampered.span.bytes) else { continue }
-            do { let result = view.verifyIntegrity(password: "secret-secret-secret-1"); #expect(!result, "byte \(index)") }
+            do {
+                let result = view.verifyIntegrity(password: "secret-secret-secret-1")
+                #expect(!result, "byte \(index)")
+            }
         }
     }
 
