@@ -259,6 +259,73 @@ struct RelayApplicationTests {
         }
     }
 
+    @Test(
+        "ICE restart: PATCH with fresh credentials is answered with the relay's new ones; a bad offer leaves the session"
+    )
+    func iceRestart() async throws {
+        let relay = try await Self.relay()
+        try await relay.application.test(.router) { client in
+            let joined = try await Self.join(client)
+            let location = try #require(joined.headers[.location])
+            func credentials(_ sdp: String) -> [String] {
+                sdp.split(separator: "\r\n").filter { $0.hasPrefix("a=ice-ufrag:") || $0.hasPrefix("a=ice-pwd:") }.map(
+                    String.init
+                )
+            }
+            let restartOffer = Self.offer(slots: 3).split(separator: "\r\n", omittingEmptySubsequences: false).map {
+                line in
+                line.hasPrefix("a=ice-ufrag:")
+                    ? "a=ice-ufrag:RsTt"
+                    : line.hasPrefix("a=ice-pwd:") ? "a=ice-pwd:restartedpasswordof24chars" : String(line)
+            }.joined(separator: "\r\n")
+            let restarted = try await client.execute(
+                uri: location,
+                method: .patch,
+                body: ByteBuffer(string: restartOffer)
+            )
+            #expect(restarted.status == .ok)
+            #expect(restarted.headers[.contentType] == "application/sdp")
+            let before = Set(credentials(String(buffer: joined.body)))
+            let after = Set(credentials(String(buffer: restarted.body)))
+            #expect(!after.isEmpty && after.isDisjoint(with: before), "the relay's ICE credentials change on restart")
+
+            let broken = try await client.execute(uri: location, method: .patch, body: ByteBuffer(string: "v=0"))
+            #expect(broken.status == .badRequest)
+            #expect(try Self.decode(SignalingMessage.ErrorBody.self, broken).error == "bad-offer")
+            let unknown = try await client.execute(
+                uri: "/api/sessions/nobody",
+                method: .patch,
+                body: ByteBuffer(string: restartOffer)
+            )
+            #expect(unknown.status == .notFound)
+            let rooms = try await client.execute(uri: "/admin/v1/rooms", method: .get, headers: Self.admin)
+            #expect(try Self.decode([AdminRoutes.RoomJSON].self, rooms).first?.participants.count == 1)
+        }
+    }
+
+    @Test("the events WebSocket answers ping with pong, and refuses an unknown session")
+    func eventsPing() async throws {
+        let relay = try await Self.relay()
+        try await relay.application.test(.live) { client in
+            let location = try #require(try await Self.join(client).headers[.location])
+            let received = MessageLog()
+            _ = try await client.ws("\(location)/events") { inbound, outbound, _ in
+                try await outbound.write(.text(#"{"type":"ping"}"#))
+                for try await message in inbound.messages(maxSize: 1 << 16) {
+                    guard case .text(let text) = message else { continue }
+                    await received.append(text)
+                    if text.contains("pong") { return }
+                }
+            }
+            let messages = await received.messages
+            #expect(messages.first.map(Self.occupied) == 0, "the room view comes first, on connect")
+            #expect(messages.last == #"{"type":"pong"}"#)
+            await #expect(throws: (any Error).self) {
+                try await client.ws("/api/sessions/nobody/events") { _, _, _ in }
+            }
+        }
+    }
+
     @Test("/api/stats is one object per worker with its counters; /healthz and the room page answer")
     func statsAndPages() async throws {
         let relay = try await Self.relay()
