@@ -104,7 +104,8 @@ SOAK_VISITS ?= 65
 soak: deps
 	scripts/load-run.sh --mode steady --visits $(SOAK_VISITS) --seconds 60 --intervals 20 --soak-check
 
-## make fuzz: build every libFuzzer target in Fuzz/Targets and run each for FUZZ_SECONDS (default 30).
+## make fuzz: build every libFuzzer target of Fuzz/Package.swift (SwiftPM, libFuzzer + ASan) and run each
+## for FUZZ_SECONDS (default 30).
 fuzz: deps
 	Fuzz/run.sh
 

@@ -18,6 +18,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "MediaCore", targets: ["MediaCore"]),
+        .library(name: "ClientPeer", targets: ["ClientPeer"]),
         .executable(name: "visit-relay", targets: ["RelayDaemon"]),
         .executable(name: "link-emulator", targets: ["LinkEmulator"]),
         .executable(name: "relay-load", targets: ["RelayLoad"]),
@@ -57,6 +58,10 @@ let package = Package(
         // The relay's brain: sans-I/O, no sockets, no threads, no wall clock.
         .target(name: "MediaCore", dependencies: ["CSrtp", "COpus", "CVpx"], swiftSettings: swiftSettings),
 
+        // One client peer (offer, ICE checks, DTLS keying, SRTP), sans I/O, for the in-process tests,
+        // the load harness and the fuzz targets.
+        .target(name: "ClientPeer", dependencies: ["MediaCore"], swiftSettings: swiftSettings),
+
         // The daemon process.
         .executableTarget(
             name: "RelayDaemon",
@@ -86,7 +91,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "MediaCoreTests", dependencies: ["MediaCore", "ClientPeer"], swiftSettings: swiftSettings),
         .testTarget(
             name: "RelayDaemonTests",
             dependencies: [
@@ -113,6 +118,7 @@ let package = Package(
             name: "RelayLoad",
             dependencies: [
                 "MediaCore",
+                "ClientPeer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,3 +1,4 @@
+import ClientPeer
 import MediaCore
 import NIOCore
 import NIOPosix
@@ -17,8 +18,6 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     typealias Snapshot = ReceiveCheck.Snapshot
 
     let name: String
-    let ice: IceCredentials
-    let identity: DtlsIdentity
     let audioSSRC: UInt32
     let videoSSRC: UInt32
     let media: LoopedMedia
@@ -30,12 +29,9 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     /// (RFC 4585 §6.2.1) by sending them again with their own sequence number (no RTX is offered).
     private var sentVideo: [MediaSendLoop.Packet?] = Array(repeating: nil, count: 512)
     private var receiveCheck: ReceiveCheck
-    private var remoteUfrag = ""
-    private var remotePassword = ""
+    /// ICE checks, DTLS and SRTP: the client peer the in-process tests use too.
+    private var transport: ClientTransport
     private(set) var remoteAddress: SocketAddress?
-    private var dtls: DtlsEndpoint?
-    private var srtpOut: SrtpContext?
-    private var srtpIn: SrtpContext?
     private var channel: (any Channel)?
     private var iceConfirmed = false
     private var lastCheck: NIODeadline = .distantPast
@@ -71,8 +67,10 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         self.dtlsRole = dtlsRole
         receiveCheck = ReceiveCheck(decodesVideo: decodesVideo)
         var random = SplitMix64(seed: UInt64(seed))
-        ice = IceCredentials.random(using: &random)
-        identity = try DtlsIdentity(commonName: name)
+        transport = ClientTransport(
+            ice: IceCredentials.random(using: &random),
+            identity: try DtlsIdentity(commonName: name)
+        )
         audioSSRC = 10_000 + seed * 2
         videoSSRC = 10_001 + seed * 2
         let audioSequence = UInt16(truncatingIfNeeded: random.next())
@@ -90,11 +88,12 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     /// Where the peer's media and checks go, its ICE credentials and its certificate; call on the
     /// event loop once the peer's description is in (`LoadConnection+SDP.swift`).
     func connect(to address: SocketAddress, ufrag: String, password: String, fingerprint: DtlsFingerprint) throws {
-        remoteUfrag = ufrag
-        remotePassword = password
         remoteAddress = address
-        dtls = try DtlsEndpoint(role: dtlsRole, identity: identity, remoteFingerprint: fingerprint)
+        try transport.connect(ufrag: ufrag, password: password, fingerprint: fingerprint, role: dtlsRole)
     }
+
+    var ice: IceCredentials { transport.ice }
+    var identity: DtlsIdentity { transport.identity }
 
     /// The payload type the SFU forwards VP8 with to this connection; call on the event loop.
     func setReceivedVideoPayloadType(_ payloadType: UInt8) {
@@ -129,11 +128,11 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
             lastCheck = now
             sendBindingRequest()
         }
-        if let deadline = dtls?.nextTimeout, ContinuousClock.now >= deadline {
-            _ = dtls?.handleTimeout(now: ContinuousClock.now)
+        if let deadline = transport.dtlsTimeout, ContinuousClock.now >= deadline {
+            transport.handleDtlsTimeout(now: ContinuousClock.now)
             flushDtls()
         }
-        guard sending, srtpOut != nil else { return }
+        guard sending, transport.isKeyed else { return }
         sendLoop?.due(at: now, media: media) { packet in
             if packet.payloadType == MediaSendLoop.videoPayloadType {
                 sentVideo[Int(packet.sequence) % sentVideo.count] = packet
@@ -154,13 +153,13 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
 
     private func sendBindingRequest() {
         var generator = SystemRandomNumberGenerator()
-        var request = STUNMessage(type: .bindingRequest, transactionID: .random(using: &generator))
-        request.username = "\(remoteUfrag):\(ice.ufrag)"
-        request.priority = 2_122_260_223
-        request.iceControlling = 0x0102_0304_0506_0708
-        request.useCandidate = true
-        request.integrityPassword = remotePassword
-        sendStun(request)
+        sendStun(
+            transport.bindingRequest(
+                transactionID: .random(using: &generator),
+                priority: 2_122_260_223,
+                fingerprint: true
+            )
+        )
     }
 
     private func sendStun(_ message: STUNMessage) {
@@ -173,7 +172,7 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func flushDtls() {
-        while let datagram = dtls?.takeOutgoing() {
+        while let datagram = transport.takeDtlsOutgoing() {
             datagram.withUnsafeBytes { send($0, flush: true) }
         }
     }
@@ -199,8 +198,7 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
             out.append(UInt8(ReceiveCheck.trailer), as: UInt8.self)
             let plain = out.finalize(for: buffer)
             buffer[0] |= 0x20  // P: the trailer is RTP padding
-            var span = MutableRawSpan(_unsafeBytes: buffer)
-            guard let protected = try? srtpOut?.protectRTP(&span, length: plain) else { return }
+            guard let protected = try? transport.protect(buffer, length: plain) else { return }
             send(UnsafeRawBufferPointer(rebasing: buffer[0..<protected]), flush: false)
             snapshot.sentPackets += 1
         }
@@ -215,12 +213,22 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         scratch.withUnsafeMutableBytes { buffer in
             envelope.data.withUnsafeReadableBytes { buffer.copyMemory(from: $0) }
             let packet = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<length])
-            switch DatagramKind(firstByte: packet[0], secondByte: packet[1]) {
-            case .stun: receiveStun(UnsafeRawBufferPointer(packet), from: envelope.remoteAddress)
-            case .dtls: receiveDtls(UnsafeRawBufferPointer(packet))
-            case .rtp: receiveRTP(packet)
-            case .rtcp: receiveRTCP(packet)
-            default: break
+            switch transport.receive(packet, now: ContinuousClock.now) {
+            case .bindingRequest: answerBindingRequest(UnsafeRawBufferPointer(packet), from: envelope.remoteAddress)
+            case .bindingSuccess:
+                if !iceConfirmed {
+                    iceConfirmed = true
+                    // A client sends its ClientHello now; a server only starts waiting for one.
+                    transport.startDtls(now: ContinuousClock.now)
+                    flushDtls()
+                }
+            case .dtls(let keyed, _):
+                flushDtls()
+                if keyed { snapshot.connected = true }
+            case .rtp(let plain): receiveRTP(UnsafeMutableRawBufferPointer(rebasing: packet[0..<plain]))
+            case .rtcp(let plain): receiveRTCP(UnsafeRawBufferPointer(rebasing: packet[0..<plain]))
+            case .replayed: snapshot.replays += 1
+            case .badStun, .undecryptable, .other: break
             }
         }
         if !pendingResends.isEmpty {
@@ -233,62 +241,28 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    private func receiveStun(_ packet: UnsafeRawBufferPointer, from source: SocketAddress) {
-        guard let message = try? STUNMessageView(validating: packet.bytes) else { return }
-        if message.messageType == .bindingRequest {
-            answerBindingRequest(message, from: source)
-            return
-        }
-        guard message.messageType == .bindingSuccess, message.verifyIntegrity(password: remotePassword) else { return }
-        if !iceConfirmed {
-            iceConfirmed = true
-            // A client sends its ClientHello now; a server only starts waiting for one.
-            _ = dtls?.start(now: ContinuousClock.now)
-            flushDtls()
-        }
-    }
-
     /// Answers the peer's own checks. An ICE-lite peer sends none (RFC 8445 §2.5), but libnice in
     /// lite mode (Janus) sends a triggered check back on the pair we nominate and only takes the
     /// pair once that succeeds (RFC 8445 §7.3.1.4).
-    private func answerBindingRequest(_ request: borrowing STUNMessageView, from source: SocketAddress) {
-        guard request.verifyIntegrity(password: ice.pwd), case .v4 = source, let port = source.port else { return }
+    private func answerBindingRequest(_ packet: UnsafeRawBufferPointer, from source: SocketAddress) {
+        guard let request = try? STUNMessageView(validating: packet.bytes), case .v4 = source, let port = source.port
+        else { return }
         // The IPv4 address straight from the sockaddr_in (RFC 3493 layout: family, port, address).
         let host: UInt32 = source.withSockAddr { pointer, size in
             size >= 8
                 ? UInt32(bigEndian: UnsafeRawPointer(pointer).loadUnaligned(fromByteOffset: 4, as: UInt32.self)) : 0
         }
-        var response = STUNMessage(type: .bindingSuccess, transactionID: request.transactionID)
-        response.xorMappedAddress = .ipv4(host, port: UInt16(port))
-        response.integrityPassword = ice.pwd
+        guard let response = transport.bindingResponse(to: request, mapped: .ipv4(host, port: UInt16(port))) else {
+            return
+        }
         sendStun(response)
     }
 
-    private func receiveDtls(_ packet: UnsafeRawBufferPointer) {
-        let event = dtls?.receive(packet.bytes, now: ContinuousClock.now)
-        flushDtls()
-        if case .connected(let keys)? = event {
-            srtpOut = try? SrtpContext(profile: keys.profile, keyAndSalt: keys.local, direction: .outbound)
-            srtpIn = try? SrtpContext(profile: keys.profile, keyAndSalt: keys.remote, direction: .inbound)
-            snapshot.connected = srtpOut != nil && srtpIn != nil
-        }
-    }
-
+    /// `packet` is the decrypted RTP (the transport unprotected it in place).
     private func receiveRTP(_ packet: UnsafeMutableRawBufferPointer) {
-        var span = MutableRawSpan(_unsafeBytes: packet)
-        let length: Int
-        do {
-            guard let unprotected = try srtpIn?.unprotectRTP(&span, length: packet.count) else { return }
-            length = unprotected
-        } catch .replayed {
-            snapshot.replays += 1
-            return
-        } catch {
-            return
-        }
         // When the kernel queued it for us, not when this loop got to it (`ArrivalClock`).
         let received = arrivals?.lastArrival() ?? ArrivalClock.now()
-        receiveCheck.record(UnsafeRawBufferPointer(rebasing: packet[0..<length]), received: received, into: &snapshot) {
+        receiveCheck.record(UnsafeRawBufferPointer(packet), received: received, into: &snapshot) {
             ssrc,
             first,
             count in pendingNacks.append((ssrc, first, count))
@@ -317,8 +291,7 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
                 return out.finalize(for: buffer)
             }
             guard length > 0 else { return false }
-            var span = MutableRawSpan(_unsafeBytes: buffer)
-            guard let protected = try? srtpOut?.protectRTCP(&span, length: length) else { return false }
+            guard let protected = try? transport.protect(buffer, length: length, rtcp: true) else { return false }
             send(UnsafeRawBufferPointer(rebasing: buffer[0..<protected]), flush: true)
             return true
         }
@@ -327,10 +300,8 @@ final class LoadConnection: ChannelInboundHandler, @unchecked Sendable {
 
     /// Reads the SFU's SRTCP for NACKs of our video and sends those packets again; reports, PLIs and
     /// the rest are not needed here (the looped video has a keyframe every 3 s anyway).
-    private func receiveRTCP(_ packet: UnsafeMutableRawBufferPointer) {
-        var span = MutableRawSpan(_unsafeBytes: packet)
-        guard let length = try? srtpIn?.unprotectRTCP(&span, length: packet.count) else { return }
-        var packets = RTCPCompoundIterator(UnsafeRawBufferPointer(rebasing: packet[0..<length]).bytes)
+    private func receiveRTCP(_ packet: UnsafeRawBufferPointer) {
+        var packets = RTCPCompoundIterator(packet.bytes)
         while let rtcp = try? packets.next() {
             guard rtcp.header.packetType == RTCPPacketType.transportFeedback,
                 rtcp.header.count == RTCPFeedbackFormat.nack,

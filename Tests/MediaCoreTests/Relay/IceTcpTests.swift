@@ -41,7 +41,7 @@ struct IceTcpTests {
         _ = try harness.connect(staff, room: "mixed", role: .staff)
         _ = try harness.connect(citizen, room: "mixed", role: .citizen)
         #expect(staff.relayAddress == RelayHarness.relayTCPAddress)
-        let bothKeyed = staff.srtpOut != nil && citizen.srtpOut != nil
+        let bothKeyed = staff.isKeyed && citizen.isKeyed
         #expect(staff.stunResponses >= 1, "STUN answered on the TCP connection")
         #expect(bothKeyed, "DTLS completed over TCP and over UDP")
 

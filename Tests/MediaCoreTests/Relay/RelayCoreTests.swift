@@ -1,3 +1,4 @@
+import ClientPeer
 import Foundation
 import Testing
 
@@ -11,7 +12,7 @@ struct RelayCoreTests {
     func twoParticipantsForward() throws {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, staff, citizenID, staffID) = try harness.visit(room: "r1", ports: (50_001, 50_002))
-        #expect(citizen.srtpOut != nil && staff.srtpOut != nil, "DTLS completed for both")
+        #expect(citizen.isKeyed && staff.isKeyed, "DTLS completed for both")
         #expect(citizen.answer.contains("a=ice-lite") && citizen.answer.contains("a=setup:passive"))
         #expect(citizen.answer.contains("a=fingerprint:\(Self.relayIdentity.fingerprint.sdpValue)"))
         #expect(citizen.relayAddress == RelayHarness.relayAddress)
@@ -150,13 +151,13 @@ struct RelayCoreTests {
         harness.clients[citizen.address] = citizen
         try harness.send(citizen.bindingRequest(), from: citizen)
         harness.dropTowards[citizen.address] = 1  // the first datagram of the relay's answer to the ClientHello
-        _ = citizen.dtls.start(now: harness.now)
-        while let hello = citizen.dtls.takeOutgoing() { try harness.send(hello, from: citizen) }
-        let keyedEarly = citizen.srtpIn != nil
+        _ = citizen.transport.startDtls(now: harness.now)
+        while let hello = citizen.transport.takeDtlsOutgoing() { try harness.send(hello, from: citizen) }
+        let keyedEarly = citizen.isKeyed
         #expect(!keyedEarly, "the flight was incomplete")
         // The test client runs no timer of its own: only the relay's can recover.
         for _ in 0..<100 { try harness.tick() }
-        let keyed = citizen.srtpIn != nil
+        let keyed = citizen.isKeyed
         #expect(keyed, "connected within a second of relay timers")
         let ready = harness.core.participants[result.participant]?.isMediaReady
         #expect(ready == true)
@@ -316,8 +317,8 @@ struct RelayCoreTests {
         citizen.accept(answer: result.answerSDP)
         harness.clients[citizen.address] = citizen
         // DTLS before ICE: dropped.
-        _ = citizen.dtls.start(now: harness.now)
-        let hello = citizen.dtls.takeOutgoing()!
+        _ = citizen.transport.startDtls(now: harness.now)
+        let hello = citizen.transport.takeDtlsOutgoing()!
         try harness.send(hello, from: citizen)
         var counters = harness.core.counters
         #expect(counters.dropped(.dtlsBeforeIce) == 1)

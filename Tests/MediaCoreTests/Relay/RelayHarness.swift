@@ -1,3 +1,5 @@
+import ClientPeer
+
 @testable import MediaCore
 
 /// Routes datagrams between test clients and one relay core, in process, on a fake clock.
@@ -64,7 +66,7 @@ struct RelayHarness: ~Copyable {
             }
             try client.receive(bytes, now: now)
             // The client answers DTLS flights at once.
-            while let reply = client.dtls.takeOutgoing() { try send(reply, from: client) }
+            while let reply = client.transport.takeDtlsOutgoing() { try send(reply, from: client) }
         }
     }
 
@@ -95,8 +97,8 @@ struct RelayHarness: ~Copyable {
         client.accept(answer: result.answerSDP)
         clients[client.address] = client
         try send(client.bindingRequest(), from: client)
-        _ = client.dtls.start(now: now)
-        while let hello = client.dtls.takeOutgoing() { try send(hello, from: client) }
+        _ = client.transport.startDtls(now: now)
+        while let hello = client.transport.takeDtlsOutgoing() { try send(hello, from: client) }
         return result.participant
     }
 }

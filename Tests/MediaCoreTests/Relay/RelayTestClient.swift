@@ -1,20 +1,17 @@
+import ClientPeer
+
 @testable import MediaCore
 
 /// A minimal WebRTC client for driving `RelayCore` in process: it writes a Chromium-shaped offer in
-/// the fixed-slot layout, checks connectivity with STUN, runs DTLS as the client, and sends and
-/// receives SRTP. Everything is real crypto; only the network is a function call.
+/// the fixed-slot layout (`ChromiumOffer`), checks connectivity with STUN, runs DTLS as the client,
+/// and sends and receives SRTP (`ClientTransport`, the client peer `relay-load` uses too).
+/// Everything is real crypto; only the network is a function call.
 final class RelayTestClient {
     let address: TransportAddress
-    let ice: IceCredentials
-    let identity: DtlsIdentity
-    var dtls: DtlsEndpoint
-    var srtpOut: SrtpContext?
-    var srtpIn: SrtpContext?
+    var transport: ClientTransport
     let audioSSRC: UInt32
     let videoSSRC: UInt32
     var answer = ""
-    var relayUfrag = ""
-    var relayPassword = ""
     var relayAddress = TransportAddress(ipv4: 0, port: 0)
     var audioSequence: UInt16 = 100
     var videoSequence: UInt16 = 5000
@@ -40,21 +37,35 @@ final class RelayTestClient {
     /// SRTP packets our receive context rejected as replays.
     var replayed = 0
 
+    var ice: IceCredentials { transport.ice }
+    var identity: DtlsIdentity { transport.identity }
+    var relayUfrag: String { transport.remoteUfrag }
+    var relayPassword: String { transport.remotePassword }
+    /// DTLS completed and SRTP keyed.
+    var isKeyed: Bool { transport.isKeyed }
+
     /// `transport` .tcp plays a browser whose UDP is blocked: it uses the relay's ICE-TCP candidate.
-    init(port: UInt16, relayFingerprint: DtlsFingerprint, seed: UInt32, transport: TransportProtocol = .udp) throws {
-        address = TransportAddress(ipv4: 0x7F00_0001, port: port, transport: transport)
-        ice = IceCredentials(ufrag: "cl\(port)", pwd: "clientpassword\(port)abcdefgh")
-        identity = try DtlsIdentity(commonName: "client")
-        dtls = try DtlsEndpoint(role: .client, identity: identity, remoteFingerprint: relayFingerprint)
+    init(
+        port: UInt16,
+        relayFingerprint: DtlsFingerprint,
+        seed: UInt32,
+        transport protocolKind: TransportProtocol = .udp
+    )
+        throws
+    {
+        address = TransportAddress(ipv4: 0x7F00_0001, port: port, transport: protocolKind)
+        transport = ClientTransport(
+            ice: IceCredentials(ufrag: "cl\(port)", pwd: "clientpassword\(port)abcdefgh"),
+            identity: try DtlsIdentity(commonName: "client")
+        )
+        // The relay's credentials come with its answer (`accept(answer:)`); its certificate is known.
+        try transport.connect(ufrag: "", password: "", fingerprint: relayFingerprint)
         audioSSRC = 1000 + seed
         videoSSRC = 2000 + seed
     }
 
-    /// An offer shaped like Chromium's: audio and video sendonly, then `slots` recvonly pairs.
-    /// `bundleOnly` writes Firefox's form: every section after the first has port 0 and
-    /// `a=bundle-only` (RFC 9143 §6), and ICE/DTLS attributes sit at session level.
-    /// `red` offers RED around Opus (RFC 2198, `red/48000/2` with fmtp `111/111`) as Chromium does;
-    /// `audioNack` adds `rtcp-fb nack` for Opus as our web client does.
+    /// An offer shaped like Chromium's: audio and video sendonly, then `slots` recvonly pairs
+    /// (`ChromiumOffer` has the options' meaning).
     func offer(
         slots: Int,
         audioPT: UInt8 = 111,
@@ -63,81 +74,29 @@ final class RelayTestClient {
         red: Bool = false,
         audioNack: Bool = false
     ) -> String {
-        var lines = [
-            "v=0", "o=- 4611731400430051336 2 IN IP4 127.0.0.1", "s=-", "t=0 0",
-            "a=group:BUNDLE " + (0..<(2 + 2 * slots)).map(String.init).joined(separator: " "),
-            "a=extmap-allow-mixed", "a=msid-semantic: WMS stream",
-        ]
-        func section(_ kind: String, mid: Int, direction: String, ssrc: UInt32?) {
-            let audio = kind == "audio"
-            let port = bundleOnly && mid > 0 ? 0 : 9
-            lines.append(
-                "m=\(kind) \(port) UDP/TLS/RTP/SAVPF \(audio ? "\(audioPT)\(red ? " 63" : "") 0" : "\(videoPT) 97 45")"
-            )
-            lines += ["c=IN IP4 0.0.0.0", "a=rtcp:9 IN IP4 0.0.0.0"]
-            if bundleOnly && mid > 0 { lines.append("a=bundle-only") }
-            if !bundleOnly {
-                lines += [
-                    "a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)", "a=ice-options:trickle",
-                    "a=fingerprint:\(identity.fingerprint.sdpValue)", "a=setup:actpass",
-                ]
-            }
-            lines += [
-                "a=mid:\(mid)", "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01",
-                "a=\(direction)", "a=rtcp-mux", "a=rtcp-rsize",
-            ]
-            if audio {
-                lines += [
-                    "a=rtpmap:\(audioPT) opus/48000/2", "a=rtcp-fb:\(audioPT) transport-cc",
-                    "a=fmtp:\(audioPT) minptime=10;useinbandfec=1", "a=rtpmap:0 PCMU/8000",
-                ]
-                if audioNack { lines.append("a=rtcp-fb:\(audioPT) nack") }
-                if red { lines += ["a=rtpmap:63 red/48000/2", "a=fmtp:63 \(audioPT)/\(audioPT)"] }
-            } else {
-                lines += [
-                    "a=rtpmap:\(videoPT) VP8/90000", "a=rtcp-fb:\(videoPT) goog-remb",
-                    "a=rtcp-fb:\(videoPT) transport-cc",
-                    "a=rtcp-fb:\(videoPT) nack",
-                    "a=rtcp-fb:\(videoPT) nack pli", "a=rtcp-fb:\(videoPT) ccm fir",
-                    "a=rtpmap:97 rtx/90000", "a=fmtp:97 apt=\(videoPT)", "a=rtpmap:45 AV1/90000",
-                ]
-            }
-            if !audio && direction == "sendonly" && !simulcastRids.isEmpty {
-                lines += [
-                    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid",
-                    "a=extmap:10 urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id",
-                    "a=extmap:11 urn:ietf:params:rtp-hdrext:sdes:repaired-rtp-stream-id",
-                ]
-                lines += simulcastRids.map { "a=rid:\($0) send" }
-                lines.append("a=simulcast:send " + simulcastRids.joined(separator: ";"))
-            } else if let ssrc {
-                lines += ["a=ssrc:\(ssrc) cname:test", "a=ssrc:\(ssrc) msid:stream \(kind)"]
-            }
-        }
-        if bundleOnly {
-            // Session-level ICE and DTLS attributes, before the first m= line.
-            lines.insert(
-                contentsOf: [
-                    "a=ice-ufrag:\(ice.ufrag)", "a=ice-pwd:\(ice.pwd)",
-                    "a=fingerprint:\(identity.fingerprint.sdpValue)", "a=setup:actpass",
-                ],
-                at: 4
-            )
-        }
-        section("audio", mid: 0, direction: "sendonly", ssrc: audioSSRC)
-        section("video", mid: 1, direction: "sendonly", ssrc: videoSSRC)
-        for slot in 0..<slots {
-            section("audio", mid: 2 + 2 * slot, direction: "recvonly", ssrc: nil)
-            section("video", mid: 3 + 2 * slot, direction: "recvonly", ssrc: nil)
-        }
-        return lines.joined(separator: "\r\n") + "\r\n"
+        var offer = ChromiumOffer(
+            ice: ice,
+            fingerprint: identity.fingerprint,
+            audioSSRC: audioSSRC,
+            videoSSRC: videoSSRC,
+            slots: slots
+        )
+        offer.audioPT = audioPT
+        offer.videoPT = videoPT
+        offer.bundleOnly = bundleOnly
+        offer.red = red
+        offer.audioNack = audioNack
+        offer.simulcastRids = simulcastRids
+        return offer.text
     }
 
     func accept(answer: String) {
         self.answer = answer
+        var (ufrag, password) = (relayUfrag, relayPassword)
+        defer { transport.restartIce(ufrag: ufrag, password: password) }
         for line in answer.split(separator: "\r\n") {
-            if line.hasPrefix("a=ice-ufrag:") { relayUfrag = String(line.dropFirst(12)) }
-            if line.hasPrefix("a=ice-pwd:") { relayPassword = String(line.dropFirst(10)) }
+            if line.hasPrefix("a=ice-ufrag:") { ufrag = String(line.dropFirst(12)) }
+            if line.hasPrefix("a=ice-pwd:") { password = String(line.dropFirst(10)) }
             if line.hasPrefix("a=candidate:") {
                 let fields = line.split(separator: " ")
                 guard fields[2].lowercased() == address.transport.description else { continue }
@@ -149,32 +108,19 @@ final class RelayTestClient {
     /// A Binding request (RFC 8445 §7.2.2) from this client, integrity under the relay's password.
     func bindingRequest(useCandidate: Bool = true, password: String? = nil, username: String? = nil) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        var request = STUNMessage(type: .bindingRequest, transactionID: .random(using: &generator))
-        request.username = username ?? "\(relayUfrag):\(ice.ufrag)"
-        request.priority = 0x6e00_01ff
-        request.iceControlling = 0x0102_0304_0506_0708
-        request.useCandidate = useCandidate
-        request.integrityPassword = password ?? relayPassword
-        request.fingerprint = false  // Chromium sends FINGERPRINT; the relay must not need it
-        var message = [UInt8](repeating: 0, count: request.encodedSize)
-        message.withUnsafeMutableBytes { buffer in
-            var out = OutputRawSpan(buffer: buffer, initializedCount: 0)
-            request.encode(into: &out)
-            _ = out.finalize(for: buffer)
-        }
-        return message
+        return ClientTransport.encoded(
+            transport.bindingRequest(
+                transactionID: .random(using: &generator),
+                useCandidate: useCandidate,
+                username: username,
+                password: password
+            )
+        )
     }
 
     /// `plain` protected with our outbound keys, as SRTP or (for `rtcp`) SRTCP.
     func protected(_ plain: [UInt8], rtcp: Bool = false) throws -> [UInt8] {
-        var packet = plain + [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
-        var span = packet.mutableSpan
-        var bytes = span.mutableBytes
-        let length =
-            rtcp
-            ? try srtpOut!.protectRTCP(&bytes, length: plain.count)
-            : try srtpOut!.protectRTP(&bytes, length: plain.count)
-        return Array(packet[0..<length])
+        try transport.protected(plain, rtcp: rtcp)
     }
 
     /// An RTP packet (RFC 3550 §5.1) with a one-byte header extension, protected with our SRTP keys.
@@ -286,64 +232,36 @@ final class RelayTestClient {
         }
         feedbackCount &+= 1
         packet.removeLast(packet.count - plainLength)
-        packet += [UInt8](repeating: 0, count: SrtpContext.maxTrailerLength)
-        var span = packet.mutableSpan
-        var bytes = span.mutableBytes
-        let length = try srtpOut!.protectRTCP(&bytes, length: plainLength)
-        return Array(packet[0..<length])
+        return try protected(packet, rtcp: true)
     }
 
     /// Handles a datagram the relay sent to this client.
     func receive(_ datagram: [UInt8], now: ContinuousClock.Instant) throws {
-        switch DatagramKind(firstByte: datagram[0], secondByte: datagram[1]) {
-        case .stun:
-            // A success response must verify under the relay's password and carry our mapped address.
-            let response = try STUNMessageView(validating: datagram.span.bytes)
-            guard response.messageType == .bindingSuccess, response.verifyIntegrity(password: relayPassword),
-                response.fingerprintOffset != nil, let mapped = response.xorMappedAddress
-            else { throw RelayTestClientError.badStunResponse }
+        var packet = datagram
+        let received = packet.withUnsafeMutableBytes { transport.receive($0, now: now) }
+        switch received {
+        case .bindingSuccess(let mapped, let fingerprinted):
+            // A success response must verify under the relay's password (checked by the transport),
+            // carry FINGERPRINT and our mapped address.
+            guard fingerprinted, let mapped else { throw RelayTestClientError.badStunResponse }
             lastMappedAddress = TransportAddress(mapped, transport: address.transport)
             stunResponses += 1
-        case .dtls:
-            if case .connected(let keys) = dtls.receive(datagram.span.bytes, now: now) {
-                srtpOut = try SrtpContext(profile: keys.profile, keyAndSalt: keys.local, direction: .outbound)
-                srtpIn = try SrtpContext(profile: keys.profile, keyAndSalt: keys.remote, direction: .inbound)
-            }
-        case .rtp:
-            var packet = datagram
-            var span = packet.mutableSpan
-            var bytes = span.mutableBytes
-            let length: Int
-            do {
-                length = try srtpIn!.unprotectRTP(&bytes, length: datagram.count)
-            } catch .replayed {
-                replayed += 1  // a browser's SRTP drops these the same way
-                return
-            }
+        case .badStun, .bindingRequest:
+            throw RelayTestClientError.badStunResponse
+        case .rtp(let length):
             let view = try RTPPacketView(validating: packet.span.bytes.extracting(0..<length))
             let header = RtpHeaderSummary(view)
             if let transport = view.transportWideSequenceNumber(id: 3) { receivedTransport.append((transport, now)) }
-            received.append(
-                (
-                    header.ssrc, header.sequence, header.payloadType,
-                    Array(packet[header.headerLength..<(length - header.paddingLength)])
-                )
-            )
-            if header.payloadType == 96 {
-                videoLog.append(
-                    (
-                        header.ssrc, header.sequence, header.timestamp,
-                        Array(packet[header.headerLength..<(length - header.paddingLength)])
-                    )
-                )
-            }
-        case .rtcp:
-            var packet = datagram
-            var span = packet.mutableSpan
-            var bytes = span.mutableBytes
-            let length = try srtpIn!.unprotectRTCP(&bytes, length: datagram.count)
+            let payload = Array(packet[header.headerLength..<(length - header.paddingLength)])
+            self.received.append((header.ssrc, header.sequence, header.payloadType, payload))
+            if header.payloadType == 96 { videoLog.append((header.ssrc, header.sequence, header.timestamp, payload)) }
+        case .rtcp(let length):
             receivedRTCP.append(Array(packet[0..<length]))
-        default:
+        case .replayed:
+            replayed += 1  // a browser's SRTP drops these the same way
+        case .undecryptable:
+            throw RelayTestClientError.undecryptable
+        case .dtls, .other:
             break
         }
     }
@@ -351,6 +269,8 @@ final class RelayTestClient {
 
 enum RelayTestClientError: Error {
     case badStunResponse
+    /// SRTP or SRTCP from the relay that did not authenticate under the exported keys.
+    case undecryptable
     /// Transport-cc feedback was asked for, but no packet carrying a transport-wide number arrived.
     case nothingToReport
 }

@@ -1,3 +1,4 @@
+import ClientPeer
 import Testing
 
 @testable import MediaCore
@@ -93,8 +94,8 @@ struct SessionLifetimeTests {
         var harness = RelayHarness(identity: Self.relayIdentity)
         let (citizen, _, citizenID, staffID) = try harness.visit(room: "bye", ports: (50_311, 50_312))
         _ = harness.core.takeEvents()
-        citizen.dtls.close()
-        while let alert = citizen.dtls.takeOutgoing() { try harness.send(alert, from: citizen) }
+        citizen.transport.closeDtls()
+        while let alert = citizen.transport.takeDtlsOutgoing() { try harness.send(alert, from: citizen) }
         try harness.tick()
         let events = harness.core.takeEvents()
         #expect(events.contains(.sessionEnded(citizenID, room: "bye", reason: .dtlsClosed)))

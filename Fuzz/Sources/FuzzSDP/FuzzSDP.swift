@@ -1,3 +1,5 @@
+@testable import MediaCore
+
 @_cdecl("LLVMFuzzerTestOneInput") public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
     guard let sdp = try? SDPParser().parse(text) else { return 0 }

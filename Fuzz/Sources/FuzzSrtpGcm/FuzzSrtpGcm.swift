@@ -1,10 +1,10 @@
-// fuzz: full-module (links the C modules)
-//
 // Our AEAD_AES_128_GCM RTP transform (`SrtpAesGcmRTP`, RFC 7714) on any bytes. The first byte picks
 // the case: (a) the input as a received SRTP packet: it must be refused with a typed error or, if
 // it authenticates (it never should), leave the length in range; (b) the input as an RTP packet to
 // send: whatever our transform seals, libsrtp must open to the same plaintext, and the reverse.
 // Contexts live for the whole run, so the per-SSRC table's bound and eviction are exercised too.
+
+@testable import MediaCore
 
 final class FuzzSrtp {
     static let key: [UInt8] = (0..<28).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) }

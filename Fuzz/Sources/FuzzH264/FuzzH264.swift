@@ -1,3 +1,5 @@
+@testable import MediaCore
+
 @_cdecl("LLVMFuzzerTestOneInput") public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     guard
         let v = try? H264PayloadView(

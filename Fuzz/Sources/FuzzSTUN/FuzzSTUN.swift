@@ -1,3 +1,5 @@
+@testable import MediaCore
+
 @_cdecl("LLVMFuzzerTestOneInput") public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let buffer = UnsafeRawBufferPointer(start: data, count: size)
     guard let view = try? STUNMessageView(validating: RawSpan(_unsafeBytes: buffer)) else { return 0 }

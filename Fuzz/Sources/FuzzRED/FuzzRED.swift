@@ -1,5 +1,8 @@
 /// RED payloads (RFC 2198): the view must refuse or accept any bytes without trapping, every block
 /// it accepts lies inside the payload, and what it reads writes back to the same bytes.
+
+@testable import MediaCore
+
 @_cdecl("LLVMFuzzerTestOneInput") public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = UnsafeRawBufferPointer(start: data, count: size)
     guard let view = try? REDPayloadView(validating: input.bytes) else { return 0 }

@@ -1,3 +1,5 @@
+@testable import MediaCore
+
 @_cdecl("LLVMFuzzerTestOneInput") public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let raw = UnsafeRawBufferPointer(start: data, count: size)
     // 1. Parse the input as one TWCC packet and walk every entry.

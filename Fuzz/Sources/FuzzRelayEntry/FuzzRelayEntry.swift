@@ -1,5 +1,3 @@
-// fuzz: full-module (links the C modules and the tests' RelayTestClient and RelayHarness)
-//
 // The entry of a transport: every datagram a media worker's socket hands `RelayCore.receive`.
 // One relay core lives for the whole run with a visit of two connected clients (real ICE, DTLS and
 // SRTP keys) and a third that passed ICE but is still in its DTLS handshake. The first input byte
@@ -13,7 +11,11 @@
 // Every so often the clock moves on and timers run. Invariants: nothing crashes, forwarding never
 // exceeds what was authentically sent, and the visit still forwards real media afterwards.
 
+import ClientPeer
 import Glibc
+
+@testable import FuzzSupport
+@testable import MediaCore
 
 final class FuzzVisit {
     /// The tests' in-process router between clients and one relay core (Tests/.../RelayHarness.swift).
@@ -52,7 +54,7 @@ final class FuzzVisit {
         )
         pending.accept(answer: result.answerSDP)
         try send(pending.bindingRequest(), from: pending.address)
-        precondition(citizen.srtpOut != nil && staff.srtpOut != nil, "the fuzz visit must connect")
+        precondition(citizen.isKeyed && staff.isKeyed, "the fuzz visit must connect")
     }
 
     /// One datagram from any source; whatever the relay sends in response reaches the clients.
@@ -142,7 +144,7 @@ final class FuzzVisit {
                 print("FUZZ-DIAG before \(before)")
                 print("FUZZ-DIAG after  \(harness.core.counters)")
                 print("FUZZ-DIAG received by \(to.address.port): \(to.received.count) replayed \(to.replayed)")
-                fflush(stdout)
+                fflush(nil)  // every stream: `stdout` is shared mutable state to Swift 6
             }
             precondition(
                 to.received.contains { $0.payload == [0xF0, 0x0D] },

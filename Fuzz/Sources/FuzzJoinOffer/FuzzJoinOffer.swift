@@ -1,11 +1,11 @@
-// fuzz: full-module (links the C modules)
-//
 // The signaling request bodies: what `POST /api/rooms/{room}/participants` and the ICE-restart
 // `PATCH /api/sessions/{id}` hand the relay core (an SDP offer of up to 64 KiB, any bytes). A join
 // either fails with a typed `JoinError` or admits the participant with an answer that parses and
 // carries our ICE-lite credentials; an ICE restart with the same body behaves the same; leaving
 // puts the room back as it was. One core lives for the whole run, so leaks of rooms or addresses
 // from failed joins would show as growth.
+
+@testable import MediaCore
 
 final class FuzzSignaling {
     var core: RelayCore

@@ -1,3 +1,5 @@
+@testable import MediaCore
+
 @_cdecl("LLVMFuzzerTestOneInput") public func fuzzEntry(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let span = RawSpan(_unsafeBytes: UnsafeRawBufferPointer(start: data, count: size))
     if let d = OpusTOC.durationSamples48k(packet: span) { precondition(d > 0 && d <= 63 * 2880) }

@@ -1,0 +1,1 @@
+../../../Tests/MediaCoreTests/Relay/RelayTestClient.swift
