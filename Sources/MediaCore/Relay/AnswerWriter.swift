@@ -8,6 +8,8 @@ struct AnswerWriter {
         var ssrc: UInt32
         var streamID: String
         var trackID: String
+        /// The RTX stream paired with `ssrc` (RFC 4588 §8.7: `a=ssrc-group:FID`), if any.
+        var rtxSSRC: UInt32? = nil
     }
 
     struct AnsweredSection {
@@ -110,8 +112,13 @@ struct AnswerWriter {
             }
             if let sending = answered.sending {
                 media.add("msid", "\(sending.streamID) \(sending.trackID)")
+                if let rtx = sending.rtxSSRC { media.add("ssrc-group", "FID \(sending.ssrc) \(rtx)") }
                 media.add("ssrc", "\(sending.ssrc) cname:visit-relay")
                 media.add("ssrc", "\(sending.ssrc) msid:\(sending.streamID) \(sending.trackID)")
+                if let rtx = sending.rtxSSRC {
+                    media.add("ssrc", "\(rtx) cname:visit-relay")
+                    media.add("ssrc", "\(rtx) msid:\(sending.streamID) \(sending.trackID)")
+                }
             }
             media.add(
                 "candidate",

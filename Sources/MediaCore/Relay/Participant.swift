@@ -154,6 +154,20 @@ enum MediaCodec: String, Sendable, Equatable {
 }
 
 /// One receive slot towards a participant: an audio and a video m-section the relay sends on.
+/// A receive slot's RTX stream as the answer announces it, and the next sequence number on it.
+struct PaddingRTXStream {
+    let ssrc: UInt32
+    /// The receiver's RTX payload type whose `apt` is the slot's VP8 payload type.
+    let payloadType: UInt8
+    var sequence: UInt16
+
+    /// The sequence number of the next padding packet.
+    mutating func next() -> UInt16 {
+        sequence &+= 1
+        return sequence
+    }
+}
+
 struct ReceiveSlot {
     let index: Int
     let audioMid: String
@@ -163,6 +177,11 @@ struct ReceiveSlot {
     var videoPayloadTypes: [MediaCodec: UInt8]
     var audio: OutgoingStreamRewriter
     var video: OutgoingStreamRewriter
+    /// The RTX stream (RFC 4588) paired with `video` in the answer (`a=ssrc-group:FID`), when the
+    /// receiver offered RTX: bandwidth probes go on it as padding-only packets, as libwebrtc pads,
+    /// so a lost probe is a gap in no stream the receiver repairs (padding on the media SSRC took
+    /// sequence numbers the receiver then NACKed).
+    var paddingRTX: PaddingRTXStream?
     /// What we sent on the video stream, to answer the receiver's NACKs (relay-side repair on).
     var videoCache: RtxCache?
     /// The plain Opus packets we sent on the audio stream (audio repair on): NACK answers, and the

@@ -95,7 +95,9 @@ extension RelayCore {
     /// Padding towards `receiver` so its estimate can climb: on its first paused video stream at
     /// about 1.2 × the resume rate, or, for a simulcast upswitch, at `upswitchProbeBps` on a video
     /// stream with no source (the one being shown cannot take extra sequence numbers). Within a
-    /// window of that rate over one RTT plus the congestion window's margin.
+    /// window of that rate over one RTT plus the congestion window's margin. Where the receiver
+    /// took RTX for the slot, the padding goes on the RTX stream (`ReceiveSlot.paddingRTX`): a probe
+    /// lost there costs no NACK, and the media stream's sequence numbers stay the media's.
     private mutating func sendProbes(
         to receiver: Participant,
         upswitchProbeBps: UInt64,
@@ -103,7 +105,12 @@ extension RelayCore {
         into output: inout OutgoingDatagrams
     ) {
         let paused = receiver.slots.firstIndex(where: { $0.videoPaused })
-        let idle = upswitchProbeBps > 0 ? receiver.slots.firstIndex(where: { $0.source == nil }) : nil
+        // An upswitch probe needs a stream that can take padding: an empty slot, or the RTX stream
+        // of one that shows somebody.
+        let idle =
+            upswitchProbeBps > 0
+            ? receiver.slots.firstIndex(where: { $0.source == nil })
+                ?? receiver.slots.firstIndex(where: { $0.paddingRTX != nil }) : nil
         guard let slot = paused ?? idle, let extensionID = receiver.transportSequenceExtension,
             let downlink = receiver.downlink, let payloadType = receiver.slots[slot].videoPayloadTypes[.vp8]
         else { return }
@@ -130,8 +137,12 @@ extension RelayCore {
             firstInterval: RelayCore.tickInterval
         )
         for _ in 0..<count {
-            let mapping = receiver.slots[slot].video.nextPadding(now: now)
-            let ssrc = receiver.slots[slot].video.ssrc
+            let (ssrc, payloadType, mapping) = nextPaddingPacket(
+                receiver: receiver,
+                slot: slot,
+                mediaPayloadType: payloadType,
+                now: now
+            )
             guard let number = receiver.downlink?.packetSent(size: size, now: now) else { return }
             let sent = sendProtected(to: receiver, rtcp: false, into: &output) { buffer in
                 guard size <= buffer.count else { return 0 }
@@ -148,6 +159,23 @@ extension RelayCore {
             }
             if sent { counters.paddingProbesSent += 1 }
         }
+    }
+
+    /// The stream the next probe goes on: the slot's RTX stream (its own sequence numbers, the video
+    /// stream's last timestamp), else the video stream itself.
+    private func nextPaddingPacket(
+        receiver: Participant,
+        slot: Int,
+        mediaPayloadType: UInt8,
+        now: ContinuousClock.Instant
+    ) -> (ssrc: UInt32, payloadType: UInt8, mapping: OutgoingStreamRewriter.Mapping) {
+        if let rtx = receiver.slots[slot].paddingRTX {
+            let sequence = receiver.slots[slot].paddingRTX!.next()
+            let timestamp = receiver.slots[slot].video.lastSent?.timestamp ?? 0
+            return (rtx.ssrc, rtx.payloadType, OutgoingStreamRewriter.Mapping(sequence: sequence, timestamp: timestamp))
+        }
+        let mapping = receiver.slots[slot].video.nextPadding(now: now)
+        return (receiver.slots[slot].video.ssrc, mediaPayloadType, mapping)
     }
 
     /// A padding-only RTP packet (RFC 3550 §5.1): P and X set, one RFC 8285 one-byte extension block

@@ -150,6 +150,12 @@ extension RelayCore {
                 let congestion = transportCC(section, enabled: configuration.downlinkEstimation)
                 downlinkTransportCC = downlinkTransportCC || !congestion.extensions.isEmpty
                 let audioFeedback: Set<String> = configuration.audioRepair ? ["nack"] : []
+                // RTX for the bandwidth probes (padding-only packets on the RTX stream, RFC 4588 §4),
+                // where the receiver offers it for the codec the relay sends and NACKs what it
+                // misses (relay-side repair on): padding on the media stream would be NACKed.
+                if section.kind == "video" && configuration.downlinkEstimation && configuration.relayNack {
+                    accepted += Self.rtxCodecs(section, repairing: accepted)
+                }
                 answered.append(
                     .init(
                         section: section,
@@ -198,11 +204,25 @@ extension RelayCore {
                 )
                 if configuration.relayNack { slot.videoCache = RtxCache() }
                 if configuration.audioRepair { slot.audioCache = RtxCache(capacity: RtxCache.audioCapacity) }
+                if let vp8 = slot.videoPayloadTypes[.vp8],
+                    let rtx = answered[v].codecs.first(where: { $0.name.lowercased() == "rtx" && Self.apt($0) == vp8 })
+                {
+                    slot.paddingRTX = PaddingRTXStream(
+                        ssrc: UInt32.random(in: 1...UInt32.max, using: &random),
+                        payloadType: rtx.payloadType,
+                        sequence: UInt16.random(in: 0...UInt16.max, using: &random)
+                    )
+                }
             }
             answered[a].direction = "sendonly"
             answered[a].sending = .init(ssrc: slot.audio.ssrc, streamID: "slot\(index)", trackID: "slot\(index)-audio")
             answered[v].direction = "sendonly"
-            answered[v].sending = .init(ssrc: slot.video.ssrc, streamID: "slot\(index)", trackID: "slot\(index)-video")
+            answered[v].sending = .init(
+                ssrc: slot.video.ssrc,
+                streamID: "slot\(index)",
+                trackID: "slot\(index)-video",
+                rtxSSRC: slot.paddingRTX?.ssrc
+            )
             slots.append(slot)
         }
         guard answered.contains(where: { !$0.rejected }) else {

@@ -45,7 +45,8 @@ struct DownlinkAllocationTests {
         let pausedView = harness.core.roomView(for: staffID)
         #expect(pausedView?.slots.first?.videoPaused == true, "video paused below the floor")
         #expect(harness.core.counters.videoPauses == 1)
-        // Paused: audio still reaches staff, video does not, and padding probes go out on the video stream.
+        // Paused: audio still reaches staff, video does not, and padding probes go out on the slot's
+        // RTX stream (the answer pairs it with the video stream), none on the video stream itself.
         staff.received.removeAll()
         for _ in 0..<20 {
             try Self.step(&harness, citizen: citizen, staff: staff, lostTowardsStaff: 0)
@@ -53,10 +54,13 @@ struct DownlinkAllocationTests {
         }
         let whilePaused = staff.received
         #expect(harness.core.counters.paddingProbesSent > 0)
+        let fid = staff.answer.split(separator: "\r\n").first { $0.hasPrefix("a=ssrc-group:FID ") }
+        let rtxSSRC = try #require(fid.flatMap { $0.split(separator: " ").last.flatMap { UInt32($0) } })
         #expect(
-            whilePaused.contains { $0.payloadType == 96 && $0.payload.isEmpty },
-            "padding-only probes on the paused video stream"
+            whilePaused.contains { $0.ssrc == rtxSSRC && $0.payloadType == 97 && $0.payload.isEmpty },
+            "padding-only probes on the slot's RTX stream"
         )
+        #expect(!whilePaused.contains { $0.payloadType == 96 }, "nothing on the paused video stream")
         #expect(whilePaused.contains { $0.payloadType == 111 && !$0.payload.isEmpty }, "audio goes on")
         #expect(!whilePaused.contains { $0.payloadType == 96 && $0.payload.count > 100 }, "no video while paused")
         // A good link: the estimate climbs on the probes until video resumes.

@@ -394,7 +394,9 @@ struct RelayCoreTests {
         let offer = firefox.offer(slots: 2, audioPT: 109, videoPT: 120, bundleOnly: true)
         let result = try harness.core.join(room: "ff", role: .citizen, offer: offer, now: harness.now)
         #expect(result.answerSDP.contains("a=group:BUNDLE 0 1 2 3 4 5"))
-        #expect(result.answerSDP.contains("m=video 9 UDP/TLS/RTP/SAVPF 120\r\n"))
+        // VP8 and its RTX in every video section: from the sender, and for the slots' padding probes.
+        #expect(result.answerSDP.components(separatedBy: "m=video 9 UDP/TLS/RTP/SAVPF 120 97\r\n").count - 1 == 3)
+        #expect(result.answerSDP.components(separatedBy: "a=ssrc-group:FID ").count - 1 == 2, "an RTX stream per slot")
         #expect(result.answerSDP.components(separatedBy: "a=sendonly").count - 1 == 4, "two slots of audio and video")
         let maybeView = harness.core.roomView(for: result.participant)
         let view = try #require(maybeView)
